@@ -1,0 +1,111 @@
+"""All settings in one typed object: defaults, then ``QA_*`` environment variables, then flags.
+
+Every field documents itself; the CLI builds its options from these fields, so a setting is
+declared exactly once. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.errors import UsageError
+
+
+def _setting(default: Any, help: str, *, flag: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "flag": flag})
+
+
+def _default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "docqa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """docqa's settings. Field ``x`` is read from ``QA_X`` and set by flag ``--x``."""
+
+    corpus: Path = _setting(Path("corpus"), "Folder that `qa ingest` indexes by default.")
+    index: Path = _setting(Path(".qa_index"), "Directory of the embedded Chroma index.")
+    collection: str = _setting("docqa", "Chroma collection name (several corpora can share a store).")
+    chroma_url: str = _setting("", "Chroma server URL (http://host:port); empty: embedded store.")
+    embed_model: str = _setting(
+        "minilm", "Embedding model: a bundled name (minilm), a local path or a hub name."
+    )
+    llm: str = _setting("bundled", "LLM backend: bundled, gguf or openai.")
+    llm_model: str = _setting(
+        "", "Bundled model name (default qwen2.5-coder-1.5b) or the OpenAI server's model name."
+    )
+    llm_path: str = _setting("", "Path of a GGUF file, for --llm gguf.")
+    llm_base_url: str = _setting("", "Base URL of an OpenAI-compatible server, for --llm openai.")
+    llm_api_key: str = _setting("", "API key for the OpenAI-compatible server.")
+    llm_timeout: float = _setting(60.0, "Seconds to wait for an LLM server before giving up.")
+    k: int = _setting(3, "Passages given to the model.", flag="-k")
+    chunk_size: int = _setting(600, "Characters per indexed chunk.")
+    chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.")
+    max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
+    context_tokens: int = _setting(2048, "Context window of an in-process model.")
+    threads: int = _setting(os.cpu_count() or 1, "CPU threads for in-process models.")
+    grounding: bool = _setting(True, "Verify every claim against its cited passage.")
+    cache_dir: Path = _setting(_default_cache(), "Where assembled bundled models are cached.")
+    eval_min_cited: float = _setting(0.0, "qa eval fails below this share of answers correct and cited.")
+    eval_min_declined: float = _setting(0.0, "qa eval fails below this share of unanswerable questions declined.")
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with the given fields replaced (values converted to the field's type)."""
+        types = {f.name: f.type for f in dataclasses.fields(self)}
+        unknown = set(values) - set(types)
+        if unknown:
+            raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(
+            self, **{name: _convert(name, types[name], v) for name, v in values.items()}
+        )
+
+
+def env_name(name: str) -> str:
+    return f"QA_{name.upper()}"
+
+
+def _convert(name: str, type_name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        if type_name == "bool":
+            lowered = value.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(value)
+            return lowered in {"1", "true", "yes", "on"}
+        if type_name == "int":
+            return int(value)
+        if type_name == "float":
+            return float(value)
+        if type_name == "Path":
+            return Path(value).expanduser()
+    except ValueError:
+        raise UsageError(f"{env_name(name)}/--{name.replace('_', '-')}: bad value {value!r}") from None
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then ``QA_*`` variables from ``environ``, then explicit ``overrides``."""
+    environ = os.environ if environ is None else environ
+    from_env = {
+        f.name: environ[env_name(f.name)]
+        for f in dataclasses.fields(Settings)
+        if env_name(f.name) in environ
+    }
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return Settings().with_overrides(**from_env).with_overrides(**given)
+
+
+def describe() -> list[tuple[str, str, str, Any, str | None]]:
+    """(field, type, help, default, short flag) for each setting: the CLI's option table."""
+    return [
+        (f.name, f.type, f.metadata["help"], f.default, f.metadata["flag"])
+        for f in dataclasses.fields(Settings)
+    ]

@@ -1,0 +1,61 @@
+"""Domain errors. Each knows its exit code; only the CLI turns them into a message."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: a problem the user can act on, shown as one line."""
+
+    exit_code = 1
+
+    def show(self) -> str:
+        return f"error: {self}"
+
+
+class UsageError(QAError):
+    """The user asked for something malformed (empty question, bad value)."""
+
+    exit_code = 2
+
+
+class NoIndexError(QAError):
+    """Asked a question before anything was indexed."""
+
+    exit_code = 2
+
+    def __init__(self, index_dir: object) -> None:
+        super().__init__(f'no index at {index_dir}: run "qa ingest" first')
+
+
+class ModelMismatchError(QAError):
+    """The index was built with another embedding model than the one configured."""
+
+    exit_code = 2
+
+    def __init__(self, built_with: str, configured: str) -> None:
+        super().__init__(
+            f"the index was built with embedding model {built_with!r} but {configured!r} "
+            'is configured: re-ingest (qa ingest) into a new --index, or set QA_EMBED_MODEL back'
+        )
+
+
+class ModelUnavailableError(QAError):
+    """A model could not be found, assembled or reached."""
+
+    exit_code = 3
+
+
+class BackendError(QAError):
+    """A server backend (LLM or Chroma) failed or could not be reached."""
+
+    exit_code = 3
+
+
+class IndexBusyError(QAError):
+    """Another process is writing to the same index."""
+
+    exit_code = 4
+
+
+class BadDocumentError(QAError):
+    """One document cannot be read; ingestion skips it and goes on."""

@@ -1,0 +1,154 @@
+"""Ingestion: sync an index to a set of files (add new, replace changed, remove gone)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from qa.config import Settings
+from qa.errors import BadDocumentError, UsageError
+from qa.loaders import FileLoader, supported
+
+log = logging.getLogger(__name__)
+
+BATCH = 64  # chunks embedded and written per call: bounds memory on large corpora
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    unchanged: int = 0
+    chunks: int = 0  # chunks the index holds afterwards
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"files: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped, "
+            f"{self.unchanged} unchanged; {self.chunks} chunks; {self.seconds:.1f} s"
+        )
+
+
+def source_name(path: Path) -> str:
+    """How citations name a file: relative to the working directory when under it."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """Supported files under ``paths``, sorted, each once; symlink loops are not followed."""
+    seen: set[Path] = set()
+    for root in paths:
+        if not root.exists():
+            raise UsageError(f"no such file or directory: {root}")
+        candidates = [root] if root.is_file() else sorted(
+            Path(d) / f for d, _, files in os.walk(root) for f in files  # walk skips link loops
+        )
+        for path in candidates:
+            real = path.resolve()
+            if path.is_file() and supported(path) and real not in seen:
+                seen.add(real)
+                yield path
+
+
+def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
+        keep_separator="end",
+        add_start_index=True,
+    )
+
+
+def split(doc: Document, settings: Settings) -> list[Document]:
+    """Chunks with ``start``/``end`` offsets into the document text and stable ids."""
+    text = doc.page_content
+    file_hash = hashlib.sha256(text.encode()).hexdigest()
+    chunks = splitter(settings).split_documents([doc])
+    for n, chunk in enumerate(chunks):
+        start = chunk.metadata.pop("start_index")
+        chunk.metadata.update(
+            start=start,
+            end=start + len(chunk.page_content),
+            file_hash=file_hash,
+            chunk=n,
+            n_chunks=len(chunks),
+        )
+        digest = hashlib.sha256(
+            f"{doc.metadata['source']}\0{start}\0{chunk.page_content}".encode()
+        ).hexdigest()
+        chunk.id = digest[:32]
+    return chunks
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[Iterable[Path], int], Iterable[Path]] = lambda it, total: it,
+    store=None,
+) -> IngestReport:
+    """Make the index hold exactly the supported files under ``paths``.
+
+    New chunks are written before a changed file's old ones are deleted, so an interrupted
+    run leaves a file either old, new or both (detected and repaired by the next run).
+    """
+    from qa.store import Store
+
+    began = time.perf_counter()
+    files = list(discover(paths))
+    fresh = not settings.chroma_url and not settings.index.is_dir()
+    if store is None and not (dry_run and fresh):  # a dry run creates nothing
+        store = Store(settings, create=not dry_run)
+    indexed = store.sources() if store else {}
+    report = IngestReport()
+    with store.writing() if store and not dry_run else nullcontext():
+        wanted: set[str] = set()
+        for path in progress(files, len(files)):
+            name = source_name(path)
+            wanted.add(name)
+            try:
+                doc = next(iter(FileLoader(path, name).lazy_load()))
+            except BadDocumentError as e:
+                log.warning("skipped %s: %s", name, e)
+                report.skipped.append((name, str(e)))
+                continue
+            chunks = split(doc, settings)
+            old = indexed.get(name)
+            if old and old.complete and old.hashes == {chunks[0].metadata["file_hash"]}:
+                report.unchanged += 1
+                continue
+            (report.updated if old else report.added).append(name)
+            if dry_run:
+                continue
+            for i in range(0, len(chunks), BATCH):
+                batch = chunks[i : i + BATCH]
+                store.add(batch, [c.id for c in batch])
+            new_ids = {c.id for c in chunks}
+            store.delete([i for i in (old.ids if old else []) if i not in new_ids])
+        # A file that is gone, or now unreadable, leaves the index.
+        for name, state in indexed.items():
+            if name not in wanted or name in dict(report.skipped):
+                report.removed.append(name)
+                if not dry_run:
+                    store.delete(state.ids)
+    report.chunks = sum(len(s.ids) for s in store.sources().values()) if store else 0
+    report.seconds = time.perf_counter() - began
+    return report

@@ -1,0 +1,175 @@
+"""Retrieval: hybrid chunk search (dense + BM25, fused by reciprocal rank), then the
+sentences that answer, each widened by its neighbours into a short numbered passage.
+
+A small model reads a few sharp sentences faster and more faithfully than whole chunks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from qa.text import Span, content_words, sentences, stem
+
+RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
+
+
+def terms(text: str) -> list[str]:
+    return [stem(w) for w in content_words(text)]
+
+
+def rrf(*rankings: list[str]) -> dict[str, float]:
+    """Reciprocal rank fusion of several best-first rankings of ids."""
+    fused: dict[str, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            fused[key] += 1.0 / (RRF_K + rank + 1)
+    return fused
+
+
+@dataclass
+class Passage:
+    """A numbered, contiguous piece of one source given to the model."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    sentences: list[Span]
+    anchor: Span  # the sentence that ranked, before neighbours widened it
+    score: float = 0.0
+    n: int = 0
+
+
+@dataclass
+class Evidence:
+    """What retrieval found, with the signals that tell strong evidence from weak."""
+
+    passages: list[Passage]
+    best_cosine: float = 0.0  # question vs. the best sentence
+    coverage: float = 0.0  # idf share of the question's terms found in the best passage
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+class HybridRetriever(BaseRetriever):
+    """Chunks ranked by dense similarity and by BM25, fused by reciprocal rank."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: object
+    chunks: list[Document]
+    k: int = 6
+    bm25: object = None
+
+    def model_post_init(self, _context: object) -> None:
+        from rank_bm25 import BM25Okapi
+
+        if self.chunks:
+            self.bm25 = BM25Okapi([terms(c.page_content) for c in self.chunks])
+
+    def idf(self, term: str) -> float:
+        return max(self.bm25.idf.get(term, 0.0), 0.0) if self.bm25 else 0.0
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        if self.k <= 0 or not self.chunks:
+            return []
+        dense = [doc.id for doc, _ in self.store.search(query, self.k)]
+        scores = self.bm25.get_scores(terms(query))
+        lexical = [self.chunks[i].id for i in np.argsort(-scores)[: self.k] if scores[i] > 0]
+        fused = rrf(dense, lexical)
+        by_id = {c.id: c for c in self.chunks}
+        best = sorted(fused, key=fused.get, reverse=True)[: self.k]
+        return [by_id[i] for i in best if i in by_id]
+
+
+def regions(hits: list[Document], chunks: list[Document]) -> list[tuple[str, int, str]]:
+    """The contiguous source text around each hit (with its neighbour chunks), stitched from
+    overlapping chunks: (source, start offset, text)."""
+    order = {c.id: i for i, c in enumerate(chunks)}
+    wanted = sorted({j for h in hits if h.id in order for j in range(order[h.id] - 1, order[h.id] + 2)})
+    out: list[tuple[str, int, str]] = []
+    for j in wanted:
+        if not 0 <= j < len(chunks):
+            continue
+        c = chunks[j]
+        src, start = c.metadata["source"], c.metadata["start"]
+        if out and out[-1][0] == src and start <= out[-1][1] + len(out[-1][2]) + 2:
+            _, r_start, r_text = out[-1]
+            covered = r_start + len(r_text)
+            if start > covered:  # whitespace the splitter stripped between chunks
+                r_text += (" " if start - covered == 1 else "\n" * (start - covered))
+            r_text += c.page_content[max(0, covered - start) :]
+            out[-1] = (src, r_start, r_text)
+        else:
+            out.append((src, start, c.page_content))
+    return out
+
+
+def select(
+    question: str,
+    hits: list[Document],
+    retriever: HybridRetriever,
+    embed,
+    k: int,
+    max_chars: int = 360,
+) -> Evidence:
+    """Rank the sentences around the hits, keep the best ``k``, widen each with neighbours."""
+    # (source, region start, region text, the region's sentences, index of this sentence)
+    sents: list[tuple[str, int, str, list[Span], int]] = []
+    for source, start, text in regions(hits, retriever.chunks):
+        spans = sentences(text, start)
+        sents += [(source, start, text, spans, j) for j in range(len(spans))]
+    if not sents or k <= 0:
+        return Evidence([])
+    vectors = np.array(embed.embed_documents([spans[j].text for *_, spans, j in sents]))
+    cosines = vectors @ np.array(embed.embed_query(question))
+    q_terms = set(terms(question))
+    q_weight = sum(retriever.idf(t) for t in q_terms) or 1.0
+
+    def overlap(text: str) -> float:
+        return sum(retriever.idf(t) for t in q_terms & set(terms(text))) / q_weight
+
+    lexical = [overlap(spans[j].text) for *_, spans, j in sents]
+    ids = [str(i) for i in range(len(sents))]
+    fused = rrf(
+        sorted(ids, key=lambda i: -cosines[int(i)]),
+        sorted((i for i in ids if lexical[int(i)] > 0), key=lambda i: -lexical[int(i)]),
+    )
+    passages: list[Passage] = []
+    for i in sorted(fused, key=fused.get, reverse=True):
+        source, r_start, r_text, spans, j = sents[int(i)]
+        if any(p.source == source and p.start <= spans[j].start < p.end for p in passages):
+            continue
+        window = _widen(spans, j, max_chars)
+        start, end = window[0].start, window[-1].end
+        text = r_text[start - r_start : end - r_start]
+        passages.append(Passage(source, start, end, text, window, spans[j], fused[i]))
+        if len(passages) == k:
+            break
+    for n, p in enumerate(passages, 1):
+        p.n = n
+    best = max(range(len(sents)), key=lambda i: cosines[i])
+    return Evidence(
+        passages,
+        best_cosine=float(cosines[best]),
+        coverage=max((overlap(p.text) for p in passages), default=0.0),
+        signals={"lexical_max": max(lexical), "q_terms": float(len(q_terms))},
+    )
+
+
+def _widen(spans: list[Span], i: int, max_chars: int) -> list[Span]:
+    """The sentence, then its previous and next neighbours while the window fits."""
+    lo = hi = i
+    for j in (i - 1, i + 1, i - 2, i + 2):
+        if j in (lo - 1, hi + 1) and 0 <= j < len(spans):
+            if spans[max(hi, j)].end - spans[min(lo, j)].start <= max_chars:
+                lo, hi = min(lo, j), max(hi, j)
+    return spans[lo : hi + 1]

@@ -1,0 +1,76 @@
+"""Small text utilities shared by retrieval and grounding: sentences, tokens, key terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours
+    yourself yourselves did does say said says according""".split()
+)
+
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before
+# whitespace and a capital, digit or opening quote; or at a line break.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])|\n+")
+_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+_NUMBER = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a source text and its character offsets in that text."""
+
+    start: int
+    end: int
+    text: str
+
+
+def sentences(text: str, offset: int = 0) -> list[Span]:
+    """Split ``text`` into sentence spans; offsets are shifted by ``offset``."""
+    spans, pos = [], 0
+    for m in [*_BOUNDARY.finditer(text), None]:
+        end = m.start() if m else len(text)
+        # Keep a closing quote with the sentence it closes.
+        while m and end < m.end() and text[end] in "\"'”’)]":
+            end += 1
+        piece = text[pos:end]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            s = offset + pos + lead
+            spans.append(Span(s, s + len(stripped), stripped))
+        pos = m.end() if m else len(text)
+    return spans
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, dotted abbreviations kept whole (u.s)."""
+    return [w.lower().strip(".") for w in _WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: enough to match 'warned' with 'warns', 'forces' with 'force'."""
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def key_terms(text: str) -> set[str]:
+    """Names and numbers: capitalised words that are not stopwords, and anything with a digit."""
+    return {
+        tok.lower().strip(".")
+        for tok in _WORD.findall(text)
+        if _NUMBER.search(tok) or (tok[0].isupper() and tok.lower() not in STOPWORDS)
+    }
