@@ -43,12 +43,17 @@ def settings_options(*names: str):
         for name in reversed(names):
             type_name, help_text, default, short = table[name]
             flag = f"--{name.replace('_', '-')}"
-            decls = [short, flag] if short else [flag]
+            decls = [short] if short else [flag]
             if type_name == "bool":
                 decls = [f"{flag}/--no-{name.replace('_', '-')}"]
             fn = click.option(
-                *decls, name, type=_TYPES[type_name], default=None, envvar=env_name(name),
-                show_envvar=True, help=f"{help_text} [default: {default}]",
+                *decls,
+                name,
+                type=_TYPES[type_name],
+                default=None,
+                envvar=env_name(name),
+                show_envvar=True,
+                help=f"{help_text} [default: {default}]" if default != "" else help_text,
             )(fn)
         return fn
 
@@ -92,23 +97,43 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
         list(paths) or [settings.corpus],
         settings,
         dry_run=dry_run,
-        progress=lambda files, total: tqdm(files, total=total, desc="ingest", unit="file", file=sys.stderr, leave=False),
+        progress=lambda files, total: tqdm(
+            files, total=total, desc="ingest", unit="file", file=sys.stderr, leave=False
+        ),
     )
     for name, reason in report.skipped:
         click.echo(f"skipped {name}: {reason}", err=True)
     if dry_run:
-        for verb, names in (("add", report.added), ("update", report.updated), ("remove", report.removed)):
+        for verb, names in (
+            ("add", report.added),
+            ("update", report.updated),
+            ("remove", report.removed),
+        ):
             for name in names:
                 click.echo(f"would {verb} {name}")
     click.echo(("dry run: " if dry_run else "") + report.summary(), err=True)
+
+
+NOTES = {"quoted": "quoted from the documents", "declined": "not found in the documents"}
+
+
+def _ask_plain(answerer, question: str) -> None:
+    """Stream the model's draft to stdout, then the checked answer if it differs, then sources."""
+    streamed: list[str] = []
+
+    def show(token: str) -> None:
+        streamed.append(token)
+        click.echo(token, nl=False)
+
+    _print_answer(answerer.ask(question, on_token=show), "".join(streamed))
 
 
 def _print_answer(answer, streamed: str) -> None:
     if answer.answer != streamed.strip():
         if streamed:
             click.echo()
-            note = {"quoted": "quoted from the documents", "declined": "not found in the documents"}
-            click.echo(f"[checked against the passages: {note.get(answer.grounding['mode'], 'unsupported parts removed')}]", err=True)
+            note = NOTES.get(answer.grounding["mode"], "unsupported parts removed")
+            click.echo(f"[checked against the passages: {note}]", err=True)
         click.echo(answer.answer)
     else:
         click.echo()
@@ -117,7 +142,7 @@ def _print_answer(answer, streamed: str) -> None:
         click.echo("\nSources:" if answer.citations else "\nClosest passages:")
     for c in shown:
         quote = " ".join(c.quote.split())
-        click.echo(f"  [{c.n}] {c.source}:{c.start}-{c.end}  \"{quote}\"")
+        click.echo(f'  [{c.n}] {c.source}:{c.start}-{c.end}  "{quote}"')
 
 
 @main.command()
@@ -145,27 +170,38 @@ def ask(question: str, as_json: bool, **values: Any) -> None:
                 out, failed = {"question": q.strip(), "error": str(e)}, True
             click.echo(json.dumps(out, ensure_ascii=False))
             continue
-        streamed: list[str] = []
-
-        def show(token: str) -> None:
-            streamed.append(token)
-            click.echo(token, nl=False)
-
-        _print_answer(answerer.ask(q, on_token=show), "".join(streamed))
+        _ask_plain(answerer, q)
     if failed:
         sys.exit(1)
 
 
 @main.command("eval")
 @click.argument("file", default="eval_questions.yaml", type=click.Path(path_type=Path))
-@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here.")
-@click.option("--baseline", type=click.Path(path_type=Path), help="A saved report: exit 1 on any question that passed there and fails now.")
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="A saved report: exit 1 on any question that passed there and fails now.",
+)
 @click.option("--update-baseline", is_flag=True, help="Save this run's report as the --baseline.")
-@click.option("--compare", is_flag=True, help="Also run the plain chain (no grounding) and show both.")
+@click.option(
+    "--compare", is_flag=True, help="Also run the plain chain (no grounding) and show both."
+)
 @click.option("--only", help="Comma-separated question ids to run.")
-@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding", "eval_min_cited", "eval_min_declined")
-def eval_(file: Path, json_out: Path | None, baseline: Path | None, update_baseline: bool,
-          compare: bool, only: str | None, **values: Any) -> None:
+@settings_options(
+    *STORE, *MODEL, "k", "max_tokens", "grounding", "eval_min_cited", "eval_min_declined"
+)
+def eval_(
+    file: Path,
+    json_out: Path | None,
+    baseline: Path | None,
+    update_baseline: bool,
+    compare: bool,
+    only: str | None,
+    **values: Any,
+) -> None:
     """Score answers to the questions in FILE (YAML, or SQuAD v2.0 JSON) and gate regressions.
 
     Prints a line per question and the totals; exits 1 when a question that passed in
@@ -191,7 +227,9 @@ def eval_(file: Path, json_out: Path | None, baseline: Path | None, update_basel
             reports[name or "score"] = evaluate.run(
                 questions,
                 scoped.with_overrides(grounding=grounding),
-                progress=lambda qs, name=name: tqdm(qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False),
+                progress=lambda qs, name=name: tqdm(
+                    qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
+                ),
             )
     report = list(reports.values())[-1]
     click.echo(evaluate.table(report))
@@ -218,6 +256,18 @@ def eval_(file: Path, json_out: Path | None, baseline: Path | None, update_basel
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=7860, show_default=True, help="Port to listen on.")
+@click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
+@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding")
+def serve(host: str, port: int, share: bool, **values: Any) -> None:
+    """Open the chat page at http://HOST:PORT on the index."""
+    from qa.web import serve as run
+
+    run(_settings(values), host=host, port=port, share=share)
+
+
+@main.command()
 @settings_options(*STORE)
 def status(**values: Any) -> None:
     """Show what the index holds: files, chunks, embedding model, and any inconsistency."""
@@ -230,9 +280,14 @@ def status(**values: Any) -> None:
     click.echo(f"embedding model: {store.model}")
     click.echo(f"files: {len(sources)}  chunks: {sum(len(s.ids) for s in sources.values())}")
     for name in sorted(sources):
-        click.echo(f"  {name}: {len(sources[name].ids)} chunks" + ("  [incomplete]" if name in broken else ""))
+        click.echo(
+            f"  {name}: {len(sources[name].ids)} chunks"
+            + ("  [incomplete]" if name in broken else "")
+        )
     if broken:
-        click.echo(f"inconsistent: {len(broken)} file(s) partly indexed; run qa ingest to repair", err=True)
+        click.echo(
+            f"inconsistent: {len(broken)} file(s) partly indexed; run qa ingest to repair", err=True
+        )
         sys.exit(1)
 
 

@@ -30,7 +30,9 @@ class Settings:
 
     corpus: Path = _setting(Path("corpus"), "Folder that `qa ingest` indexes by default.")
     index: Path = _setting(Path(".qa_index"), "Directory of the embedded Chroma index.")
-    collection: str = _setting("docqa", "Chroma collection name (several corpora can share a store).")
+    collection: str = _setting(
+        "docqa", "Chroma collection name (several corpora can share a store)."
+    )
     chroma_url: str = _setting("", "Chroma server URL (http://host:port); empty: embedded store.")
     embed_model: str = _setting(
         "minilm", "Embedding model: a bundled name (minilm), a local path or a hub name."
@@ -51,8 +53,12 @@ class Settings:
     threads: int = _setting(os.cpu_count() or 1, "CPU threads for in-process models.")
     grounding: bool = _setting(True, "Verify every claim against its cited passage.")
     cache_dir: Path = _setting(_default_cache(), "Where assembled bundled models are cached.")
-    eval_min_cited: float = _setting(0.0, "qa eval fails below this share of answers correct and cited.")
-    eval_min_declined: float = _setting(0.0, "qa eval fails below this share of unanswerable questions declined.")
+    eval_min_cited: float = _setting(
+        0.0, "qa eval fails below this share of answers correct and cited."
+    )
+    eval_min_declined: float = _setting(
+        0.0, "qa eval fails below this share of unanswerable questions declined."
+    )
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given fields replaced (values converted to the field's type)."""
@@ -85,7 +91,9 @@ def _convert(name: str, type_name: str, value: Any) -> Any:
         if type_name == "Path":
             return Path(value).expanduser()
     except ValueError:
-        raise UsageError(f"{env_name(name)}/--{name.replace('_', '-')}: bad value {value!r}") from None
+        raise UsageError(
+            f"{env_name(name)}/--{name.replace('_', '-')}: bad value {value!r}"
+        ) from None
     return value
 
 

@@ -35,7 +35,7 @@ class ModelMismatchError(QAError):
     def __init__(self, built_with: str, configured: str) -> None:
         super().__init__(
             f"the index was built with embedding model {built_with!r} but {configured!r} "
-            'is configured: re-ingest (qa ingest) into a new --index, or set QA_EMBED_MODEL back'
+            "is configured: re-ingest (qa ingest) into a new --index, or set QA_EMBED_MODEL back"
         )
 
 

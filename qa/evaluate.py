@@ -69,8 +69,14 @@ def load_questions(path: Path) -> tuple[list[Question], dict[str, str]]:
     for i, item in enumerate(raw):
         try:
             expect = [[str(p) for p in group] for group in item.get("expect") or []]
-            q = Question(str(item["id"]), str(item["q"]), expect, str(item.get("support") or ""),
-                         bool(item.get("answerable", True)), [str(h) for h in item.get("history") or []])
+            q = Question(
+                str(item["id"]),
+                str(item["q"]),
+                expect,
+                str(item.get("support") or ""),
+                bool(item.get("answerable", True)),
+                [str(h) for h in item.get("history") or []],
+            )
         except (KeyError, TypeError, AttributeError):
             raise UsageError(f"{path}: entry {i + 1} needs at least id and q") from None
         if q.answerable and not q.expect:
@@ -90,8 +96,15 @@ def _squad(data: dict) -> tuple[list[Question], dict[str, str]]:
             for qa in para["qas"]:
                 impossible = bool(qa.get("is_impossible"))
                 golds = sorted({a["text"] for a in qa.get("answers", [])})
-                questions.append(Question(str(qa["id"]), qa["question"], [golds] if golds else [],
-                                          answerable=not impossible, squad=True))
+                questions.append(
+                    Question(
+                        str(qa["id"]),
+                        qa["question"],
+                        [golds] if golds else [],
+                        answerable=not impossible,
+                        squad=True,
+                    )
+                )
     if not questions:
         raise UsageError("the SQuAD file holds no questions")
     return questions, docs
@@ -110,7 +123,8 @@ class Result:
     passed: bool
     reason: str
     latency_s: float
-    mode: str = ""
+    mode: str = ""  # generated | quoted | declined
+    draft: str = ""  # the model's own words, before grounding
 
 
 def score(q: Question, answer: dict[str, Any]) -> Result:
@@ -132,9 +146,21 @@ def score(q: Question, answer: dict[str, Any]) -> Result:
         passed, reason = False, "correct, but no citation holds the answer"
     else:
         passed, reason = True, "correct and cited"
-    return Result(q.id, q.q, q.answerable, answer["answer"], declined, answer["citations"],
-                  correct, cited, passed, reason, answer["timings"].get("total_s", 0.0),
-                  answer.get("grounding", {}).get("mode", ""))
+    return Result(
+        q.id,
+        q.q,
+        q.answerable,
+        answer["answer"],
+        declined,
+        answer["citations"],
+        correct,
+        cited,
+        passed,
+        reason,
+        answer["timings"].get("total_s", 0.0),
+        answer.get("grounding", {}).get("mode", ""),
+        answer.get("grounding", {}).get("draft", ""),
+    )
 
 
 def summarise(results: list[Result]) -> dict[str, Any]:
@@ -170,8 +196,12 @@ def regressions(report: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
 
 def below_thresholds(summary: dict[str, Any], settings: Settings) -> list[str]:
     checks = [("cited_rate", settings.eval_min_cited), ("decline_rate", settings.eval_min_declined)]
-    return [f"{name} {summary[name]:.2f} < {floor:.2f}" for name, floor in checks
-            if summary[name] < floor and (summary["answerable"] if name == "cited_rate" else summary["unanswerable"])]
+    return [
+        f"{name} {summary[name]:.2f} < {floor:.2f}"
+        for name, floor in checks
+        if summary[name] < floor
+        and (summary["answerable"] if name == "cited_rate" else summary["unanswerable"])
+    ]
 
 
 @contextmanager
@@ -185,7 +215,9 @@ def squad_index(docs: dict[str, str], settings: Settings):
         for i, (title, text) in enumerate(docs.items()):
             safe = re.sub(r"[^\w.-]+", "_", title)[:80] or "article"
             (folder / f"{i:03d}-{safe}.txt").write_text(text)
-        scoped = settings.with_overrides(index=Path(tmp) / "index", chroma_url="", collection="squad")
+        scoped = settings.with_overrides(
+            index=Path(tmp) / "index", chroma_url="", collection="squad"
+        )
         ingest([folder], scoped)
         yield scoped
 
@@ -207,8 +239,13 @@ def run(
         results.append(score(q, answer))
     report = {
         "summary": summarise(results),
-        "settings": {"llm": settings.llm, "llm_model": settings.llm_model, "k": settings.k,
-                     "grounding": settings.grounding, "embed_model": settings.embed_model},
+        "settings": {
+            "llm": settings.llm,
+            "llm_model": settings.llm_model,
+            "k": settings.k,
+            "grounding": settings.grounding,
+            "embed_model": settings.embed_model,
+        },
         "questions": [r.__dict__ for r in results],
     }
     return report

@@ -16,8 +16,9 @@ import numpy as np
 from qa.retrieve import Evidence, Passage
 from qa.text import Span, content_words, key_terms, sentences, stem, words
 
-MIN_OVERLAP = 0.5  # share of a claim's new content words (not in the question) the passage must hold
-MIN_COSINE = 0.6  # or: claim and supporting sentence this close in embedding space
+# Share of a claim's new content words (those not in the question) the passage must hold.
+MIN_OVERLAP = 0.6
+MIN_COSINE = 0.7  # or: claim and supporting sentence this close in embedding space
 # Evidence strong enough to quote when the model's own words do not survive.
 QUOTE_MIN_COVERAGE = 0.75
 QUOTE_MIN_COSINE = 0.45
@@ -48,14 +49,44 @@ class Grounded:
     kept: int = 0
 
 
+# A claim that ends on an article, a conjunction or a copula was cut off.
+_DANGLING = frozenset({"a", "an", "the", "and", "or", "but", "is", "are", "was", "were"})
+# Questions that ask for a quantity or a year, and the words that can give one.
+_ASKS_NUMBER = re.compile(
+    r"\b(how (many|much|long|far|old|often)|what (year|percentage|number))\b", re.I
+)
+_NUMBER_WORDS = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozen|half|quarter|third|single|double|"
+    r"twice|decade|century|year|month|week|day|hour|minute|percent)s?\b",
+    re.I,
+)
+
+
+def answers_the_kind_asked(question: str, text: str) -> bool:
+    """A question about a quantity needs a number in its answer."""
+    return not _ASKS_NUMBER.search(question) or bool(_NUMBER_WORDS.search(text))
+
+
+def is_complete(claim: str) -> bool:
+    tokens = words(claim)
+    return bool(tokens) and tokens[-1] not in _DANGLING
+
+
 def is_decline(text: str) -> bool:
     return not text.strip() or bool(_DECLINE.search(text))
 
 
+_CITE_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+
+
 def claims(draft: str) -> list[Claim]:
     """The draft's sentences, each with the passage numbers it cites."""
+    # "It was so. [1]" cites the sentence before the marker; "U. S." is one name.
+    draft = _CITE_AFTER_STOP.sub(r"\2\1", _SPACED_INITIALS.sub(r"\1.", draft.strip()))
     out = []
-    for sent in sentences(draft.strip()):
+    for sent in sentences(draft):
         cited = [int(n) for m in _CITE.finditer(sent.text) for n in re.split(r"[,;]", m.group(1))]
         text = _CITE.sub("", sent.text).strip()
         if text and words(text):
@@ -71,17 +102,21 @@ def _has(term: str, vocab: set[str]) -> bool:
 
 
 def _lexical(claim: str, text: str, question: str) -> tuple[bool, float]:
-    """(all key terms present, share of the claim's new content words present).
+    """(the text can support the claim, share of the claim's new content words it holds).
 
-    Words the claim repeats from the question prove nothing: the answer is in the rest.
+    It can when the claim says something the question did not (a claim that only restates
+    the question answers nothing), the text is about what was asked (it shares a content
+    word with the question), and it holds every name and number of the claim that the
+    question did not give. Words the claim repeats from the question prove nothing.
     """
     vocab = set(words(text))
     stems = {stem(w) for w in vocab}
-    keys_ok = all(_has(t, vocab) for t in key_terms(claim))
     asked = {stem(w) for w in content_words(question)}
+    about = not asked or bool(asked & stems)
+    keys_ok = all(_has(t, vocab) for t in key_terms(claim) - key_terms(question) if len(t) > 1)
     new = [stem(w) for w in content_words(claim) if stem(w) not in asked]
     share = sum(w in stems for w in new) / len(new) if new else 0.0
-    return keys_ok, share
+    return bool(new) and about and keys_ok, share
 
 
 def best_span(
@@ -93,13 +128,12 @@ def best_span(
     windows = [[s] for s in spans] + pairs  # single sentences are preferred on ties
     scored = []
     for w in windows:
-        text = " ".join(s.text for s in w)
-        keys_ok, share = _lexical(claim, text, question)
-        scored.append((keys_ok, share, -len(w), w))
-    keys_ok, share, _, window = max(scored, key=lambda x: x[:3])
+        can, share = _lexical(claim, _join(passage, w), question)
+        scored.append((can, share, -len(w), w))
+    can, share, _, window = max(scored, key=lambda x: x[:3])
     span = Span(window[0].start, window[-1].end, _join(passage, window))
-    supported = keys_ok and share >= MIN_OVERLAP
-    if keys_ok and not supported and embed is not None:
+    supported = can and share >= MIN_OVERLAP
+    if can and not supported and embed is not None:
         vec = np.array(embed.embed_query(span.text))
         supported = float(vec @ claim_vec) >= MIN_COSINE
     return span, supported
@@ -124,20 +158,29 @@ def ground(draft: str, evidence: Evidence, question: str = "", embed=None) -> Gr
             if ok:
                 claim.support = (passage, span)
                 break
-    kept = [c for c in found if c.support]
+    kept = [c for c in found if c.support and is_complete(c.text)]
+    if not answers_the_kind_asked(question, " ".join(c.text for c in kept)):
+        kept = []
     if kept:
         support: list[tuple[Passage, Span]] = []
         parts = []
         for c in kept:
             if c.support not in support:
                 support.append(c.support)
-            parts.append(f"{c.text} [{support.index(c.support) + 1}]")
+            parts.append(_cited(c.text, support.index(c.support) + 1))
         return Grounded(" ".join(parts), "generated", support, len(found), len(kept))
-    if strong(evidence):
+    top = evidence.passages[0] if evidence.passages else None
+    if top and strong(evidence) and answers_the_kind_asked(question, top.anchor.text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
-        top = evidence.passages[0]
-        return Grounded(f'"{top.anchor.text}" [1]', "quoted", [(top, top.anchor)], len(found), 0)
+        return Grounded(f"{top.anchor.text} [1]", "quoted", [(top, top.anchor)], len(found), 0)
     return Grounded("The documents do not say.", "declined", [], len(found), 0)
+
+
+def _cited(text: str, n: int) -> str:
+    """The claim with its marker before the final stop: "It rained [1]."."""
+    if text[-1] in ".!?":
+        return f"{text[:-1]} [{n}]{text[-1]}"
+    return f"{text} [{n}]"
 
 
 def strong(evidence: Evidence) -> bool:
@@ -145,4 +188,3 @@ def strong(evidence: Evidence) -> bool:
     return bool(evidence.passages) and (
         evidence.coverage >= QUOTE_MIN_COVERAGE and evidence.best_cosine >= QUOTE_MIN_COSINE
     )
-

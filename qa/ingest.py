@@ -56,8 +56,14 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     for root in paths:
         if not root.exists():
             raise UsageError(f"no such file or directory: {root}")
-        candidates = [root] if root.is_file() else sorted(
-            Path(d) / f for d, _, files in os.walk(root) for f in files  # walk skips link loops
+        candidates = (
+            [root]
+            if root.is_file()
+            else sorted(
+                Path(d) / f
+                for d, _, files in os.walk(root)
+                for f in files  # walk skips link loops
+            )
         )
         for path in candidates:
             real = path.resolve()
@@ -105,7 +111,8 @@ def ingest(
     progress: Callable[[Iterable[Path], int], Iterable[Path]] = lambda it, total: it,
     store=None,
 ) -> IngestReport:
-    """Make the index hold exactly the supported files under ``paths``.
+    """Make the index hold exactly the supported files under ``paths`` (what it holds
+    from elsewhere stays).
 
     New chunks are written before a changed file's old ones are deleted, so an interrupted
     run leaves a file either old, new or both (detected and repaired by the next run).
@@ -113,6 +120,7 @@ def ingest(
     from qa.store import Store
 
     began = time.perf_counter()
+    paths = list(paths)
     files = list(discover(paths))
     fresh = not settings.chroma_url and not settings.index.is_dir()
     if store is None and not (dry_run and fresh):  # a dry run creates nothing
@@ -143,9 +151,12 @@ def ingest(
                 store.add(batch, [c.id for c in batch])
             new_ids = {c.id for c in chunks}
             store.delete([i for i in (old.ids if old else []) if i not in new_ids])
-        # A file that is gone, or now unreadable, leaves the index.
+        # A file under PATHS that is gone, or now unreadable, leaves the index; files
+        # indexed from elsewhere are not this run's business.
+        roots = [p.resolve() for p in paths]
         for name, state in indexed.items():
-            if name not in wanted or name in dict(report.skipped):
+            inside = any(Path(name).resolve().is_relative_to(root) for root in roots)
+            if inside and (name not in wanted or name in dict(report.skipped)):
                 report.removed.append(name)
                 if not dry_run:
                     store.delete(state.ids)

@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,7 +30,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field
 
 from qa.config import Settings
-from qa.errors import ModelUnavailableError, UsageError
+from qa.errors import BackendError, ModelUnavailableError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +97,14 @@ def bundled_path(name: str, cache_dir: Path) -> Path:
     target = cache_dir / f"{name}.gguf"
     stamp = target.with_suffix(".sha256")
     size = sum(p.stat().st_size for p in parts)
-    if target.exists() and target.stat().st_size == size and stamp.exists():
-        if stamp.read_text().strip() == model.sha256:
-            return target
+    # The sha256 was checked when the file was assembled; the stamp records that it passed.
+    if (
+        target.exists()
+        and target.stat().st_size == size
+        and stamp.exists()
+        and (stamp.read_text().strip() == model.sha256)
+    ):
+        return target
     log.info("assembling %s from %d parts into %s", name, len(parts), target)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
@@ -107,7 +113,9 @@ def bundled_path(name: str, cache_dir: Path) -> Path:
             out.write(part.read_bytes())
     if (got := _sha256(partial)) != model.sha256:
         partial.unlink()
-        raise ModelUnavailableError(f"{name}: assembled file has sha256 {got}, expected {model.sha256}")
+        raise ModelUnavailableError(
+            f"{name}: assembled file has sha256 {got}, expected {model.sha256}"
+        )
     partial.replace(target)  # atomic: a reader never sees a half-written model
     stamp.write_text(model.sha256)
     return target
@@ -131,7 +139,9 @@ class LlamaCppChat(BaseChatModel):
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kw: Any) -> dict:
         roles = {"human": "user", "ai": "assistant", "system": "system"}
         return {
-            "messages": [{"role": roles.get(m.type, "user"), "content": m.content} for m in messages],
+            "messages": [
+                {"role": roles.get(m.type, "user"), "content": m.content} for m in messages
+            ],
             "max_tokens": kw.get("max_tokens", self.max_tokens),
             "temperature": 0.0,
             "stop": stop,
@@ -151,7 +161,9 @@ class LlamaCppChat(BaseChatModel):
         **kw: Any,
     ) -> Iterator[ChatGenerationChunk]:
         with self.lock:  # one generation at a time: llama.cpp contexts are not thread-safe
-            for part in self.llama.create_chat_completion(**self._request(messages, stop, **kw), stream=True):
+            for part in self.llama.create_chat_completion(
+                **self._request(messages, stop, **kw), stream=True
+            ):
                 token = part["choices"][0]["delta"].get("content")
                 if token:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
@@ -165,7 +177,9 @@ def _llama(path: str, n_ctx: int, threads: int) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError:
-        raise ModelUnavailableError("llama-cpp-python is not installed: pip install llama-cpp-python") from None
+        raise ModelUnavailableError(
+            "llama-cpp-python is not installed: pip install llama-cpp-python"
+        ) from None
     try:
         return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
     except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
@@ -180,22 +194,48 @@ def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
 
 
 def _openai(settings: Settings) -> BaseChatModel:
-    try:
-        from langchain_openai import ChatOpenAI
-    except ImportError:
-        raise ModelUnavailableError("the openai backend needs: pip install langchain-openai") from None
+    """Any OpenAI-compatible server, through LangChain's OpenAI chat model."""
     if not settings.llm_base_url or not settings.llm_model:
         raise UsageError("--llm openai needs QA_LLM_BASE_URL and QA_LLM_MODEL")
-    return ChatOpenAI(
-        base_url=settings.llm_base_url,
-        model=settings.llm_model,
-        api_key=settings.llm_api_key or "not-needed",  # local servers accept any key
-        temperature=0.0,
-        max_tokens=settings.max_tokens,
-        timeout=settings.llm_timeout,
-        max_retries=2,
-        streaming=True,
-    )
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(
+            settings.llm_model,
+            model_provider="openai",
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key or "not-needed",  # local servers accept any key
+            temperature=0.0,
+            max_tokens=settings.max_tokens,
+            timeout=settings.llm_timeout,
+            max_retries=2,  # transient errors: connection resets, 429, 5xx
+            streaming=True,
+        )
+    except ImportError:
+        raise ModelUnavailableError(
+            "the openai backend needs: pip install langchain-openai"
+        ) from None
+
+
+@contextmanager
+def server_errors(settings: Settings) -> Iterator[None]:
+    """Turn an OpenAI-compatible server's failures into one clear line."""
+    if settings.llm != "openai":
+        yield
+        return
+    import openai
+
+    where = f"the LLM server at {settings.llm_base_url}"
+    try:
+        yield
+    except (openai.APIConnectionError, openai.APITimeoutError):
+        raise BackendError(f"cannot reach {where} (is it running?)") from None
+    except openai.NotFoundError:
+        raise BackendError(f"{where} has no model {settings.llm_model!r}") from None
+    except (openai.AuthenticationError, openai.PermissionDeniedError):
+        raise BackendError(f"{where} refused the API key (QA_LLM_API_KEY)") from None
+    except openai.APIStatusError as e:
+        raise BackendError(f"{where} answered {e.status_code}: {e.message}") from None
 
 
 def load_llm(settings: Settings) -> BaseChatModel:

@@ -79,7 +79,7 @@ class FileLoader(BaseLoader):
         self.path = path
         self.name = name
 
-    def lazy_load(self):  # noqa: ANN201 - the BaseLoader signature
+    def lazy_load(self):
         size = self.path.stat().st_size
         if size == 0:
             raise BadDocumentError("empty file")

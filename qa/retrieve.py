@@ -6,6 +6,7 @@ A small model reads a few sharp sentences faster and more faithfully than whole 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -74,7 +75,12 @@ class HybridRetriever(BaseRetriever):
             self.bm25 = BM25Okapi([terms(c.page_content) for c in self.chunks])
 
     def idf(self, term: str) -> float:
-        return max(self.bm25.idf.get(term, 0.0), 0.0) if self.bm25 else 0.0
+        """BM25's idf; a term no chunk holds weighs most (a question about it is likely
+        one the documents do not answer)."""
+        if not self.bm25:
+            return 0.0
+        unseen = math.log((self.bm25.corpus_size + 0.5) / 0.5)
+        return max(self.bm25.idf.get(term, unseen), 0.0)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -94,7 +100,9 @@ def regions(hits: list[Document], chunks: list[Document]) -> list[tuple[str, int
     """The contiguous source text around each hit (with its neighbour chunks), stitched from
     overlapping chunks: (source, start offset, text)."""
     order = {c.id: i for i, c in enumerate(chunks)}
-    wanted = sorted({j for h in hits if h.id in order for j in range(order[h.id] - 1, order[h.id] + 2)})
+    wanted = sorted(
+        {j for h in hits if h.id in order for j in range(order[h.id] - 1, order[h.id] + 2)}
+    )
     out: list[tuple[str, int, str]] = []
     for j in wanted:
         if not 0 <= j < len(chunks):
@@ -105,7 +113,7 @@ def regions(hits: list[Document], chunks: list[Document]) -> list[tuple[str, int
             _, r_start, r_text = out[-1]
             covered = r_start + len(r_text)
             if start > covered:  # whitespace the splitter stripped between chunks
-                r_text += (" " if start - covered == 1 else "\n" * (start - covered))
+                r_text += " " if start - covered == 1 else "\n" * (start - covered)
             r_text += c.page_content[max(0, covered - start) :]
             out[-1] = (src, r_start, r_text)
         else:
@@ -169,7 +177,7 @@ def _widen(spans: list[Span], i: int, max_chars: int) -> list[Span]:
     """The sentence, then its previous and next neighbours while the window fits."""
     lo = hi = i
     for j in (i - 1, i + 1, i - 2, i + 2):
-        if j in (lo - 1, hi + 1) and 0 <= j < len(spans):
-            if spans[max(hi, j)].end - spans[min(lo, j)].start <= max_chars:
-                lo, hi = min(lo, j), max(hi, j)
+        fits = 0 <= j < len(spans) and spans[max(hi, j)].end - spans[min(lo, j)].start <= max_chars
+        if j in (lo - 1, hi + 1) and fits:
+            lo, hi = min(lo, j), max(hi, j)
     return spans[lo : hi + 1]

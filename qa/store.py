@@ -103,7 +103,7 @@ class Store:
     def sources(self) -> dict[str, SourceState]:
         states: dict[str, SourceState] = defaultdict(SourceState)
         got = self.vectors.get(include=["metadatas"])
-        for chunk_id, meta in zip(got["ids"], got["metadatas"]):
+        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
             state = states[meta["source"]]
             state.hashes.add(meta["file_hash"])
             state.ids.append(chunk_id)
@@ -122,12 +122,14 @@ class Store:
         got = self.vectors.get(include=["documents", "metadatas"])
         docs = [
             Document(page_content=text, metadata=meta, id=chunk_id)
-            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            )
         ]
         return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
 
     def search(self, query: str, k: int) -> list[tuple[Document, float]]:
-        """Nearest chunks with cosine similarity (unit vectors: squared L2 d gives cos = 1 - d/2)."""
+        """Nearest chunks with cosine similarity (unit vectors: squared L2 d gives 1 - d/2)."""
         if k <= 0:
             return []
         hits = self.vectors.similarity_search_with_score(query, k=k)

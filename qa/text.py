@@ -6,19 +6,150 @@ import re
 from dataclasses import dataclass
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few
-    for from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just me more most my myself no nor not now of off on once only or
-    other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up very
-    was we were what when where which while who whom why will with would you your yours
-    yourself yourselves did does say said says according""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "did",
+        "does",
+        "say",
+        "said",
+        "says",
+        "according",
+    ]
 )
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before
 # whitespace and a capital, digit or opening quote; or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])|\n+")
+# A period after an initial or a common abbreviation does not end a sentence.
+_ABBREV = re.compile(
+    r"(\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Lt|Col|Sgt|Capt|Gov|Sen|Rep|Jr|Sr|Prof|No|vs|etc|e\.g|i\.e))\.$"
+)
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 _NUMBER = re.compile(r"\d")
 
@@ -35,7 +166,12 @@ class Span:
 def sentences(text: str, offset: int = 0) -> list[Span]:
     """Split ``text`` into sentence spans; offsets are shifted by ``offset``."""
     spans, pos = [], 0
-    for m in [*_BOUNDARY.finditer(text), None]:
+    ends = [
+        m
+        for m in _BOUNDARY.finditer(text)
+        if "\n" in m.group() or not _ABBREV.search(text[: m.start()])
+    ]
+    for m in [*ends, None]:
         end = m.start() if m else len(text)
         # Keep a closing quote with the sentence it closes.
         while m and end < m.end() and text[end] in "\"'”’)]":

@@ -1,0 +1,194 @@
+"""The chat page's Gradio Blocks, around the same ``Answerer`` the CLI uses.
+
+Each browser session keeps its own history (``gr.State``); the models are shared and
+answer one question at a time, the others wait in Gradio's queue, which shows their place.
+"""
+
+from __future__ import annotations
+
+import html
+import queue
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from qa.chain import Answer, Answerer
+from qa.errors import QAError
+from qa.loaders import READERS
+
+NOTE = {
+    "quoted": "The model's own wording could not be checked, so this quotes the documents.",
+    "declined": "Not found in the documents.",
+    "generated": "Parts that the passages do not support were removed.",
+}
+UPLOAD_TYPES = sorted(READERS)
+MAX_UPLOAD = "20mb"
+# A click on [n] in an answer scrolls the sources panel to source n and flashes it.
+HEAD = """<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href^='#qa-source-']");
+  if (!link) return;
+  event.preventDefault();
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  target.scrollIntoView({behavior: "smooth", block: "center"});
+  target.classList.add("qa-flash");
+  setTimeout(() => target.classList.remove("qa-flash"), 1200);
+}, true);
+</script>"""
+CSS = """
+#qa-sources mark { background: #fde68a; padding: 0 2px; }
+.qa-source { border-left: 3px solid #d1d5db; padding: 4px 10px; margin: 8px 0; }
+.qa-flash { border-left-color: #f59e0b; background: #fffbeb; }
+"""
+
+
+def linked(answer: str) -> str:
+    """Markdown for the chat: each [n] becomes a link to source n in the panel."""
+    return re.sub(r"\[(\d+)\]", r"[[\1]](#qa-source-\1)", answer)
+
+
+def sources_html(answer: Answer | None) -> str:
+    """Each citation with its source and position, the supporting span highlighted."""
+    if answer is None:
+        return "<p class='qa-empty'>Cited passages appear here.</p>"
+    if not answer.citations:
+        title = "<h3>Not found in the documents</h3><p>Closest passages:</p>"
+    else:
+        title = "<h3>Sources</h3>"
+    parts = [title]
+    for c in answer.citations or answer.passages:
+        text = c.passage or c.quote
+        lo, hi = c.start - c.passage_start, c.end - c.passage_start
+        if answer.citations and c.passage:
+            body = f"{html.escape(text[:lo])}<mark>{html.escape(text[lo:hi])}</mark>"
+            body += html.escape(text[hi:])
+        else:
+            body = html.escape(text)
+        parts.append(
+            f"<div class='qa-source' id='qa-source-{c.n}'><b>[{c.n}]</b> "
+            f"<code>{html.escape(c.source)}:{c.start}-{c.end}</code><p>{body}</p></div>"
+        )
+    return "\n".join(parts)
+
+
+def index_summary(answerer: Answerer) -> str:
+    sources = answerer.store.sources()
+    chunks = sum(len(s.ids) for s in sources.values())
+    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in sorted(sources))
+    return (
+        f"<p><b>{len(sources)}</b> files, <b>{chunks}</b> chunks, embedding model "
+        f"<code>{html.escape(answerer.store.model)}</code></p><ul>{files}</ul>"
+    )
+
+
+def _stream(answerer: Answerer, message: str, history: list[str]) -> Iterator[str | Answer]:
+    """The model's tokens as they come, then the checked Answer (errors raised here)."""
+    tokens: queue.Queue[str | None] = queue.Queue()
+    result: dict[str, Answer | QAError] = {}
+
+    def work() -> None:
+        try:
+            result["answer"] = answerer.ask(message, on_token=tokens.put, history=history)
+        except QAError as e:
+            result["error"] = e
+        finally:
+            tokens.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    while (token := tokens.get()) is not None:
+        yield token
+    if "error" in result:
+        raise result["error"]
+    yield result["answer"]
+
+
+def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
+    lock = threading.Lock()  # one ingestion at a time
+
+    def respond(message: str, chat: list[dict], history: list[str]):
+        if not message.strip():
+            yield chat, gr.skip(), history, ""
+            return
+        chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        try:
+            for item in _stream(answerer, message, history):
+                if isinstance(item, str):
+                    chat[-1]["content"] += item
+                    yield chat, gr.skip(), history, ""
+                    continue
+                streamed = chat[-1]["content"].strip()
+                note = NOTE[item.grounding["mode"]] if item.answer != streamed else ""
+                chat[-1]["content"] = linked(item.answer) + (f"\n\n*{note}*" if note else "")
+                yield chat, sources_html(item), [*history, message], ""
+        except QAError as e:
+            chat[-1]["content"] = f"⚠️ {e}"
+            yield chat, sources_html(None), history, ""
+
+    def upload(files: list[str] | None, progress=gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 (Gradio injects it)
+        from qa.ingest import ingest
+
+        if not files:
+            return "", index_summary(answerer), None
+        with lock:
+            corpus.mkdir(parents=True, exist_ok=True)
+            saved = []
+            for f in progress.tqdm(files, desc="copying"):
+                src = Path(f)
+                dest = corpus / src.name
+                n = 1
+                while dest.exists() and dest.read_bytes() != src.read_bytes():
+                    dest = corpus / f"{src.stem}-{n}{src.suffix}"  # never overwrite a file
+                    n += 1
+                shutil.copyfile(src, dest)
+                saved.append(dest)
+            report = ingest(
+                saved,
+                answerer.settings,
+                store=answerer.store,
+                progress=lambda it, total: progress.tqdm(it, total=total, desc="indexing"),
+            )
+            answerer.refresh()
+        lines = [f"Indexed: {report.summary()}"]
+        lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
+        return "\n\n".join(lines), index_summary(answerer), None
+
+    with gr.Blocks(title="docqa", head=HEAD, css=CSS) as app:
+        gr.Markdown("## docqa: ask your documents")
+        history = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Chat", height=520, elem_id="qa-chat")
+                box = gr.Textbox(
+                    placeholder="Ask a question about the documents",
+                    show_label=False,
+                    elem_id="qa-question",
+                    submit_btn=True,
+                )
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None), elem_id="qa-sources")
+        with gr.Accordion("Documents", open=False):
+            summary = gr.HTML(index_summary(answerer), elem_id="qa-index")
+            files = gr.File(
+                label=f"Add documents ({', '.join(UPLOAD_TYPES)})",
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                elem_id="qa-upload",
+            )
+            status = gr.Markdown(elem_id="qa-upload-status")
+        box.submit(respond, [box, chat, history], [chat, sources, history, box])
+        files.upload(upload, [files], [status, summary, files], concurrency_id="model")
+    return app
+
+
+def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Start the chat page; one answer at a time (the model has 2 cores), others queue."""
+    app = build(Answerer(settings), settings.corpus)
+    app.queue(default_concurrency_limit=1, max_size=64)
+    app.launch(
+        server_name=host, server_port=port, share=share, show_error=True, max_file_size=MAX_UPLOAD
+    )

@@ -1,0 +1,91 @@
+"""End to end with the real bundled LLM, MiniLM and Chroma: cited answers from the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import main
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+# (question, the fact the answer and a citation's quote must both hold)
+FACTUAL = [
+    ("Which missile system was fired during the Guardians of Velayat Sky-99 exercise?", "Tabas"),
+    ("Who is the spokesperson of Iran's Foreign Ministry?", "Khatibzadeh"),
+    ("Which two Gulf monarchies normalized ties with Israel?", "Bahrain"),
+    ("Which Iranian president warned about a regional war?", "Rouhani"),
+]
+
+
+def ask_json(index: Path, question: str) -> dict:
+    result = CliRunner().invoke(main, ["ask", question, "--json", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(("question", "fact"), FACTUAL)
+def test_answer_holds_the_fact_and_cites_it(
+    article_index: Path, monkeypatch, question: str, fact: str
+):
+    monkeypatch.chdir(article_index)
+    out = ask_json(article_index / "index", question)
+    assert not out["declined"] and fact in out["answer"]
+    assert any(fact in c["quote"] for c in out["citations"])
+    for c in out["citations"]:
+        source = Path(c["source"]).read_text()
+        assert source[c["start"] : c["end"]] == c["quote"]
+
+
+def test_unanswered_question_is_declined(article_index: Path, monkeypatch):
+    monkeypatch.chdir(article_index)
+    out = ask_json(
+        article_index / "index", "How many people belong to Iran's ethnic Azeri community?"
+    )
+    assert out["declined"] and out["citations"] == []
+
+
+def test_plain_mode_streams_then_lists_sources(article_index: Path, monkeypatch):
+    monkeypatch.chdir(article_index)
+    result = CliRunner().invoke(
+        main,
+        [
+            "ask",
+            "Who is the spokesperson of Iran's Foreign Ministry?",
+            "--index",
+            str(article_index / "index"),
+        ],
+    )
+    assert result.exit_code == 0
+    answer, _, sources = result.stdout.partition("\nSources:\n")
+    assert "Khatibzadeh" in answer and "[1] corpus/newsweek-iran-border-defense.txt:" in sources
+
+
+def test_batch_mode_reads_stdin_and_writes_json_lines(article_index: Path):
+    questions = [
+        "Who is the spokesperson of Iran's Foreign Ministry?",
+        "",
+        "   ",
+        "Which country made the Azerbaijani drones that crashed?",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_INDEX": str(article_index / "index")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "-", "--json"],
+        cwd=article_index,
+        input="\n".join(questions) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o["question"] for o in lines] == [questions[0], questions[3]]
+    assert "Khatibzadeh" in lines[0]["answer"] and "Israel" in lines[1]["answer"]

@@ -1,0 +1,123 @@
+"""Scoring, the regression gate and SQuAD question sets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import main
+from qa.evaluate import Question, load_questions, matches, regressions, score, squad_normalise
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def answer(text: str, declined: bool = False, quotes: tuple[str, ...] = ()) -> dict:
+    return {
+        "answer": text,
+        "declined": declined,
+        "timings": {"total_s": 1.0},
+        "citations": [
+            {"n": i + 1, "source": "x", "start": 0, "end": len(q), "quote": q}
+            for i, q in enumerate(quotes)
+        ],
+    }
+
+
+Q = Question(
+    "q1", "Who founded the club?", [["Ada Byron", "Ada Lovelace"], ["1840"]], support="founded in"
+)
+
+
+def test_matching_is_case_and_space_insensitive():
+    assert matches("ADA   byron did, in 1840", Q.expect)
+    assert not matches("Ada Byron did", Q.expect)  # every group must match
+
+
+def test_scores_for_hand_made_answers():
+    good = score(
+        Q,
+        answer(
+            "Ada Byron founded it in 1840 [1].", quotes=("It was founded in 1840 by Ada Byron.",)
+        ),
+    )
+    assert good.passed and good.correct and good.cited
+    uncited = score(
+        Q, answer("Ada Byron founded it in 1840 [1].", quotes=("The club meets on Tuesdays.",))
+    )
+    assert uncited.correct and not uncited.cited and not uncited.passed
+    assert uncited.reason == "correct, but no citation holds the answer"
+    wrong = score(Q, answer("Charles Babbage founded it in 1840 [1]."))
+    assert not wrong.correct and wrong.reason == "wrong answer"
+    declined = score(Q, answer("The documents do not say.", declined=True))
+    assert not declined.passed and declined.reason == "declined an answerable question"
+    unanswerable = Question("u1", "Who paid?", answerable=False)
+    assert score(unanswerable, answer("The documents do not say.", declined=True)).passed
+    assert not score(unanswerable, answer("Ada paid [1].")).passed
+
+
+def test_squad_normalisation():
+    assert squad_normalise("The  Eiffel-Tower!") == "eiffeltower"
+    assert matches("It was built by the Agnes Pellow.", [["Agnes Pellow"]], squad=True)
+
+
+def test_regressions_are_named():
+    base = {"questions": [{"id": "a", "passed": True}, {"id": "b", "passed": False}]}
+    now = {"questions": [{"id": "a", "passed": False}, {"id": "b", "passed": False}]}
+    assert regressions(now, base) == ["a"]
+
+
+def test_question_file_is_valid():
+    questions, docs = load_questions(ROOT / "eval_questions.yaml")
+    answerable = [q for q in questions if q.answerable]
+    assert len(answerable) >= 40 and len(questions) - len(answerable) >= 12 and not docs
+
+
+def test_bad_question_file(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- id: x\n  q: Who?\n")
+    result = CliRunner().invoke(main, ["eval", str(bad)])
+    assert result.exit_code == 2 and "x is answerable but has no expect" in result.output
+
+
+@pytest.mark.slow
+def test_gate_fails_with_a_broken_retriever(article_index: Path, monkeypatch):
+    """k=0 retrieves nothing: questions that passed in the committed baseline now fail."""
+    monkeypatch.chdir(article_index)
+    baseline = json.loads((ROOT / "eval" / "baseline.json").read_text())
+    passed = [r["id"] for r in baseline["questions"] if r["passed"] and r["answerable"]][:3]
+    shutil.copy(ROOT / "eval_questions.yaml", article_index / "q.yaml")
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "q.yaml",
+            "--only",
+            ",".join(passed),
+            "-k",
+            "0",
+            "--index",
+            str(article_index / "index"),
+            "--baseline",
+            str(ROOT / "eval" / "baseline.json"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert f"regressed since the baseline: {', '.join(passed)}" in result.output
+
+
+@pytest.mark.slow
+def test_squad_file_is_indexed_and_scored(tmp_path: Path):
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main, ["eval", str(ROOT / "tests" / "data" / "squad_small.json"), "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    s = report["summary"]
+    assert s["answerable"] == 4 and s["unanswerable"] == 2
+    assert s["correct"] >= 3, report["questions"]  # the facts are short and plainly stated
+    assert not (tmp_path / ".qa_index").exists()  # a temporary index, not the user's

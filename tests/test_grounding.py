@@ -1,0 +1,113 @@
+"""Verification logic with a scripted LLM double (fast, deterministic), on the real index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from qa.chain import Answerer
+from qa.config import load_settings
+from qa.grounding import claims, is_decline
+from qa.retrieve import Evidence, Passage
+from qa.text import sentences
+
+ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "newsweek-iran-border-defense.txt"
+
+
+@pytest.fixture
+def scripted(article_index: Path, monkeypatch):
+    monkeypatch.chdir(article_index)
+
+    def make(*drafts: str) -> Answerer:
+        settings = load_settings({"index": article_index / "index"}, environ={})
+        return Answerer(settings, llm=FakeListChatModel(responses=list(drafts)))
+
+    return make
+
+
+def test_claims_and_their_citations():
+    found = claims("Mousavi announced it [1]. He commands a base [2, 3]. Nothing cited here.")
+    assert [(c.text, c.cited) for c in found] == [
+        ("Mousavi announced it.", [1]),
+        ("He commands a base.", [2, 3]),
+        ("Nothing cited here.", []),
+    ]
+    assert is_decline("The documents do not say.") and is_decline("")
+    assert not is_decline("Iran backs Azerbaijan [1].")
+
+
+def test_supported_claim_is_kept_and_narrowed_to_its_sentence(scripted):
+    a = scripted("The Khatam Al-Anbia Air Defense Base is commanded by Mousavi [1].").ask(
+        "Which air defense base does Mousavi command?"
+    )
+    assert a.grounding["mode"] == "generated" and not a.declined
+    assert len(a.citations) == 1 and "Khatam Al-Anbia" in a.citations[0].quote
+    text = ARTICLE.read_text()
+    c = a.citations[0]
+    assert text[c.start : c.end] == c.quote and len(c.quote) < 300
+
+
+def test_invented_fact_is_dropped(scripted):
+    a = scripted(
+        "Mousavi commands the Khatam Al-Anbia base [1]. The base has 4000 soldiers [1]."
+    ).ask("Which air defense base does Mousavi command?")
+    assert a.grounding["claims"] == 2 and a.grounding["kept"] == 1
+    assert "4000" not in a.answer and "Khatam" in a.answer
+
+
+def test_wrong_pointer_is_repointed(scripted):
+    a = scripted("The spokesperson is Saeed Khatibzadeh [3].").ask(
+        "Who is the spokesperson of Iran's Foreign Ministry?"
+    )
+    assert a.grounding["kept"] == 1
+    assert "Khatibzadeh" in a.citations[0].quote
+
+
+def test_wrong_refusal_becomes_a_quote_when_evidence_is_strong(scripted):
+    a = scripted("The documents do not say.").ask(
+        "Which missile system was fired during the Guardians of Velayat Sky-99 exercise?"
+    )
+    assert a.grounding["mode"] == "quoted" and not a.declined
+    assert "Tabas" in a.answer and a.answer == f"{a.citations[0].quote} [1]"
+
+
+def test_unsupported_answer_to_an_unanswered_question_is_declined(scripted):
+    a = scripted("The Tabas system costs 40 million dollars [1].").ask(
+        "How much does a Tabas missile system cost?"
+    )
+    assert a.declined and a.citations == [] and a.passages
+    assert a.answer == "The documents do not say."
+
+
+def test_json_contract(scripted):
+    out = (
+        scripted("Iran backs Azerbaijan's claims [1].")
+        .ask("Whose claims to Nagorno-Karabakh does Iran back?")
+        .to_json()
+    )
+    assert {"question", "answer", "declined", "citations", "timings", "grounding"} <= out.keys()
+    assert {"n", "source", "start", "end", "quote"} <= out["citations"][0].keys()
+    assert {"retrieve_s", "generate_s", "total_s"} <= out["timings"].keys()
+    assert {"claims", "kept", "mode"} <= out["grounding"].keys()
+
+
+def test_sentence_offsets_are_exact():
+    text = ARTICLE.read_text()
+    spans = sentences(text)
+    assert len(spans) > 30
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_no_passages_means_declined(scripted, article_index):
+    settings = load_settings({"index": article_index / "index", "k": 0}, environ={})
+    a = Answerer(settings, llm=FakeListChatModel(responses=["Mousavi [1]."])).ask("Who is Mousavi?")
+    assert a.declined and a.citations == []
+
+
+def test_evidence_without_passages_is_not_strong():
+    from qa.grounding import strong
+
+    assert not strong(Evidence([]))
+    assert Passage  # the type is part of the public surface used by the UI

@@ -1,0 +1,112 @@
+"""Ingestion into the real embedded Chroma: sync, offsets, bad files, dry runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from qa.cli import main
+from qa.config import load_settings
+from qa.ingest import ingest
+from qa.store import Store
+
+
+def settings(tmp_path: Path):
+    return load_settings({"index": tmp_path / "index"}, environ={})
+
+
+def test_chunks_know_their_offsets_and_reingest_adds_nothing(article_corpus: Path, tmp_path: Path):
+    s = settings(tmp_path)
+    first = ingest([article_corpus], s)
+    assert first.added == ["corpus/newsweek-iran-border-defense.txt"] and first.chunks > 5
+    text = next(article_corpus.iterdir()).read_text()
+    chunks = Store(s).chunks()
+    for c in chunks:
+        assert text[c.metadata["start"] : c.metadata["end"]] == c.page_content
+    again = ingest([article_corpus], s)
+    assert again.unchanged == 1 and not again.added and not again.updated
+    assert again.chunks == first.chunks
+    assert sorted(c.id for c in Store(s).chunks()) == sorted(c.id for c in chunks)
+
+
+def test_changed_file_is_replaced_and_removed_file_goes(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Alpha\n\nThe alpha station opened in 1901.\n")
+    (folder / "b.txt").write_text("Bravo is a river town known for its bridges.\n")
+    s = settings(tmp_path)
+    ingest([folder], s)
+    (folder / "a.md").write_text("# Alpha\n\nThe alpha station closed in 1999.\n")
+    report = ingest([folder], s)
+    assert report.updated == ["docs/a.md"] and report.unchanged == 1
+    texts = " ".join(c.page_content for c in Store(s).chunks())
+    assert "closed in 1999" in texts and "opened in 1901" not in texts
+    (folder / "b.txt").unlink()
+    report = ingest([folder], s)
+    assert report.removed == ["docs/b.txt"]
+    assert {c.metadata["source"] for c in Store(s).chunks()} == {"docs/a.md"}
+
+
+def test_ingesting_one_file_leaves_the_rest_of_the_index_alone(
+    article_corpus: Path, tmp_path: Path
+):
+    s = settings(tmp_path)
+    ingest([article_corpus], s)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Foxtrot is a dance in four-four time.\n")
+    report = ingest([extra], s)
+    assert report.added == ["extra.txt"] and not report.removed
+    assert set(Store(s).sources()) == {"corpus/newsweek-iran-border-defense.txt", "extra.txt"}
+
+
+def test_bad_files_are_skipped_and_the_rest_goes_on(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02garbage\x00")
+    (folder / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (folder / "page.html").write_text("<html><script>x=1</script><p>Delta sells maps.</p></html>")
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf"):
+        assert f"skipped docs/{name}:" in result.output
+    sources = {c.metadata["source"] for c in Store(settings(tmp_path)).chunks()}
+    assert sources == {"docs/good.txt", "docs/page.html"}
+    html_text = [
+        c.page_content
+        for c in Store(settings(tmp_path)).chunks()
+        if c.metadata["source"] == "docs/page.html"
+    ]
+    assert html_text == ["Delta sells maps."]
+
+
+def test_dry_run_changes_nothing(article_corpus: Path, tmp_path: Path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["ingest", "--dry-run", "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    assert "would add corpus/newsweek-iran-border-defense.txt" in result.output
+    assert not (tmp_path / "index").exists()
+    runner.invoke(main, ["ingest", "--index", str(tmp_path / "index")])
+    (article_corpus / "extra.txt").write_text("Echo is the name of a small dog.\n")
+    before = Store(settings(tmp_path)).sources()
+    result = runner.invoke(main, ["ingest", "--dry-run", "--index", str(tmp_path / "index")])
+    assert "would add corpus/extra.txt" in result.output
+    assert Store(settings(tmp_path)).sources().keys() == before.keys()
+
+
+def test_index_remembers_its_embedding_model(article_corpus: Path, tmp_path: Path):
+    from qa.embeddings import _resolve
+    from qa.errors import ModelMismatchError
+
+    s = settings(tmp_path)
+    ingest([article_corpus], s)
+    other = s.with_overrides(embed_model=_resolve("minilm"))  # same weights, another identity
+    try:
+        Store(other)
+    except ModelMismatchError as e:
+        assert "re-ingest" in str(e)
+    else:
+        raise AssertionError("querying with another embedding model must fail")

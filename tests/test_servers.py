@@ -1,0 +1,173 @@
+"""Server backends against real servers on 127.0.0.1: llama-cpp-python's OpenAI-compatible
+server as the LLM, and `chroma run` as the vector store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import main
+from qa.config import load_settings
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "Who is the spokesperson of Iran's Foreign Ministry?",
+    "Which two Gulf monarchies normalized ties with Israel?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cmd: list[str], url: str, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(log.read_text()[-3000:]) from None
+            time.sleep(0.5)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def llm_server(tmp_path_factory):
+    from qa.llms import DEFAULT_BUNDLED, bundled_path
+
+    gguf = bundled_path(DEFAULT_BUNDLED, load_settings(environ={}).cache_dir)
+    port = free_port()
+    log = tmp_path_factory.mktemp("llm") / "server.log"
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--model_alias",
+            "qwen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+        ],
+        f"http://127.0.0.1:{port}/v1/models",
+        log,
+    )
+    yield f"http://127.0.0.1:{port}/v1", proc
+    stop(proc)
+
+
+@pytest.fixture
+def use_server(monkeypatch, llm_server, article_index):
+    monkeypatch.chdir(article_index)
+    monkeypatch.setenv("QA_LLM", "openai")
+    monkeypatch.setenv("QA_LLM_BASE_URL", llm_server[0])
+    monkeypatch.setenv("QA_LLM_MODEL", "qwen")
+    monkeypatch.setenv("QA_INDEX", str(article_index / "index"))
+
+
+def test_openai_backend_gives_a_grounded_cited_answer(use_server):
+    result = CliRunner().invoke(main, ["ask", QUESTIONS[0], "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert "Khatibzadeh" in out["answer"] and out["grounding"]["mode"] in {"generated", "quoted"}
+    assert any("Khatibzadeh" in c["quote"] for c in out["citations"])
+
+
+def test_openai_backend_streams(use_server):
+    from qa.chain import Answerer
+
+    tokens: list[str] = []
+    answer = Answerer(load_settings()).ask(QUESTIONS[1], on_token=tokens.append)
+    assert len(tokens) > 3 and "Bahrain" in "".join(tokens) and "Bahrain" in answer.answer
+
+
+def test_unknown_model_and_stopped_server_are_one_line(use_server, monkeypatch):
+    monkeypatch.setenv("QA_LLM_MODEL", "no-such-model")
+    result = CliRunner().invoke(main, ["ask", QUESTIONS[0]])
+    # llama-cpp-python's server answers any model name with its one model; other servers
+    # (vLLM, Ollama) answer 404, which is the "has no model" line.
+    if result.exit_code:
+        assert result.exit_code == 3 and result.output.strip().startswith("error: ")
+    monkeypatch.setenv("QA_LLM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("QA_LLM_TIMEOUT", "5")
+    result = CliRunner().invoke(main, ["ask", QUESTIONS[0]])
+    assert result.exit_code == 3
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: cannot reach the LLM server at http://127.0.0.1:")
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("chroma")
+    port = free_port()
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    proc = start(
+        [chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/api/v2/heartbeat",
+        data / "chroma.log",
+    )
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+def test_chroma_server_gives_the_same_citations(
+    chroma_server, article_index, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(article_index)
+    runner = CliRunner()
+    server = ["--chroma-url", chroma_server, "--collection", "article"]
+    result = runner.invoke(main, ["ingest", "corpus", *server])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(main, ["ingest", "corpus", *server])
+    assert "1 unchanged" in again.output  # sync works against the server too
+    for question in QUESTIONS:
+        embedded = json.loads(
+            runner.invoke(
+                main, ["ask", question, "--json", "--index", str(article_index / "index")]
+            ).stdout
+        )
+        remote = json.loads(runner.invoke(main, ["ask", question, "--json", *server]).stdout)
+        assert remote["answer"] == embedded["answer"]
+        strip = [
+            {k: c[k] for k in ("n", "source", "start", "end", "quote")} for c in remote["citations"]
+        ]
+        assert strip == [
+            {k: c[k] for k in ("n", "source", "start", "end", "quote")}
+            for c in embedded["citations"]
+        ]
+
+
+def test_unreachable_chroma_server_is_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["status", "--chroma-url", f"http://127.0.0.1:{free_port()}"])
+    assert result.exit_code == 3 and result.output.startswith("error: cannot reach Chroma at")

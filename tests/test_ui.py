@@ -1,0 +1,190 @@
+"""The chat page in a real browser (Debian's Chromium driven by Playwright), on a real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """`qa serve` on a free loopback port over its own copy of the article's index."""
+    base = tmp_path_factory.mktemp("ui")
+    shutil.copytree(ROOT / "corpus", base / "corpus")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QA_INDEX": str(base / "index"),
+        "QA_CORPUS": str(base / "corpus"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ingest"],
+        cwd=base,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    port = free_port()
+    log = (base / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "ui.py"), "--port", str(port)],
+        cwd=base,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError((base / "server.log").read_text()) from None
+            time.sleep(0.5)
+    yield url, base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server[0])
+        page.wait_for_selector("#qa-question textarea")
+        yield page
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("QA_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def ask(page, question: str) -> list[str]:
+    """Type a question, press Enter; the distinct texts the answer showed as it grew."""
+    before = page.locator("#qa-chat .message").count()
+    page.fill("#qa-question textarea", question)
+    page.press("#qa-question textarea", "Enter")
+    seen: list[str] = []
+    changed = deadline = time.monotonic()
+    deadline += 180
+    while time.monotonic() < deadline:
+        messages = page.locator("#qa-chat .message")
+        if messages.count() >= before + 2:
+            text = messages.nth(messages.count() - 1).inner_text().strip()
+            if text and (not seen or text != seen[-1]):
+                seen.append(text)
+                changed = time.monotonic()
+            elif seen and time.monotonic() - changed > 2.5:  # settled
+                return seen
+        time.sleep(0.05)
+    raise AssertionError(f"no answer to {question!r}: {seen}")
+
+
+def test_streamed_cited_answer_with_highlighted_source(page, shots):
+    seen = ask(
+        page, "Which missile system was fired during the Guardians of Velayat Sky-99 exercise?"
+    )
+    assert len(seen) >= 3, f"the answer should appear as it is generated: {seen}"
+    assert "Tabas" in seen[-1] and "[1]" in seen[-1]
+    sources = page.locator("#qa-sources")
+    sources.locator("mark").first.wait_for()
+    assert "Tabas" in sources.locator("mark").first.inner_text()
+    assert "corpus/newsweek-iran-border-defense.txt" in sources.inner_text()
+    page.locator("#qa-chat a[href='#qa-source-1']").last.click()
+    page.wait_for_selector("#qa-source-1.qa-flash")
+    page.screenshot(path=str(shots / "1-answer.png"))
+
+
+def test_follow_up_question(page, shots):
+    ask(page, "Who is the spokesperson of Iran's Foreign Ministry?")
+    seen = ask(page, "What did he announce on Tuesday?")
+    assert "Araghchi" in seen[-1] or "visit" in seen[-1]
+    page.screenshot(path=str(shots / "2-follow-up.png"))
+
+
+def test_declined_question_shows_closest_passages(page, shots):
+    seen = ask(page, "How much does a Tabas missile system cost?")
+    assert "do not say" in seen[-1]
+    assert "Not found in the documents" in page.locator("#qa-sources").inner_text()
+    assert page.locator("#qa-sources .qa-source").count() >= 1
+    page.screenshot(path=str(shots / "3-declined.png"))
+
+
+def test_upload_a_document_and_ask_about_it(page, server, shots, tmp_path):
+    doc = tmp_path / "ferry-notes.md"
+    doc.write_text("# Ferry notes\n\nThe Kestrel ferry's captain is Ines Marlow.\n")
+    page.click("text=Documents")
+    page.set_input_files("#qa-upload input[type=file]", str(doc))
+    page.wait_for_selector("#qa-upload-status:has-text('Indexed:')", timeout=120_000)
+    assert "ferry-notes.md" in page.locator("#qa-index").inner_text()
+    assert (server[1] / "corpus" / "ferry-notes.md").exists()
+    seen = ask(page, "Who is the captain of the Kestrel ferry?")
+    assert "Marlow" in seen[-1]
+    page.screenshot(path=str(shots / "4-upload.png"), full_page=True)
+
+
+def test_twenty_concurrent_sessions(server):
+    from gradio_client import Client
+
+    questions = [
+        "Who is the spokesperson of Iran's Foreign Ministry?",
+        "Which missile system was fired during the exercise?",
+        "Which two Gulf monarchies normalized ties with Israel?",
+        "Who commands the Revolutionary Guard Ground Forces?",
+    ]
+
+    def session(i: int) -> tuple[float, list, str]:
+        client = Client(server[0], verbose=False)
+        began = time.monotonic()
+        chat, *_ = client.predict(questions[i % 4], [], api_name="/respond")
+        return time.monotonic() - began, chat, questions[i % 4]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(session, range(20)))
+    for _, chat, question in results:
+        assert [m["role"] for m in chat] == ["user", "assistant"]  # no one else's turns
+        assert chat[0]["content"] == question and chat[1]["content"]
+    times = sorted(t for t, _, _ in results)
+    p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+    print(f"\n20 sessions: all answered; p50 {p50:.1f} s, p95 {p95:.1f} s")
