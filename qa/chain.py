@@ -93,6 +93,7 @@ class Answer:
     timings: dict[str, float]
     grounding: dict[str, Any] = field(default_factory=dict)
     passages: list[Citation] = field(default_factory=list)  # closest passages, as evidence
+    standalone: str = ""  # the follow-up as retrieval saw it, when history changed it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,23 +166,9 @@ class Answerer:
 
     def _retrieve(self, inputs: dict) -> Evidence:
         question, k = inputs["question"], self.settings.k
-        if not self.settings.grounding:
+        if not self.settings.grounding:  # the plain chain: vector top-k chunks as they are
             hits = self.store.search(question, k)
-            return Evidence(
-                [
-                    Passage(
-                        d.metadata["source"],
-                        d.metadata["start"],
-                        d.metadata["end"],
-                        d.page_content,
-                        [],
-                        Span(0, 0, ""),
-                        score,
-                        n,
-                    )
-                    for n, (d, score) in enumerate(hits, 1)
-                ]
-            )
+            return Evidence([Passage.of_chunk(d, n) for n, (d, _) in enumerate(hits, 1)])
         return select(question, self.retriever.invoke(question), self.retriever, self.embed, k)
 
     def _generate(self, inputs: dict) -> str:
@@ -206,19 +193,18 @@ class Answerer:
         return Grounded(draft.strip(), mode, support, len(found), len(found))
 
     def _build(self) -> Runnable:
-        timed = {}
-
         def clock(name: str, fn: Callable[[dict], Any]) -> RunnableLambda:
+            """The step, timed into this invocation's own ``timings`` dict."""
+
             def run(inputs: dict) -> Any:
                 began = time.perf_counter()
                 try:
                     return fn(inputs)
                 finally:
-                    timed[name] = time.perf_counter() - began
+                    inputs["timings"][name] = round(time.perf_counter() - began, 3)
 
             return RunnableLambda(run, name=name)
 
-        self._timed = timed
         return (
             RunnablePassthrough.assign(evidence=clock("retrieve_s", self._retrieve))
             | RunnablePassthrough.assign(draft=clock("generate_s", self._generate))
@@ -238,11 +224,12 @@ class Answerer:
     ) -> Answer:
         """Answer one question; ``on_token`` sees the model's draft as it is generated;
         ``history`` holds earlier questions of the conversation, oldest first."""
-        question = standalone(check_question(question), history or [])
+        question = check_question(question)
         began = time.perf_counter()
         config = {"callbacks": [_Tokens(on_token)]} if on_token else {}
-        out = self.chain.invoke({"question": question}, config=config)
-        timings = {k: round(v, 3) for k, v in self._timed.items()}
+        timings: dict[str, float] = {}
+        asked = standalone(question, history or [])
+        out = self.chain.invoke({"question": asked, "timings": timings}, config=config)
         timings["total_s"] = round(time.perf_counter() - began, 3)
         g: Grounded = out["grounded"]
         evidence: Evidence = out["evidence"]
@@ -254,4 +241,5 @@ class Answerer:
             timings=timings,
             grounding={"claims": g.claims, "kept": g.kept, "mode": g.mode, "draft": out["draft"]},
             passages=[_cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],
+            standalone=asked if asked != question else "",
         )

@@ -63,9 +63,23 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+_HOW_MANY = re.compile(r"\bhow many ([a-z]+)", re.I)
+
+
 def answers_the_kind_asked(question: str, text: str) -> bool:
-    """A question about a quantity needs a number in its answer."""
-    return not _ASKS_NUMBER.search(question) or bool(_NUMBER_WORDS.search(text))
+    """A question about a quantity needs a number in its answer's evidence; "how many
+    soldiers" needs a number that counts soldiers ("two messages" does not)."""
+    if not _ASKS_NUMBER.search(question):
+        return True
+    if not (noun := _HOW_MANY.search(question)):
+        return bool(_NUMBER_WORDS.search(text))
+    tokens = words(text)
+    counted = stem(noun.group(1).lower())
+    return any(
+        (tok[0].isdigit() or _NUMBER_WORDS.fullmatch(tok))
+        and counted in {stem(t) for t in tokens[i + 1 : i + 4]}
+        for i, tok in enumerate(tokens)
+    )
 
 
 def is_complete(claim: str) -> bool:
@@ -101,22 +115,31 @@ def _has(term: str, vocab: set[str]) -> bool:
     return any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in vocab)
 
 
-def _lexical(claim: str, text: str, question: str) -> tuple[bool, float]:
-    """(the text can support the claim, share of the claim's new content words it holds).
+def _lexical(claim: str, window: list[str], question: str) -> tuple[bool, float]:
+    """(the window of sentences can support the claim, share of the claim's new content
+    words it holds).
 
     It can when the claim says something the question did not (a claim that only restates
-    the question answers nothing), the text is about what was asked (it shares a content
-    word with the question), and it holds every name and number of the claim that the
-    question did not give. Words the claim repeats from the question prove nothing.
+    the question answers nothing), the window holds every name and number of the claim that
+    the question did not give, and each sentence that lends the claim words is about what
+    was asked (shares a content word with the question): a sentence elsewhere in the
+    document cannot lend an answer its words. Words the claim repeats prove nothing.
     """
-    vocab = set(words(text))
-    stems = {stem(w) for w in vocab}
     asked = {stem(w) for w in content_words(question)}
-    about = not asked or bool(asked & stems)
-    keys_ok = all(_has(t, vocab) for t in key_terms(claim) - key_terms(question) if len(t) > 1)
-    new = [stem(w) for w in content_words(claim) if stem(w) not in asked]
-    share = sum(w in stems for w in new) / len(new) if new else 0.0
-    return bool(new) and about and keys_ok, share
+    new = {stem(w) for w in content_words(claim)} - asked
+    keys = {t for t in key_terms(claim) - key_terms(question) if len(t) > 1}
+    vocab: set[str] = set()
+    for sentence in window:
+        tokens = set(words(sentence))
+        stems = {stem(w) for w in tokens}
+        lends = bool(new & stems) or any(_has(t, tokens) for t in keys)
+        if lends and asked and not asked & stems:
+            return False, 0.0
+        vocab |= tokens
+    stems = {stem(w) for w in vocab}
+    keys_ok = all(_has(t, vocab) for t in keys)
+    share = len(new & stems) / len(new) if new else 0.0
+    return bool(new) and keys_ok, share
 
 
 def best_span(
@@ -128,7 +151,7 @@ def best_span(
     windows = [[s] for s in spans] + pairs  # single sentences are preferred on ties
     scored = []
     for w in windows:
-        can, share = _lexical(claim, _join(passage, w), question)
+        can, share = _lexical(claim, [s.text for s in w], question)
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = Span(window[0].start, window[-1].end, _join(passage, window))
@@ -147,7 +170,9 @@ def _join(passage: Passage, window: list[Span]) -> str:
 def ground(draft: str, evidence: Evidence, question: str = "", embed=None) -> Grounded:
     """Verify each claim of ``draft``; quote or decline when none survives."""
     passages = {p.n: p for p in evidence.passages}
-    found = claims(draft) if not is_decline(draft) else []
+    # A sentence that says the documents do not tell is no claim; a draft of only those
+    # is the model's refusal.
+    found = [c for c in claims(draft) if not is_decline(c.text)]
     for claim in found:
         claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
         # The cited passages first, then any other: a wrong pointer is re-pointed.
@@ -159,7 +184,7 @@ def ground(draft: str, evidence: Evidence, question: str = "", embed=None) -> Gr
                 claim.support = (passage, span)
                 break
     kept = [c for c in found if c.support and is_complete(c.text)]
-    if not answers_the_kind_asked(question, " ".join(c.text for c in kept)):
+    if not answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept)):
         kept = []
     if kept:
         support: list[tuple[Passage, Span]] = []

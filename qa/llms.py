@@ -11,6 +11,7 @@ one ``Llama`` per process, whose KV cache is reused for the shared prompt prefix
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib
 import importlib.util
@@ -181,9 +182,11 @@ def _llama(path: str, n_ctx: int, threads: int) -> Any:
             "llama-cpp-python is not installed: pip install llama-cpp-python"
         ) from None
     try:
-        return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
+        llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
     except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
         raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
+    atexit.register(llama.close)  # free it before the interpreter tears llama.cpp down
+    return llama
 
 
 def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:

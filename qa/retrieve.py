@@ -7,14 +7,14 @@ A small model reads a few sharp sentences faster and more faithfully than whole 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from qa.text import Span, content_words, sentences, stem
 
@@ -47,6 +47,12 @@ class Passage:
     score: float = 0.0
     n: int = 0
 
+    @classmethod
+    def of_chunk(cls, chunk: Document, n: int) -> Passage:
+        """A whole chunk as a passage (the plain chain's unit)."""
+        m = chunk.metadata
+        return cls(m["source"], m["start"], m["end"], chunk.page_content, [], Span(0, 0, ""), n=n)
+
 
 @dataclass
 class Evidence:
@@ -68,19 +74,22 @@ class HybridRetriever(BaseRetriever):
     k: int = 6
     bm25: object = None
 
+    df: Counter = Field(default_factory=Counter)  # chunks that hold each term
+
     def model_post_init(self, _context: object) -> None:
         from rank_bm25 import BM25Okapi
 
         if self.chunks:
-            self.bm25 = BM25Okapi([terms(c.page_content) for c in self.chunks])
+            tokenized = [terms(c.page_content) for c in self.chunks]
+            self.bm25 = BM25Okapi(tokenized)
+            self.df = Counter(t for tokens in tokenized for t in set(tokens))
 
     def idf(self, term: str) -> float:
-        """BM25's idf; a term no chunk holds weighs most (a question about it is likely
-        one the documents do not answer)."""
-        if not self.bm25:
-            return 0.0
-        unseen = math.log((self.bm25.corpus_size + 0.5) / 0.5)
-        return max(self.bm25.idf.get(term, unseen), 0.0)
+        """Lucene's always-positive BM25 idf, right for a corpus of any size. A term no
+        chunk holds weighs most: a question about it is likely one the documents do not
+        answer."""
+        n = self.df.get(term, 0)
+        return math.log(1 + (len(self.chunks) - n + 0.5) / (n + 0.5))
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

@@ -124,7 +124,8 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
                 streamed = chat[-1]["content"].strip()
                 note = NOTE[item.grounding["mode"]] if item.answer != streamed else ""
                 chat[-1]["content"] = linked(item.answer) + (f"\n\n*{note}*" if note else "")
-                yield chat, sources_html(item), [*history, message], ""
+                # The answer rides along: its names resolve "he" or "it" in the next question.
+                yield chat, sources_html(item), [*history, f"{message} {item.answer}"], ""
         except QAError as e:
             chat[-1]["content"] = f"⚠️ {e}"
             yield chat, sources_html(None), history, ""
@@ -157,7 +158,7 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
         lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
         return "\n\n".join(lines), index_summary(answerer), None
 
-    with gr.Blocks(title="docqa", head=HEAD, css=CSS) as app:
+    with gr.Blocks(title="docqa") as app:
         gr.Markdown("## docqa: ask your documents")
         history = gr.State([])
         with gr.Row():
@@ -189,6 +190,5 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = Fal
     """Start the chat page; one answer at a time (the model has 2 cores), others queue."""
     app = build(Answerer(settings), settings.corpus)
     app.queue(default_concurrency_limit=1, max_size=64)
-    app.launch(
-        server_name=host, server_port=port, share=share, show_error=True, max_file_size=MAX_UPLOAD
-    )
+    app.launch(server_name=host, server_port=port, share=share, show_error=True,
+               max_file_size=MAX_UPLOAD, head=HEAD, css=CSS)

@@ -102,20 +102,20 @@ def shots(tmp_path_factory) -> Path:
 
 def ask(page, question: str) -> list[str]:
     """Type a question, press Enter; the distinct texts the answer showed as it grew."""
-    before = page.locator("#qa-chat .message").count()
+    bot = page.locator("#qa-chat .bot-row")
+    before = bot.count()
     page.fill("#qa-question textarea", question)
     page.press("#qa-question textarea", "Enter")
     seen: list[str] = []
     changed = deadline = time.monotonic()
     deadline += 180
     while time.monotonic() < deadline:
-        messages = page.locator("#qa-chat .message")
-        if messages.count() >= before + 2:
-            text = messages.nth(messages.count() - 1).inner_text().strip()
+        if bot.count() > before:
+            text = bot.last.inner_text().replace("Loading content", "").strip()
             if text and (not seen or text != seen[-1]):
                 seen.append(text)
                 changed = time.monotonic()
-            elif seen and time.monotonic() - changed > 2.5:  # settled
+            elif seen and time.monotonic() - changed > 3:  # settled
                 return seen
         time.sleep(0.05)
     raise AssertionError(f"no answer to {question!r}: {seen}")
