@@ -193,7 +193,10 @@ def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
     if not path.is_file():
         raise UsageError(f"no GGUF file at {path}")
     llama = _llama(str(path), settings.context_tokens, settings.threads)
-    return LlamaCppChat(llama=llama, model_name=name, max_tokens=settings.max_tokens)
+    # streaming set explicitly: LangChain streams to callbacks only for fields set by hand.
+    return LlamaCppChat(
+        llama=llama, model_name=name, max_tokens=settings.max_tokens, streaming=True
+    )
 
 
 def _openai(settings: Settings) -> BaseChatModel:

@@ -43,6 +43,7 @@ document.addEventListener("click", (event) => {
 CSS = """
 #qa-sources mark { background: #fde68a; padding: 0 2px; }
 .qa-source { border-left: 3px solid #d1d5db; padding: 4px 10px; margin: 8px 0; }
+.qa-source p { white-space: pre-wrap; }
 .qa-flash { border-left-color: #f59e0b; background: #fffbeb; }
 """
 

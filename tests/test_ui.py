@@ -154,14 +154,20 @@ def test_declined_question_shows_closest_passages(page, shots):
 def test_upload_a_document_and_ask_about_it(page, server, shots, tmp_path):
     doc = tmp_path / "ferry-notes.md"
     doc.write_text("# Ferry notes\n\nThe Kestrel ferry's captain is Ines Marlow.\n")
-    page.click("text=Documents")
-    page.set_input_files("#qa-upload input[type=file]", str(doc))
+    page.get_by_text("Documents", exact=True).click()
+    page.locator("input[type=file]").first.set_input_files(str(doc))
     page.wait_for_selector("#qa-upload-status:has-text('Indexed:')", timeout=120_000)
     assert "ferry-notes.md" in page.locator("#qa-index").inner_text()
     assert (server[1] / "corpus" / "ferry-notes.md").exists()
     seen = ask(page, "Who is the captain of the Kestrel ferry?")
     assert "Marlow" in seen[-1]
     page.screenshot(path=str(shots / "4-upload.png"), full_page=True)
+
+
+def text(message: dict) -> str:
+    """A chat message's text (Gradio 6 sends content as a list of typed parts)."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
 
 
 def test_twenty_concurrent_sessions(server):
@@ -184,7 +190,7 @@ def test_twenty_concurrent_sessions(server):
         results = list(pool.map(session, range(20)))
     for _, chat, question in results:
         assert [m["role"] for m in chat] == ["user", "assistant"]  # no one else's turns
-        assert chat[0]["content"] == question and chat[1]["content"]
+        assert text(chat[0]) == question and text(chat[1])
     times = sorted(t for t, _, _ in results)
     p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
     print(f"\n20 sessions: all answered; p50 {p50:.1f} s, p95 {p95:.1f} s")
