@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, start, stop
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,12 +25,6 @@ FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,28 +48,16 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         timeout=300,
     )
     port = free_port()
-    log = (base / "server.log").open("w")
-    proc = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}/"
+    proc = start(
         [sys.executable, str(ROOT / "ui.py"), "--port", str(port)],
+        url,
+        base / "server.log",
         cwd=base,
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError((base / "server.log").read_text()) from None
-            time.sleep(0.5)
     yield url, base
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
