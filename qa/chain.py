@@ -137,6 +137,18 @@ def standalone(question: str, history: list[str]) -> str:
     return f"{question} (about {', '.join(names)})" if names else question
 
 
+REWRITE = ChatPromptTemplate.from_messages(
+    [
+        (
+            "system",
+            "Rewrite the user's last question so that it can be understood without the "
+            "conversation: replace pronouns with the names they refer to. Reply with the "
+            "question only.",
+        ),
+        ("human", "Conversation:\n{history}\n\nLast question: {question}"),
+    ]
+)
+
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b\d[\w.,]*")
 
 
@@ -211,6 +223,15 @@ class Answerer:
             | RunnablePassthrough.assign(grounded=clock("ground_s", self._finish))
         )
 
+    def _standalone(self, question: str, history: list[str]) -> str:
+        if not history or self.settings.followups != "llm":
+            return standalone(question, history)
+        with server_errors(self.settings):
+            rewritten = (REWRITE | self.llm | StrOutputParser()).invoke(
+                {"history": "\n".join(history[-3:]), "question": question}, max_tokens=60
+            )
+        return " ".join(rewritten.split()) or question
+
     def warm_up(self) -> None:
         """Load the models and fill the KV cache with the fixed prompt prefix."""
         self.embed.embed_query("warm up")
@@ -228,7 +249,7 @@ class Answerer:
         began = time.perf_counter()
         config = {"callbacks": [_Tokens(on_token)]} if on_token else {}
         timings: dict[str, float] = {}
-        asked = standalone(question, history or [])
+        asked = self._standalone(question, history or [])
         out = self.chain.invoke({"question": asked, "timings": timings}, config=config)
         timings["total_s"] = round(time.perf_counter() - began, 3)
         g: Grounded = out["grounded"]

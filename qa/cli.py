@@ -117,7 +117,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
 NOTES = {"quoted": "quoted from the documents", "declined": "not found in the documents"}
 
 
-def _ask_plain(answerer, question: str) -> None:
+def _ask_plain(answerer, question: str, history: list[str]) -> None:
     """Stream the model's draft to stdout, then the checked answer if it differs, then sources."""
     streamed: list[str] = []
 
@@ -125,7 +125,7 @@ def _ask_plain(answerer, question: str) -> None:
         streamed.append(token)
         click.echo(token, nl=False)
 
-    _print_answer(answerer.ask(question, on_token=show), "".join(streamed))
+    _print_answer(answerer.ask(question, on_token=show, history=history), "".join(streamed))
 
 
 def _print_answer(answer, streamed: str) -> None:
@@ -148,8 +148,9 @@ def _print_answer(answer, streamed: str) -> None:
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (JSON Lines with -).")
-@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding")
-def ask(question: str, as_json: bool, **values: Any) -> None:
+@click.option("--history", multiple=True, help="An earlier question of the conversation (repeat).")
+@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding", "followups")
+def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -> None:
     """Answer QUESTION from the indexed documents, citing the passages.
 
     With QUESTION "-", read one question per line from stdin and answer each in turn,
@@ -163,14 +164,14 @@ def ask(question: str, as_json: bool, **values: Any) -> None:
     for q in questions:
         if as_json:
             try:
-                out = answerer.ask(q).to_json()
+                out = answerer.ask(q, history=list(history)).to_json()
             except QAError as e:
                 if question != "-":
                     raise
                 out, failed = {"question": q.strip(), "error": str(e)}, True
             click.echo(json.dumps(out, ensure_ascii=False))
             continue
-        _ask_plain(answerer, q)
+        _ask_plain(answerer, q, list(history))
     if failed:
         sys.exit(1)
 
@@ -191,7 +192,14 @@ def ask(question: str, as_json: bool, **values: Any) -> None:
 )
 @click.option("--only", help="Comma-separated question ids to run.")
 @settings_options(
-    *STORE, *MODEL, "k", "max_tokens", "grounding", "eval_min_cited", "eval_min_declined"
+    *STORE,
+    *MODEL,
+    "k",
+    "max_tokens",
+    "grounding",
+    "followups",
+    "eval_min_cited",
+    "eval_min_declined",
 )
 def eval_(
     file: Path,
@@ -259,7 +267,7 @@ def eval_(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=7860, show_default=True, help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
-@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding")
+@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding", "followups")
 def serve(host: str, port: int, share: bool, **values: Any) -> None:
     """Open the chat page at http://HOST:PORT on the index."""
     from qa.web import serve as run

@@ -52,6 +52,9 @@ class Settings:
     context_tokens: int = _setting(2048, "Context window of an in-process model.")
     threads: int = _setting(os.cpu_count() or 1, "CPU threads for in-process models.")
     grounding: bool = _setting(True, "Verify every claim against its cited passage.")
+    followups: str = _setting(
+        "rules", "How follow-ups become standalone questions: rules (names carried over) or llm."
+    )
     cache_dir: Path = _setting(_default_cache(), "Where assembled bundled models are cached.")
     eval_min_cited: float = _setting(
         0.0, "qa eval fails below this share of answers correct and cited."

@@ -191,5 +191,12 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = Fal
     """Start the chat page; one answer at a time (the model has 2 cores), others queue."""
     app = build(Answerer(settings), settings.corpus)
     app.queue(default_concurrency_limit=1, max_size=64)
-    app.launch(server_name=host, server_port=port, share=share, show_error=True,
-               max_file_size=MAX_UPLOAD, head=HEAD, css=CSS)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        show_error=True,
+        max_file_size=MAX_UPLOAD,
+        head=HEAD,
+        css=CSS,
+    )

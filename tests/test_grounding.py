@@ -111,3 +111,13 @@ def test_evidence_without_passages_is_not_strong():
 
     assert not strong(Evidence([]))
     assert Passage  # the type is part of the public surface used by the UI
+
+
+def test_follow_up_carries_the_names_of_the_previous_turn():
+    from qa.chain import standalone
+
+    assert standalone("Where did he go next?", ["Who is Abbas Araghchi?"]) == (
+        "Where did he go next? (about Abbas, Araghchi)"
+    )
+    assert standalone("Who is Mousavi?", ["Who is Araghchi?"]) == "Who is Mousavi?"
+    assert standalone("Where did he go?", []) == "Where did he go?"
