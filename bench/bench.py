@@ -91,6 +91,7 @@ def answer_overhead(work: Path) -> dict:
         roles = {"human": "user", "ai": "assistant", "system": "system"}
         request = [{"role": roles[m.type], "content": m.content} for m in messages]
         tokens = max(1, len(llama.tokenize(answer.grounding["draft"].encode(), add_bos=False)))
+        answerer.warm_up()  # same cache state as qa had: the fixed prefix, not this prompt
         raw_s = timed(
             lambda r=request, t=tokens: llama.create_chat_completion(
                 r, max_tokens=t, temperature=0.0

@@ -47,3 +47,22 @@ def test_empty_question(article_index: Path):
     result = CliRunner().invoke(main, ["ask", "   ", "--index", str(article_index / "index")])
     assert result.exit_code == 2
     assert result.output.strip().endswith("error: the question is empty")
+
+
+def test_oversized_and_control_character_questions(article_index: Path):
+    index = ["--index", str(article_index / "index")]
+    result = CliRunner().invoke(main, ["ask", "x" * 100_000, *index])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("error: the question is longer than 2000 characters")
+    result = CliRunner().invoke(main, ["ask", "\x00\x07\x1b", *index])
+    assert result.exit_code == 2 and result.output.strip().endswith("the question is empty")
+
+
+def test_symlink_loop_is_not_followed(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Golf is played on a course of eighteen holes.\n")
+    (docs / "loop").symlink_to(docs, target_is_directory=True)
+    result = CliRunner().invoke(main, ["ingest", str(docs), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.output
