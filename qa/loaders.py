@@ -9,7 +9,7 @@ citation offsets point into.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from langchain_core.document_loaders import BaseLoader
@@ -79,7 +79,7 @@ class FileLoader(BaseLoader):
         self.path = path
         self.name = name
 
-    def lazy_load(self):
+    def lazy_load(self) -> Iterator[Document]:
         size = self.path.stat().st_size
         if size == 0:
             raise BadDocumentError("empty file")
