@@ -20,10 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.chain import PROMPT, Answerer  # noqa: E402
+from qa.chain import PROMPT, Answerer, numbered  # noqa: E402
 from qa.config import load_settings  # noqa: E402
 from qa.embeddings import _load  # noqa: E402
 from qa.ingest import ingest, split  # noqa: E402
+from qa.llms import chat_messages  # noqa: E402
 from qa.loaders import FileLoader  # noqa: E402
 
 QUESTIONS = [
@@ -86,10 +87,7 @@ def answer_overhead(work: Path) -> dict:
     for q in QUESTIONS:
         answer = answerer.ask(q)
         evidence = answerer._retrieve({"question": q, "timings": {}})
-        passages = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in evidence.passages)
-        messages = PROMPT.format_messages(passages=passages, question=q)
-        roles = {"human": "user", "ai": "assistant", "system": "system"}
-        request = [{"role": roles[m.type], "content": m.content} for m in messages]
+        request = chat_messages(PROMPT.format_messages(passages=numbered(evidence), question=q))
         tokens = max(1, len(llama.tokenize(answer.grounding["draft"].encode(), add_bos=False)))
         answerer.warm_up()  # same cache state as qa had: the fixed prefix, not this prompt
         raw_s = timed(

@@ -152,6 +152,19 @@ REWRITE = ChatPromptTemplate.from_messages(
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b\d[\w.,]*")
 
 
+def numbered(evidence: Evidence) -> str:
+    """The passages as the prompt shows them: "[n] text", one a line."""
+    return "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in evidence.passages)
+
+
+# What the user is told when checking changed the model's draft, by grounding mode.
+MODE_NOTES = {
+    "quoted": "The model's own wording could not be checked, so this quotes the documents.",
+    "declined": "Not found in the documents.",
+    "generated": "Parts that the passages do not support were removed.",
+}
+
+
 def _cite(n: int, passage: Passage, span: Span | None = None) -> Citation:
     span = span or Span(passage.start, passage.end, passage.text)
     return Citation(n, passage.source, span.start, span.end, span.text, passage.start, passage.text)
@@ -187,10 +200,9 @@ class Answerer:
         evidence: Evidence = inputs["evidence"]
         if not evidence.passages:
             return ""
-        passages = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in evidence.passages)
         with server_errors(self.settings):
             return (PROMPT | self.llm | StrOutputParser()).invoke(
-                {"passages": passages, "question": inputs["question"]}
+                {"passages": numbered(evidence), "question": inputs["question"]}
             )
 
     def _finish(self, inputs: dict) -> Grounded:

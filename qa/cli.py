@@ -67,6 +67,7 @@ def _settings(values: dict[str, Any]) -> Settings:
 
 STORE = ("index", "collection", "chroma_url", "embed_model")
 MODEL = ("llm", "llm_model", "llm_path", "llm_base_url", "llm_api_key", "llm_timeout", "threads")
+ANSWER = (*STORE, *MODEL, "k", "max_tokens", "grounding", "followups")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,9 +115,6 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     click.echo(("dry run: " if dry_run else "") + report.summary(), err=True)
 
 
-NOTES = {"quoted": "quoted from the documents", "declined": "not found in the documents"}
-
-
 def _ask_plain(answerer, question: str, history: list[str]) -> None:
     """Stream the model's draft to stdout, then the checked answer if it differs, then sources."""
     streamed: list[str] = []
@@ -132,8 +130,9 @@ def _print_answer(answer, streamed: str) -> None:
     if answer.answer != streamed.strip():
         if streamed:
             click.echo()
-            note = NOTES.get(answer.grounding["mode"], "unsupported parts removed")
-            click.echo(f"[checked against the passages: {note}]", err=True)
+            from qa.chain import MODE_NOTES
+
+            click.echo(f"[{MODE_NOTES[answer.grounding['mode']]}]", err=True)
         click.echo(answer.answer)
     else:
         click.echo()
@@ -149,7 +148,7 @@ def _print_answer(answer, streamed: str) -> None:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (JSON Lines with -).")
 @click.option("--history", multiple=True, help="An earlier question of the conversation (repeat).")
-@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding", "followups")
+@settings_options(*ANSWER)
 def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -> None:
     """Answer QUESTION from the indexed documents, citing the passages.
 
@@ -191,16 +190,7 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -
     "--compare", is_flag=True, help="Also run the plain chain (no grounding) and show both."
 )
 @click.option("--only", help="Comma-separated question ids to run.")
-@settings_options(
-    *STORE,
-    *MODEL,
-    "k",
-    "max_tokens",
-    "grounding",
-    "followups",
-    "eval_min_cited",
-    "eval_min_declined",
-)
+@settings_options(*ANSWER, "eval_min_cited", "eval_min_declined")
 def eval_(
     file: Path,
     json_out: Path | None,
@@ -267,7 +257,7 @@ def eval_(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=7860, show_default=True, help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
-@settings_options(*STORE, *MODEL, "k", "max_tokens", "grounding", "followups")
+@settings_options(*ANSWER)
 def serve(host: str, port: int, share: bool, **values: Any) -> None:
     """Open the chat page at http://HOST:PORT on the index."""
     from qa.web import serve as run

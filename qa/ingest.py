@@ -154,9 +154,10 @@ def ingest(
         # A file under PATHS that is gone, or now unreadable, leaves the index; files
         # indexed from elsewhere are not this run's business.
         roots = [p.resolve() for p in paths]
+        wanted -= {name for name, _ in report.skipped}
         for name, state in indexed.items():
             inside = any(Path(name).resolve().is_relative_to(root) for root in roots)
-            if inside and (name not in wanted or name in dict(report.skipped)):
+            if inside and name not in wanted:
                 report.removed.append(name)
                 if not dry_run:
                     store.delete(state.ids)

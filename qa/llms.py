@@ -122,6 +122,12 @@ def bundled_path(name: str, cache_dir: Path) -> Path:
     return target
 
 
+def chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
+    """LangChain messages as llama.cpp's chat API takes them."""
+    roles = {"human": "user", "ai": "assistant", "system": "system"}
+    return [{"role": roles.get(m.type, "user"), "content": m.content} for m in messages]
+
+
 class LlamaCppChat(BaseChatModel):
     """A chat model over an in-process ``llama_cpp.Llama`` (chat template from the GGUF)."""
 
@@ -138,11 +144,8 @@ class LlamaCppChat(BaseChatModel):
         return "llama-cpp"
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kw: Any) -> dict:
-        roles = {"human": "user", "ai": "assistant", "system": "system"}
         return {
-            "messages": [
-                {"role": roles.get(m.type, "user"), "content": m.content} for m in messages
-            ],
+            "messages": chat_messages(messages),
             "max_tokens": kw.get("max_tokens", self.max_tokens),
             "temperature": 0.0,
             "stop": stop,

@@ -16,15 +16,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.chain import Answer, Answerer
+from qa.chain import MODE_NOTES, Answer, Answerer
 from qa.errors import QAError
 from qa.loaders import READERS
 
-NOTE = {
-    "quoted": "The model's own wording could not be checked, so this quotes the documents.",
-    "declined": "Not found in the documents.",
-    "generated": "Parts that the passages do not support were removed.",
-}
 UPLOAD_TYPES = sorted(READERS)
 MAX_UPLOAD = "20mb"
 # A click on [n] in an answer scrolls the sources panel to source n and flashes it.
@@ -123,7 +118,7 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
                     yield chat, gr.skip(), history, ""
                     continue
                 streamed = chat[-1]["content"].strip()
-                note = NOTE[item.grounding["mode"]] if item.answer != streamed else ""
+                note = MODE_NOTES[item.grounding["mode"]] if item.answer != streamed else ""
                 chat[-1]["content"] = linked(item.answer) + (f"\n\n*{note}*" if note else "")
                 # The answer rides along: its names resolve "he" or "it" in the next question.
                 yield chat, sources_html(item), [*history, f"{message} {item.answer}"], ""
