@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from qa.config import Settings
-from qa.embeddings import load_embeddings
 from qa.errors import UsageError
 from qa.grounding import Grounded, claims, ground, is_decline
-from qa.llms import load_llm, server_errors
+from qa.llms import LlamaCppChat, load_llm, server_errors
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
 from qa.text import STOPWORDS, Span, key_terms
 
@@ -70,6 +72,8 @@ def _examples() -> list[tuple[str, str]]:
 
 
 PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), *_examples(), ("human", HUMAN)])
+# The prompt with placeholder content: what is evaluated once and kept in the KV cache.
+PREFIX = PROMPT.format_messages(passages="[1] -", question="-")
 MAX_QUESTION_CHARS = 2000
 
 
@@ -177,11 +181,34 @@ class Answerer:
         from qa.store import Store
 
         self.settings = settings
-        self.store = store or Store(settings)
-        self.embed = load_embeddings(settings.embed_model)
-        self.refresh()
-        self.llm = llm or load_llm(settings)
+        # The model loads (and reads its cached prompt prefix) in the background while the
+        # index opens: a one-off `qa ask` waits for the slower of the two, not for both.
+        self._llm: Future = ThreadPoolExecutor(1, "qa-llm").submit(self._load_llm, llm)
+        with self._loaded_on_error():
+            self.store = store or Store(settings)
+            self.embed = self.store.embeddings
+            self.refresh()
         self.chain = self._build()
+
+    @contextmanager
+    def _loaded_on_error(self) -> Iterator[None]:
+        """llama-cpp-python mutes the whole process's stdout and stderr while a model loads:
+        an error is raised only once that is over, so that its message can be seen."""
+        try:
+            yield
+        except BaseException:
+            wait([self._llm])
+            raise
+
+    def _load_llm(self, llm: BaseChatModel | None) -> BaseChatModel:
+        llm = llm or load_llm(self.settings)
+        if isinstance(llm, LlamaCppChat):
+            llm.prime(PREFIX, self.settings.cache_dir)
+        return llm
+
+    @property
+    def llm(self) -> BaseChatModel:
+        return self._llm.result()
 
     def refresh(self) -> None:
         """Re-read the index's chunks for lexical search (after documents were added)."""
@@ -194,7 +221,8 @@ class Answerer:
         if not self.settings.grounding:  # the plain chain: vector top-k chunks as they are
             hits = self.store.search(question, k)
             return Evidence([Passage.of_chunk(d, n) for n, (d, _) in enumerate(hits, 1)])
-        return select(question, self.retriever.invoke(question), self.retriever, self.embed, k)
+        hits = self.retriever.invoke(question)
+        return select(question, hits, self.retriever, self.embed, k, self.settings.passage_chars)
 
     def _generate(self, inputs: dict) -> str:
         evidence: Evidence = inputs["evidence"]
@@ -247,7 +275,10 @@ class Answerer:
     def warm_up(self) -> None:
         """Load the models and fill the KV cache with the fixed prompt prefix."""
         self.embed.embed_query("warm up")
-        (PROMPT | self.llm).invoke({"passages": "[1] -", "question": "-"}, max_tokens=1)
+        if isinstance(self.llm, LlamaCppChat):
+            self.llm.prime(PREFIX)  # back to the prefix alone, as between questions
+        else:
+            (PROMPT | self.llm).invoke({"passages": "[1] -", "question": "-"}, max_tokens=1)
 
     def ask(
         self,
@@ -257,12 +288,13 @@ class Answerer:
     ) -> Answer:
         """Answer one question; ``on_token`` sees the model's draft as it is generated;
         ``history`` holds earlier questions of the conversation, oldest first."""
-        question = check_question(question)
         began = time.perf_counter()
         config = {"callbacks": [_Tokens(on_token)]} if on_token else {}
         timings: dict[str, float] = {}
-        asked = self._standalone(question, history or [])
-        out = self.chain.invoke({"question": asked, "timings": timings}, config=config)
+        with self._loaded_on_error():
+            question = check_question(question)
+            asked = self._standalone(question, history or [])
+            out = self.chain.invoke({"question": asked, "timings": timings}, config=config)
         timings["total_s"] = round(time.perf_counter() - began, 3)
         g: Grounded = out["grounded"]
         evidence: Evidence = out["evidence"]

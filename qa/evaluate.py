@@ -243,6 +243,7 @@ def run(
             "llm": settings.llm,
             "llm_model": settings.llm_model,
             "k": settings.k,
+            "passage_chars": settings.passage_chars,
             "grounding": settings.grounding,
             "embed_model": settings.embed_model,
         },

@@ -126,8 +126,12 @@ def _lexical(claim: str, window: list[str], question: str) -> tuple[bool, float]
     document cannot lend an answer its words. Words the claim repeats prove nothing.
     """
     asked = {stem(w) for w in content_words(question)}
-    new = {stem(w) for w in content_words(claim)} - asked
-    keys = {t for t in key_terms(claim) - key_terms(question) if len(t) > 1}
+    names = key_terms(claim)
+    # A name the question gave, inflected ("Iran" for "Iranian"), is not new either: "Iran
+    # made the drones that crashed near the Iranian border" says nothing the question did not.
+    given = {w for w in names if _has(w, key_terms(question))}
+    new = {stem(w) for w in content_words(claim) if w not in given} - asked
+    keys = {t for t in names - key_terms(question) - given if len(t) > 1}
     vocab: set[str] = set()
     for sentence in window:
         tokens = set(words(sentence))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import logging
 import os
@@ -9,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -82,25 +85,63 @@ def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
     )
 
 
-def split(doc: Document, settings: Settings) -> list[Document]:
-    """Chunks with ``start``/``end`` offsets into the document text and stable ids."""
-    text = doc.page_content
-    file_hash = hashlib.sha256(text.encode()).hexdigest()
-    chunks = splitter(settings).split_documents([doc])
-    for n, chunk in enumerate(chunks):
-        start = chunk.metadata.pop("start_index")
-        chunk.metadata.update(
-            start=start,
-            end=start + len(chunk.page_content),
-            file_hash=file_hash,
-            chunk=n,
-            n_chunks=len(chunks),
-        )
-        digest = hashlib.sha256(
-            f"{doc.metadata['source']}\0{start}\0{chunk.page_content}".encode()
-        ).hexdigest()
-        chunk.id = digest[:32]
-    return chunks
+def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Iterator[Document]:
+    """Chunks of one file's pieces, numbered, with ``start``/``end`` offsets into the file's
+    text and stable ids. ``n_chunks`` is 0 here: the writer sets it on the last chunk."""
+    text_splitter = splitter(settings)
+    n = 0
+    for doc in docs:
+        offset = doc.metadata.pop("offset", 0)
+        for chunk in text_splitter.split_documents([doc]):
+            start = offset + chunk.metadata.pop("start_index")
+            chunk.metadata.update(
+                start=start,
+                end=start + len(chunk.page_content),
+                file_hash=file_hash,
+                chunk=n,
+                n_chunks=0,
+            )
+            digest = hashlib.sha256(
+                f"{doc.metadata['source']}\0{start}\0{chunk.page_content}".encode()
+            ).hexdigest()
+            chunk.id = digest[:32]
+            n += 1
+            yield chunk
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None  # glibc only
+
+
+def _trim_heap() -> None:
+    """Hand freed memory back to the OS. Batches of every length leave glibc's heap
+    fragmented, and without this the RSS of a long ingest creeps up batch after batch."""
+    if libc := _libc():
+        libc.malloc_trim(0)
+
+
+def _write(store, chunks: Iterator[Document], advance: Callable[[int], None]) -> set[str]:
+    """Add chunks in batches (memory stays bounded); the file's last chunk carries its
+    chunk count, the mark that the file went in whole. Returns the ids written."""
+    ids: set[str] = set()
+    pending: list[Document] = []
+    done = 0  # characters of the file's text behind the last batch written
+    for chunk in chunks:
+        if len(pending) == BATCH:
+            store.add(pending, [c.id for c in pending])
+            _trim_heap()
+            advance(pending[-1].metadata["end"] - done)
+            done, pending = pending[-1].metadata["end"], []
+        pending.append(chunk)
+        ids.add(chunk.id)
+    if pending:
+        pending[-1].metadata["n_chunks"] = len(ids)
+        store.add(pending, [c.id for c in pending])
+        _trim_heap()
+    return ids
 
 
 def ingest(
@@ -108,11 +149,11 @@ def ingest(
     settings: Settings,
     *,
     dry_run: bool = False,
-    progress: Callable[[Iterable[Path], int], Iterable[Path]] = lambda it, total: it,
+    progress: Callable[[int, int], None] = lambda done, total: None,
     store=None,
 ) -> IngestReport:
     """Make the index hold exactly the supported files under ``paths`` (what it holds
-    from elsewhere stays).
+    from elsewhere stays). ``progress`` is told bytes done and bytes in all.
 
     New chunks are written before a changed file's old ones are deleted, so an interrupted
     run leaves a file either old, new or both (detected and repaired by the next run).
@@ -127,30 +168,36 @@ def ingest(
         store = Store(settings, create=not dry_run)
     indexed = store.sources() if store else {}
     report = IngestReport()
+    total = sum(p.stat().st_size for p in files)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(done, total)
+
     with store.writing() if store and not dry_run else nullcontext():
         wanted: set[str] = set()
-        for path in progress(files, len(files)):
+        for path in files:
+            file_end = done + path.stat().st_size
             name = source_name(path)
             wanted.add(name)
+            loader = FileLoader(path, name)
             try:
-                doc = next(iter(FileLoader(path, name).lazy_load()))
-            except BadDocumentError as e:
+                file_hash = loader.fingerprint()
+                old = indexed.get(name)
+                if old and old.complete and old.hashes == {file_hash}:
+                    report.unchanged += 1
+                else:
+                    if not dry_run:
+                        chunks = split(loader.lazy_load(), settings, file_hash)
+                        new_ids = _write(store, chunks, advance)
+                        store.delete([i for i in (old.ids if old else []) if i not in new_ids])
+                    (report.updated if old else report.added).append(name)
+            except BadDocumentError as e:  # raised before any chunk of the file is written
                 log.warning("skipped %s: %s", name, e)
                 report.skipped.append((name, str(e)))
-                continue
-            chunks = split(doc, settings)
-            old = indexed.get(name)
-            if old and old.complete and old.hashes == {chunks[0].metadata["file_hash"]}:
-                report.unchanged += 1
-                continue
-            (report.updated if old else report.added).append(name)
-            if dry_run:
-                continue
-            for i in range(0, len(chunks), BATCH):
-                batch = chunks[i : i + BATCH]
-                store.add(batch, [c.id for c in batch])
-            new_ids = {c.id for c in chunks}
-            store.delete([i for i in (old.ids if old else []) if i not in new_ids])
+            advance(max(0, file_end - done))  # a file's text is shorter than its bytes
         # A file under PATHS that is gone, or now unreadable, leaves the index; files
         # indexed from elsewhere are not this run's business.
         roots = [p.resolve() for p in paths]

@@ -16,6 +16,7 @@ import hashlib
 import importlib
 import importlib.util
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,6 +151,57 @@ class LlamaCppChat(BaseChatModel):
             "temperature": 0.0,
             "stop": stop,
         }
+
+    def prime(self, messages: list[BaseMessage], cache_dir: Path | None = None) -> None:
+        """Fill the KV cache with the prompt's fixed prefix (``messages``), so questions
+        only pay for their own tokens. With ``cache_dir`` the state is kept on disk (about
+        10 MB) and the next process loads it in milliseconds instead of reading the prefix
+        again; llama.cpp matches prefixes token by token, so a stale file costs time only."""
+        with self.lock:
+            path = self._state_file(messages, cache_dir) if cache_dir else None
+            if path and path.exists() and self._load_state(path):
+                return
+            request = chat_messages(messages)
+            self.llama.create_chat_completion(request, max_tokens=1, temperature=0.0)
+            if path:
+                self._save_state(path)
+
+    def _state_file(self, messages: list[BaseMessage], cache_dir: Path) -> Path:
+        model = Path(self.llama.model_path)
+        stat = model.stat()
+        key = [str(model.resolve()), str(stat.st_size), str(stat.st_mtime_ns)]
+        key += [str(self.llama.n_ctx()), *(m.content for m in messages)]
+        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:24]
+        return cache_dir / "kv" / f"{digest}.bin"
+
+    def _load_state(self, path: Path) -> bool:
+        import ctypes
+
+        import llama_cpp
+
+        capacity = self.llama.n_ctx()
+        tokens = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        ctx = self.llama._ctx.ctx  # llama-cpp-python keeps no public handle for this call
+        if not llama_cpp.llama_state_load_file(
+            ctx, str(path).encode(), tokens, capacity, ctypes.byref(count)
+        ):
+            log.info("could not load the prompt cache %s; reading the prefix again", path)
+            return False
+        n = count.value
+        self.llama.input_ids[:n] = tokens[:n]
+        self.llama.n_tokens = n
+        return True
+
+    def _save_state(self, path: Path) -> None:
+        import llama_cpp
+
+        n = self.llama.n_tokens
+        tokens = (llama_cpp.llama_token * n)(*self.llama.input_ids[:n])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        if llama_cpp.llama_state_save_file(self.llama._ctx.ctx, str(partial).encode(), tokens, n):
+            partial.replace(path)  # atomic: another process never loads half a file
 
     def _generate(self, messages, stop=None, run_manager=None, **kw: Any) -> ChatResult:
         with self.lock:

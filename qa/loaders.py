@@ -1,13 +1,19 @@
-"""Read one file into one LangChain ``Document`` of plain text.
+"""Read a file into LangChain ``Document``s of plain text.
 
 Thin adapters on the underlying libraries (pypdf, BeautifulSoup) rather than
 ``langchain-community``'s loaders: that package is being sunset and warns on import, and
 these adapters let a bad file fail with one clear reason. The text they return is what
 citation offsets point into.
+
+Plain text is streamed: a file of any size comes as consecutive pieces cut at paragraph
+breaks, each with its ``offset`` into the file's text, so memory stays bounded. HTML and
+PDF must be parsed whole, and are refused above ``MAX_PARSED_BYTES``.
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,21 +23,72 @@ from langchain_core.documents import Document
 
 from qa.errors import BadDocumentError
 
-# Read in full only up to this size; a larger file is refused, not loaded into memory.
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_PARSED_BYTES = 50 * 1024 * 1024  # HTML and PDF are parsed in memory: larger is refused
+BLOCK = 1 << 20  # bytes read at a time
+PIECE = 1 << 20  # characters of plain text handed on at a time (cut at a paragraph break)
+
+
+def _check_binary(head: bytes) -> None:
+    if b"\x00" in head[:8192]:
+        raise BadDocumentError("binary file")
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise BadDocumentError("binary file")
+    _check_binary(data)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise BadDocumentError(f"not UTF-8 text (byte {e.start})") from None
 
 
-def _text(path: Path) -> str:
-    return _decode(path.read_bytes())
+def _blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while block := f.read(BLOCK):
+            yield block
+
+
+def _decoded(path: Path, digest=None) -> Iterator[str]:
+    """The file's text, block by block (each block also fed to ``digest``); a decoding
+    error names its byte offset."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    offset = 0
+    for block in _blocks(path):
+        if digest is not None:
+            digest.update(block)
+        if offset == 0:
+            _check_binary(block)
+        try:
+            yield decoder.decode(block)
+        except UnicodeDecodeError as e:
+            raise BadDocumentError(f"not UTF-8 text (byte {offset + e.start})") from None
+        offset += len(block)
+    try:
+        yield decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise BadDocumentError("not UTF-8 text (cut off at the end)") from None
+
+
+def _cut(text: str) -> int:
+    """Where to end a piece: after the last paragraph break in its second half, else the
+    last line break, else the last space, else at PIECE characters."""
+    window = text[PIECE // 2 : PIECE]
+    for sep in ("\n\n", "\n", " "):
+        if (at := window.rfind(sep)) >= 0:
+            return PIECE // 2 + at + len(sep)
+    return PIECE
+
+
+def _pieces(path: Path) -> Iterator[tuple[int, str]]:
+    """(offset, text) pieces of a plain-text file, so that chunks rarely straddle two."""
+    buffer, offset = "", 0
+    for text in _decoded(path):
+        buffer += text
+        while len(buffer) > PIECE:
+            cut = _cut(buffer)
+            yield offset, buffer[:cut]
+            buffer, offset = buffer[cut:], offset + cut
+    if buffer:
+        yield offset, buffer
 
 
 def _html(path: Path) -> str:
@@ -58,34 +115,52 @@ def _pdf(path: Path) -> str:
     return "\n\n".join(p.strip() for p in pages)
 
 
-READERS: dict[str, Callable[[Path], str]] = {
-    ".txt": _text,
-    ".md": _text,
-    ".markdown": _text,
-    ".html": _html,
-    ".htm": _html,
-    ".pdf": _pdf,
-}
+PARSERS: dict[str, Callable[[Path], str]] = {".html": _html, ".htm": _html, ".pdf": _pdf}
+STREAMED = {".txt", ".md", ".markdown"}
 
 
 def supported(path: Path) -> bool:
-    return path.suffix.lower() in READERS
+    suffix = path.suffix.lower()
+    return suffix in PARSERS or suffix in STREAMED
 
 
 class FileLoader(BaseLoader):
-    """Loads one supported file as a single Document whose ``source`` is ``name``."""
+    """Loads one supported file; every Document's ``source`` is ``name`` and its
+    ``offset`` is where its text starts in the file's text."""
 
     def __init__(self, path: Path, name: str) -> None:
         self.path = path
         self.name = name
+        self.streamed = path.suffix.lower() in STREAMED
 
-    def lazy_load(self) -> Iterator[Document]:
+    def fingerprint(self) -> str:
+        """sha256 of the file's bytes, read in blocks. Plain text is also checked here
+        (binary, not UTF-8, blank), so that it cannot fail half-way through loading."""
         size = self.path.stat().st_size
         if size == 0:
             raise BadDocumentError("empty file")
-        if size > MAX_FILE_BYTES:
-            raise BadDocumentError(f"larger than {MAX_FILE_BYTES // 2**20} MB")
-        text = READERS[self.path.suffix.lower()](self.path)
+        if not self.streamed and size > MAX_PARSED_BYTES:
+            raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
+        digest = hashlib.sha256()
+        if not self.streamed:
+            for block in _blocks(self.path):
+                digest.update(block)
+            return digest.hexdigest()
+        blank = True
+        for text in _decoded(self.path, digest):  # to the end: the hash needs every byte
+            blank = blank and not text.strip()
+        if blank:
+            raise BadDocumentError("no text in it")
+        return digest.hexdigest()
+
+    def lazy_load(self) -> Iterator[Document]:
+        if self.streamed:
+            for offset, text in _pieces(self.path):
+                yield Document(page_content=text, metadata={"source": self.name, "offset": offset})
+            return
+        if self.path.stat().st_size > MAX_PARSED_BYTES:
+            raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
+        text = PARSERS[self.path.suffix.lower()](self.path)
         if not text.strip():
             raise BadDocumentError("no text in it")
-        yield Document(page_content=text, metadata={"source": self.name})
+        yield Document(page_content=text, metadata={"source": self.name, "offset": 0})

@@ -136,7 +136,7 @@ def select(
     retriever: HybridRetriever,
     embed,
     k: int,
-    max_chars: int = 360,
+    max_chars: int = 220,
 ) -> Evidence:
     """Rank the sentences around the hits, keep the best ``k``, widen each with neighbours."""
     # (source, region start, region text, the region's sentences, index of this sentence)
@@ -146,8 +146,8 @@ def select(
         sents += [(source, start, text, spans, j) for j in range(len(spans))]
     if not sents or k <= 0:
         return Evidence([])
-    vectors = np.array(embed.embed_documents([spans[j].text for *_, spans, j in sents]))
-    cosines = vectors @ np.array(embed.embed_query(question))
+    vectors = embed.encode([spans[j].text for *_, spans, j in sents])
+    cosines = vectors @ embed.encode([question])[0]
     q_terms = set(terms(question))
     q_weight = sum(retriever.idf(t) for t in q_terms) or 1.0
 

@@ -27,7 +27,7 @@ class SourceState:
 
     hashes: set[str] = field(default_factory=set)
     ids: list[str] = field(default_factory=list)
-    expected: int = 0  # chunk count the file had when it was indexed
+    expected: int = 0  # chunk count, carried by the file's last chunk once it is written
 
     @property
     def complete(self) -> bool:
@@ -75,10 +75,13 @@ class Store:
         )
         if built_with and built_with != self.model:
             raise ModelMismatchError(built_with, self.model)
+        self.embeddings = load_embeddings(
+            settings.embed_model, settings.cache_dir, settings.threads
+        )
         self.vectors = Chroma(
             collection_name=settings.collection,
             client=self.client,
-            embedding_function=load_embeddings(settings.embed_model),
+            embedding_function=self.embeddings,
             collection_metadata={"embed_model": self.model},
         )
 
@@ -107,7 +110,7 @@ class Store:
             state = states[meta["source"]]
             state.hashes.add(meta["file_hash"])
             state.ids.append(chunk_id)
-            state.expected = meta["n_chunks"]
+            state.expected = max(state.expected, meta["n_chunks"])
         return dict(states)
 
     def add(self, chunks: list[Document], ids: list[str]) -> None:

@@ -147,7 +147,7 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
                 saved,
                 answerer.settings,
                 store=answerer.store,
-                progress=lambda it, total: progress.tqdm(it, total=total, desc="indexing"),
+                progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
             )
             answerer.refresh()
         lines = [f"Indexed: {report.summary()}"]

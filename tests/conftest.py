@@ -24,6 +24,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "QA_LLM_MODEL",
         "QA_EMBED_MODEL",
         "QA_K",
+        "QA_PASSAGE_CHARS",
         "QA_GROUNDING",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -9,7 +9,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from qa.chain import Answerer
 from qa.config import load_settings
-from qa.grounding import claims, is_decline
+from qa.grounding import best_span, claims, is_decline
 from qa.retrieve import Evidence, Passage
 from qa.text import sentences
 
@@ -79,6 +79,15 @@ def test_unsupported_answer_to_an_unanswered_question_is_declined(scripted):
     )
     assert a.declined and a.citations == [] and a.passages
     assert a.answer == "The documents do not say."
+
+
+def test_a_name_the_question_gave_is_no_answer_even_inflected():
+    text = "Drones built in Norland crashed near the Ostrian border, Ostria said on Monday."
+    passage = Passage("x.txt", 0, len(text), text, sentences(text), sentences(text)[0])
+    question = "Which country built the drones that crashed near the Ostrian border?"
+    restated = "Ostria built the drones that crashed near the Ostrian border."
+    assert not best_span(restated, passage, question)[1]
+    assert best_span("Norland built the drones.", passage, question)[1]
 
 
 def test_json_contract(scripted):

