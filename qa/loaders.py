@@ -117,11 +117,11 @@ def _pdf(path: Path) -> str:
 
 PARSERS: dict[str, Callable[[Path], str]] = {".html": _html, ".htm": _html, ".pdf": _pdf}
 STREAMED = {".txt", ".md", ".markdown"}
+SUFFIXES = frozenset(PARSERS) | STREAMED  # every kind of file docqa reads
 
 
 def supported(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    return suffix in PARSERS or suffix in STREAMED
+    return path.suffix.lower() in SUFFIXES
 
 
 class FileLoader(BaseLoader):

@@ -18,9 +18,9 @@ import gradio as gr
 
 from qa.chain import MODE_NOTES, Answer, Answerer
 from qa.errors import QAError
-from qa.loaders import READERS
+from qa.loaders import SUFFIXES
 
-UPLOAD_TYPES = sorted(READERS)
+UPLOAD_TYPES = sorted(SUFFIXES)
 MAX_UPLOAD = "20mb"
 # A click on [n] in an answer scrolls the sources panel to source n and flashes it.
 HEAD = """<script>

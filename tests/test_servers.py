@@ -25,7 +25,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory):
-    from qa.llms import DEFAULT_BUNDLED, bundled_path
+    from qa.bundled import DEFAULT_BUNDLED, bundled_path
 
     gguf = bundled_path(DEFAULT_BUNDLED, load_settings(environ={}).cache_dir)
     port = free_port()
