@@ -7,7 +7,6 @@ kept so that ``qa eval --compare`` can show what grounding buys.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -23,10 +22,11 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from qa.config import Settings
 from qa.errors import UsageError
+from qa.followups import REWRITE, standalone
 from qa.grounding import Grounded, claims, ground, is_decline
 from qa.llms import LlamaCppChat, load_llm, server_errors
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
-from qa.text import STOPWORDS, Span, key_terms
+from qa.text import Span
 
 # Instructions first and passages after: the fixed prefix stays in llama.cpp's KV cache
 # across questions. Passages are fenced as data so that text in a document is never
@@ -120,40 +120,6 @@ def check_question(question: str) -> str:
     if len(cleaned) > MAX_QUESTION_CHARS:
         raise UsageError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
     return " ".join(cleaned.split())
-
-
-_REFERS = re.compile(
-    r"\b(he|she|it|they|him|her|his|hers|its|their|them|that|this|these|those|there)\b", re.I
-)
-
-
-def standalone(question: str, history: list[str]) -> str:
-    """Make a follow-up stand alone: when it leans on an earlier question (a pronoun, or no
-    name of its own), carry over the names the previous question used."""
-    if not history or not (_REFERS.search(question) or not key_terms(question)):
-        return question
-    own = key_terms(question)
-    names = [
-        w
-        for w in dict.fromkeys(_NAME.findall(history[-1]))
-        if w.lower() not in own and w.lower() not in STOPWORDS
-    ]
-    return f"{question} (about {', '.join(names)})" if names else question
-
-
-REWRITE = ChatPromptTemplate.from_messages(
-    [
-        (
-            "system",
-            "Rewrite the user's last question so that it can be understood without the "
-            "conversation: replace pronouns with the names they refer to. Reply with the "
-            "question only.",
-        ),
-        ("human", "Conversation:\n{history}\n\nLast question: {question}"),
-    ]
-)
-
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b\d[\w.,]*")
 
 
 def numbered(evidence: Evidence) -> str:

@@ -123,7 +123,7 @@ def test_evidence_without_passages_is_not_strong():
 
 
 def test_follow_up_carries_the_names_of_the_previous_turn():
-    from qa.chain import standalone
+    from qa.followups import standalone
 
     assert standalone("Where did he go next?", ["Who is Abbas Araghchi?"]) == (
         "Where did he go next? (about Abbas, Araghchi)"
