@@ -244,7 +244,7 @@ class Answerer:
         if isinstance(self.llm, LlamaCppChat):
             self.llm.prime(PREFIX)  # back to the prefix alone, as between questions
         else:
-            (PROMPT | self.llm).invoke({"passages": "[1] -", "question": "-"}, max_tokens=1)
+            self.llm.invoke(PREFIX, max_tokens=1)
 
     def ask(
         self,

@@ -168,7 +168,8 @@ def ingest(
         store = Store(settings, create=not dry_run)
     indexed = store.sources() if store else {}
     report = IngestReport()
-    total = sum(p.stat().st_size for p in files)
+    sizes = {p: p.stat().st_size for p in files}
+    total = sum(sizes.values())
     done = 0
 
     def advance(n: int) -> None:
@@ -179,7 +180,7 @@ def ingest(
     with store.writing() if store and not dry_run else nullcontext():
         wanted: set[str] = set()
         for path in files:
-            file_end = done + path.stat().st_size
+            file_end = done + sizes[path]
             name = source_name(path)
             wanted.add(name)
             loader = FileLoader(path, name)
