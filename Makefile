@@ -49,7 +49,7 @@ lint: install-dev
 
 eval: ingest
 	$(BIN)/qa eval eval_questions.yaml --baseline eval/baseline.json --json eval/last.json \
-		--eval-min-cited 0.8 --eval-min-declined 0.8
+		--eval-min-cited 0.9 --eval-min-declined 0.9
 
 $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt

@@ -24,6 +24,7 @@ from qa.config import Settings
 from qa.errors import UsageError
 from qa.followups import REWRITE, standalone
 from qa.grounding import Grounded, claims, ground, is_decline
+from qa.judge import judge_with
 from qa.llms import LlamaCppChat, load_llm, server_errors
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
 from qa.text import Span
@@ -202,7 +203,8 @@ class Answerer:
     def _finish(self, inputs: dict) -> Grounded:
         draft, evidence = inputs["draft"], inputs["evidence"]
         if self.settings.grounding:
-            return ground(draft, evidence, inputs["question"], self.embed)
+            judge = judge_with(self.llm, self.settings.cache_dir) if self.settings.judge else None
+            return ground(draft, evidence, inputs["question"], self.embed, judge)
         # The plain chain: the model's words as they are, whole passages as citations.
         found = claims(draft)
         cited = sorted({n for c in found for n in c.cited if 0 < n <= len(evidence.passages)})

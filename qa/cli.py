@@ -67,7 +67,7 @@ def _settings(values: dict[str, Any]) -> Settings:
 
 STORE = ("index", "collection", "chroma_url", "embed_model")
 MODEL = ("llm", "llm_model", "llm_path", "llm_base_url", "llm_api_key", "llm_timeout", "threads")
-ANSWER = (*STORE, *MODEL, "k", "passage_chars", "max_tokens", "grounding", "followups")
+ANSWER = (*STORE, *MODEL, "k", "passage_chars", "max_tokens", "grounding", "judge", "followups")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

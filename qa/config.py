@@ -55,6 +55,9 @@ class Settings:
     context_tokens: int = _setting(2048, "Context window of an in-process model.")
     threads: int = _setting(os.cpu_count() or 1, "CPU threads for in-process models.")
     grounding: bool = _setting(True, "Verify every claim against its cited passage.")
+    judge: bool = _setting(
+        True, "With grounding: the LLM rechecks claims whose sentence the word checks doubt."
+    )
     followups: str = _setting(
         "rules", "How follow-ups become standalone questions: rules (names carried over) or llm."
     )

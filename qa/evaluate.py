@@ -245,6 +245,7 @@ def run(
             "k": settings.k,
             "passage_chars": settings.passage_chars,
             "grounding": settings.grounding,
+            "judge": settings.judge,
             "embed_model": settings.embed_model,
         },
         "questions": [r.__dict__ for r in results],

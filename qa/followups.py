@@ -29,7 +29,12 @@ def standalone(question: str, history: list[str]) -> str:
         for w in dict.fromkeys(_NAME.findall(history[-1]))
         if w.lower() not in own and w.lower() not in STOPWORDS
     ]
-    return f"{question} (about {', '.join(names)})" if names else question
+    return f"{question}{_ABOUT}{', '.join(names)})" if names else question
+
+
+def own_question(question: str) -> str:
+    """The question without the names ``standalone`` carried over."""
+    return question.split(_ABOUT, 1)[0]
 
 
 REWRITE = ChatPromptTemplate.from_messages(
@@ -44,4 +49,5 @@ REWRITE = ChatPromptTemplate.from_messages(
     ]
 )
 
+_ABOUT = " (about "
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b\d[\w.,]*")

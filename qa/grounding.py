@@ -9,12 +9,14 @@ constants, calibrated on ``qa eval``, never per question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa.followups import own_question
 from qa.retrieve import Evidence, Passage
-from qa.text import Span, content_words, key_terms, sentences, stem, words
+from qa.text import Span, content_words, key_terms, sentences, stem, variants, words
 
 # Share of a claim's new content words (those not in the question) the passage must hold.
 MIN_OVERLAP = 0.6
@@ -22,6 +24,12 @@ MIN_COSINE = 0.7  # or: claim and supporting sentence this close in embedding sp
 # Evidence strong enough to quote when the model's own words do not survive.
 QUOTE_MIN_COVERAGE = 0.75
 QUOTE_MIN_COSINE = 0.45
+# A claim whose sentence lacks words of the question that the claim repeats is kept only if
+# the LLM, asked afresh, finds that the sentence answers the question so (see qa.judge).
+MIN_YES = 0.65
+
+# (question, claim, sentence) -> how likely the sentence shows the claim answers the question
+Judge = Callable[[str, str, str], float]
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _DECLINE = re.compile(
@@ -109,10 +117,28 @@ def claims(draft: str) -> list[Claim]:
 
 
 def _has(term: str, vocab: set[str]) -> bool:
-    """A name or number occurs, allowing inflection of names (Iranian ~ Iran)."""
+    """A name or number occurs, allowing inflection of names (Ostrian ~ Ostria)."""
     if term in vocab or any(c.isdigit() for c in term):
         return term in vocab
     return any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in vocab)
+
+
+def _named(question: str) -> set[str]:
+    """The names the question itself uses, but not its first word (capitalised as any
+    first word is)."""
+    own = own_question(question)
+    return key_terms(own.split(maxsplit=1)[1] if " " in own else "")
+
+
+def _firm(claim: Claim, question: str, judge: Judge) -> bool:
+    """A claim that repeats words of the question its sentence lacks ("Who won the
+    election?" "Smith won the election", from "as the election nears, Smith...") relates
+    the answer to the question on its own word: the judge decides. Others stand."""
+    held = {stem(w) for w in variants(set(words(claim.support[1].text)))}
+    repeated = {stem(w) for w in content_words(claim.text)}
+    if not (repeated & {stem(w) for w in content_words(own_question(question))}) - held:
+        return True
+    return judge(question, claim.text, claim.support[1].text) >= MIN_YES
 
 
 def _lexical(claim: str, window: list[str], question: str) -> tuple[bool, float]:
@@ -127,14 +153,18 @@ def _lexical(claim: str, window: list[str], question: str) -> tuple[bool, float]
     """
     asked = {stem(w) for w in content_words(question)}
     names = key_terms(claim)
-    # A name the question gave, inflected ("Iran" for "Iranian"), is not new either: "Iran
-    # made the drones that crashed near the Iranian border" says nothing the question did not.
+    # A name the question gave, inflected ("Ostria" for "Ostrian"), is not new either: "Ostria
+    # built the drones that crashed near the Ostrian border" says nothing the question did not.
     given = {w for w in names if _has(w, key_terms(question))}
     new = {stem(w) for w in content_words(claim) if w not in given} - asked
     keys = {t for t in names - key_terms(question) - given if len(t) > 1}
+    # The question's own names that the claim leaves out must be in its sentence: "Northern
+    # officials accused the mayor of fraud" does not answer what Southern officials accused
+    # him of.
+    keys |= {t for t in _named(question) if len(t) > 1 and not _has(t, names)}
     vocab: set[str] = set()
     for sentence in window:
-        tokens = set(words(sentence))
+        tokens = variants(set(words(sentence)))
         stems = {stem(w) for w in tokens}
         lends = bool(new & stems) or any(_has(t, tokens) for t in keys)
         if lends and asked and not asked & stems:
@@ -171,23 +201,28 @@ def _join(passage: Passage, window: list[Span]) -> str:
     return passage.text[window[0].start - passage.start : window[-1].end - passage.start]
 
 
-def ground(draft: str, evidence: Evidence, question: str = "", embed=None) -> Grounded:
+def ground(
+    draft: str, evidence: Evidence, question: str = "", embed=None, judge: Judge | None = None
+) -> Grounded:
     """Verify each claim of ``draft``; quote or decline when none survives."""
-    passages = {p.n: p for p in evidence.passages}
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
     found = [c for c in claims(draft) if not is_decline(c.text)]
+    asked = {stem(w) for w in content_words(question)}
     for claim in found:
         claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
-        # The cited passages first, then any other: a wrong pointer is re-pointed.
-        order = [passages[n] for n in claim.cited if n in passages]
-        order += [p for p in evidence.passages if p not in order]
-        for passage in order:
+        # Of the sentences that hold the claim, the one most about the question; the cited
+        # passage on a tie. A wrong pointer is re-pointed; so is a right one to a headline
+        # that merely repeats the answer's name.
+        best = (-1, False)
+        for passage in evidence.passages:
             span, ok = best_span(claim.text, passage, question, embed, claim_vec)
-            if ok:
-                claim.support = (passage, span)
-                break
+            rank = (len(asked & {stem(w) for w in words(span.text)}), passage.n in claim.cited)
+            if ok and rank > best:
+                claim.support, best = (passage, span), rank
     kept = [c for c in found if c.support and is_complete(c.text)]
+    if judge:
+        kept = [c for c in kept if _firm(c, question, judge)]
     if not answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept)):
         kept = []
     if kept:

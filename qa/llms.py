@@ -12,9 +12,7 @@ one ``Llama`` per process, whose KV cache is reused for the shared prompt prefix
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -28,11 +26,13 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
+from qa import kvcache
 from qa.bundled import DEFAULT_BUNDLED, bundled_path
 from qa.config import Settings
 from qa.errors import BackendError, ModelUnavailableError, UsageError
+from qa.kvcache import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class LlamaCppChat(BaseChatModel):
     model_name: str = "gguf"
     max_tokens: int = 160
     streaming: bool = True  # LangChain then streams tokens to callbacks during invoke()
+    _prefix: Snapshot | None = PrivateAttr(default=None)  # the answer prompt's, primed
+    _preambles: dict[tuple[str, ...], Snapshot] = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -115,52 +117,66 @@ class LlamaCppChat(BaseChatModel):
         only pay for their own tokens. With ``cache_dir`` the state is kept on disk (about
         10 MB) and the next process loads it in milliseconds instead of reading the prefix
         again; llama.cpp matches prefixes token by token, so a stale file costs time only."""
-        self.local.run(self._prime, messages, cache_dir)
+        self._prefix = self.local.run(self._state_after, messages, cache_dir)
 
-    def _prime(self, messages: list[BaseMessage], cache_dir: Path | None) -> None:
-        path = self._state_file(messages, cache_dir) if cache_dir else None
-        if path and path.exists() and self._load_state(path):
-            return
-        self.llama.create_chat_completion(chat_messages(messages), max_tokens=1, temperature=0.0)
-        if path:
-            self._save_state(path)
+    def _state_after(self, messages: list[BaseMessage], cache_dir: Path | None) -> Snapshot:
+        contents = [str(m.content) for m in messages]
+        path = kvcache.state_file(self.llama, contents, cache_dir) if cache_dir else None
+        if not (path and path.exists() and kvcache.load_file(self.llama, path)):
+            self.llama.create_chat_completion(
+                chat_messages(messages), max_tokens=1, temperature=0.0
+            )
+            if path:
+                kvcache.save_file(self.llama, path)
+        return kvcache.snapshot(self.llama)
 
-    def _state_file(self, messages: list[BaseMessage], cache_dir: Path) -> Path:
-        model = Path(self.llama.model_path)
-        stat = model.stat()
-        key = [str(model.resolve()), str(stat.st_size), str(stat.st_mtime_ns)]
-        key += [str(self.llama.n_ctx()), *(m.content for m in messages)]
-        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:24]
-        return cache_dir / "kv" / f"{digest}.bin"
+    def yes_probability(
+        self, messages: list[BaseMessage], preamble: int = 0, cache_dir: Path | None = None
+    ) -> float | None:
+        """How likely the model's reply to ``messages`` starts with "yes" rather than "no",
+        read from its next-token logits; None when the GGUF has no chat template. The first
+        ``preamble`` messages are fixed: their state is kept, as ``prime`` keeps the
+        answer prompt's, which is back in the cache afterwards."""
+        return self.local.run(self._yes, messages, preamble, cache_dir)
 
-    def _load_state(self, path: Path) -> bool:
-        import ctypes
-
+    def _yes(self, messages: list[BaseMessage], preamble: int, cache_dir: Path | None):
         import llama_cpp
+        import numpy as np
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        capacity = self.llama.n_ctx()
-        tokens = (llama_cpp.llama_token * capacity)()
-        count = ctypes.c_size_t(0)
-        ctx = self.llama._ctx.ctx  # llama-cpp-python keeps no public handle for this call
-        if not llama_cpp.llama_state_load_file(
-            ctx, str(path).encode(), tokens, capacity, ctypes.byref(count)
-        ):
-            log.info("could not load the prompt cache %s; reading the prefix again", path)
-            return False
-        n = count.value
-        self.llama.input_ids[:n] = tokens[:n]
-        self.llama.n_tokens = n
-        return True
+        llama = self.llama
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
 
-    def _save_state(self, path: Path) -> None:
-        import llama_cpp
+        def text(token: int) -> str:
+            return llama.detokenize([token], special=True).decode() if token >= 0 else ""
 
-        n = self.llama.n_tokens
-        tokens = (llama_cpp.llama_token * n)(*self.llama.input_ids[:n])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        if llama_cpp.llama_state_save_file(self.llama._ctx.ctx, str(partial).encode(), tokens, n):
-            partial.replace(path)  # atomic: another process never loads half a file
+        formatter = Jinja2ChatFormatter(template, text(llama.token_eos()), text(llama.token_bos()))
+        prompt = formatter(messages=chat_messages(messages)).prompt
+        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        key = tuple(str(m.content) for m in messages[:preamble])
+        if key not in self._preambles:
+            self._preambles[key] = self._state_after(messages[:preamble], cache_dir)
+        kvcache.restore(llama, self._preambles[key])
+        # Read only what follows the part of the preamble's tokens the prompt shares.
+        held = llama.input_ids[: llama.n_tokens]
+        llama.n_tokens = next(
+            (i for i, (a, b) in enumerate(zip(held, tokens, strict=False)) if a != b),
+            min(len(held), len(tokens) - 1),
+        )
+        llama.eval(tokens[llama.n_tokens :])
+        logits = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(llama.n_vocab(),)
+        )
+
+        def best(*forms: str) -> float:
+            return max(logits[llama.tokenize(f.encode(), add_bos=False)[0]] for f in forms)
+
+        yes = float(1 / (1 + np.exp(best("no", "No", " no") - best("yes", "Yes", " yes"))))
+        if self._prefix is not None:
+            kvcache.restore(llama, self._prefix)
+        return yes
 
     def _generate(self, messages, stop=None, run_manager=None, **kw: Any) -> ChatResult:
         out = self.local.run(

@@ -80,8 +80,36 @@ def _stemmer():
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Snowball (Porter 2) stem: 'warned' and 'warns' match, as do 'leaves' and 'leave'."""
-    return _stemmer().stemWord(word)
+    """Snowball (Porter 2) stem of the word's dictionary form: 'warned' and 'warns' match,
+    and so do irregular forms, which a stemmer alone cannot join ('spoke' and 'speak')."""
+    from lemminflect import getAllLemmas  # a 1 MB English lexicon, no download
+
+    lemmas = getAllLemmas(word, "VERB") or getAllLemmas(word, "NOUN")
+    base = next(iter(lemmas.values()))[0] if lemmas else word
+    return _stemmer().stemWord(base)
+
+
+# Number words and what they count, so that "10 years" is found in "a decade-long".
+_SMALL = "one two three four five six seven eight nine ten eleven twelve"
+_NUMBERS = {word: str(n) for n, word in enumerate(_SMALL.split(), 1)} | {
+    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+    "thousand": "1000", "dozen": "12", "twice": "2", "double": "2", "single": "1",
+}  # fmt: skip
+_SPANS = {"decade": ("10", "year"), "century": ("100", "year"), "fortnight": ("14", "day")}
+
+
+def variants(tokens: set[str]) -> set[str]:
+    """The tokens, plus the parts of hyphenated ones and the digits of number words: what
+    a passage can be said to state ("decade-long" states "decade", "10" and "years")."""
+    out = set(tokens)
+    for tok in tokens:
+        for part in tok.split("-"):
+            out.add(part)
+            if part in _NUMBERS:
+                out.add(_NUMBERS[part])
+            if (singular := part.removesuffix("s")) in _SPANS:
+                out.update((singular, *_SPANS[singular]))
+    return out
 
 
 def key_terms(text: str) -> set[str]:

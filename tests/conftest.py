@@ -26,6 +26,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "QA_K",
         "QA_PASSAGE_CHARS",
         "QA_GROUNDING",
+        "QA_JUDGE",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

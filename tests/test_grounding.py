@@ -9,7 +9,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from qa.chain import Answerer
 from qa.config import load_settings
-from qa.grounding import best_span, claims, is_decline
+from qa.grounding import MIN_YES, best_span, claims, ground, is_decline
 from qa.retrieve import Evidence, Passage
 from qa.text import sentences
 
@@ -21,7 +21,8 @@ def scripted(article_index: Path, monkeypatch):
     monkeypatch.chdir(article_index)
 
     def make(*drafts: str) -> Answerer:
-        settings = load_settings({"index": article_index / "index"}, environ={})
+        # No judge: it would take the double's scripted replies (its own tests are below).
+        settings = load_settings({"index": article_index / "index", "judge": False}, environ={})
         return Answerer(settings, llm=FakeListChatModel(responses=list(drafts)))
 
     return make
@@ -130,3 +131,62 @@ def test_follow_up_carries_the_names_of_the_previous_turn():
     )
     assert standalone("Who is Mousavi?", ["Who is Araghchi?"]) == "Who is Mousavi?"
     assert standalone("Where did he go?", []) == "Where did he go?"
+
+
+def _evidence(*texts: str) -> Evidence:
+    """Hand-made evidence, one passage per text (weak: nothing will be quoted)."""
+    passages, start = [], 0
+    for n, text in enumerate(texts, 1):
+        spans = sentences(text, start)
+        passages.append(Passage("x.txt", start, start + len(text), text, spans, spans[0], n=n))
+        start += len(text) + 2
+    return Evidence(passages, best_cosine=0.3, coverage=0.5)
+
+
+def test_the_judge_decides_only_claims_whose_sentence_lacks_what_they_repeat():
+    evidence = _evidence("As the election nears, Mayor Lund has raised taxes again.")
+    asked: list[str] = []
+
+    def judge(question: str, claim: str, passage: str) -> float:
+        asked.append(claim)
+        return verdict
+
+    verdict = MIN_YES - 0.3  # "Lund won": the sentence never says anyone won
+    g = ground("Lund won the election [1].", evidence, "Who won the election?", judge=judge)
+    assert g.mode == "declined" and asked == ["Lund won the election."]
+    verdict = MIN_YES + 0.3
+    g = ground("Lund won the election [1].", evidence, "Who won the election?", judge=judge)
+    assert g.mode == "generated"
+    asked.clear()  # every word it repeats is in its sentence: the judge is not asked
+    g = ground("Lund has raised taxes [1].", evidence, "Who has raised taxes?", judge=judge)
+    assert g.mode == "generated" and asked == []
+
+
+def test_a_name_the_question_asks_about_must_be_in_the_claims_sentence():
+    evidence = _evidence(
+        "Northern officials accused the mayor of fraud.",
+        "Southern officials accused the council of bribery.",
+    )
+    question = "What did Southern officials accuse the mayor of?"
+    assert ground("Officials accused the mayor of fraud [1].", evidence, question).kept == 0
+    question = "What did officials accuse the mayor of?"
+    assert ground("Officials accused the mayor of fraud [1].", evidence, question).kept == 1
+
+
+def test_support_is_the_sentence_about_the_question_not_a_headline_naming_the_answer():
+    evidence = _evidence(
+        "Ports Reopen After Storm, Says Velta",
+        "The storm closed every port until the harbour office of Velta reopened them.",
+    )
+    g = ground("Velta [1].", evidence, "Who reopened the ports closed by the storm?")
+    assert g.mode == "generated" and "harbour office" in g.support[0][1].text
+
+
+def test_number_words_hyphens_and_irregular_verbs_are_matched():
+    text = "The envoy told reporters on Sunday that the decade-long embargo had ended."
+    passage = _evidence(text).passages[0]
+    question = "How long did the embargo last?"
+    assert best_span("The embargo lasted 10 years.", passage, question)[1]
+    assert not best_span("The embargo lasted 12 years.", passage, question)[1]
+    question = "On which day did the envoy speak to reporters?"  # "spoke" is "speak", asked
+    assert best_span("He spoke to reporters on Sunday.", passage, question)[1]

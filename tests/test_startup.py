@@ -68,3 +68,28 @@ def test_the_prompt_prefix_is_loaded_from_disk_and_answers_alike(tmp_path: Path,
         llm.prime(PREFIX, tmp_path)
     assert llm.llama.n_tokens == prefix_tokens
     assert llm.invoke(messages).content == read
+
+
+@pytest.mark.slow
+def test_the_judge_reads_yes_and_no_and_gives_the_cached_prefix_back(tmp_path: Path):
+    from qa.grounding import MIN_YES
+    from qa.judge import judge_with
+
+    llm = load_llm(load_settings({}, environ={}))
+    llm.prime(PREFIX, tmp_path)
+    held = list(llm.llama.input_ids[: llm.llama.n_tokens])
+    messages = PROMPT.format_messages(
+        passages="[1] The Ferro Tunnel was dug by the firm Kessel for the town of Marn.",
+        question="Which firm dug the Ferro Tunnel?",
+    )
+    before = llm.invoke(messages).content
+    llm.prime(PREFIX, tmp_path)
+
+    judge = judge_with(llm, tmp_path)
+    text = "The Ferro Tunnel, dug by the firm Kessel for the town of Marn, opened in 1911."
+    right = judge("Which firm dug the Ferro Tunnel?", "Kessel dug the Ferro Tunnel.", text)
+    wrong = judge("Which firm dug the Ferro Tunnel?", "Marn dug the Ferro Tunnel.", text)
+    assert right >= MIN_YES > wrong
+    # The answer prompt's prefix is what the cache holds again, and answers come out alike.
+    assert list(llm.llama.input_ids[: llm.llama.n_tokens]) == held
+    assert llm.invoke(messages).content == before
