@@ -72,6 +72,19 @@ def test_openai_backend_gives_a_grounded_cited_answer(use_server):
     assert any("Khatibzadeh" in c["quote"] for c in out["citations"])
 
 
+def test_openai_backend_judges_from_the_servers_logprobs(use_server):
+    from qa.grounding import MIN_YES
+    from qa.judge import judge_with
+    from qa.llms import load_llm
+
+    judge = judge_with(load_llm(load_settings()))
+    text = "The Ferro Tunnel, dug by the firm Kessel for the town of Marn, opened in 1911."
+    right = judge("Which firm dug the Ferro Tunnel?", "Kessel dug the Ferro Tunnel.", text)
+    wrong = judge("Which firm dug the Ferro Tunnel?", "Marn dug the Ferro Tunnel.", text)
+    assert right >= MIN_YES > wrong
+    assert 0 < wrong < right < 1  # odds from the logprobs, not a bare yes or no
+
+
 def test_openai_backend_streams(use_server):
     from qa.chain import Answerer
 
