@@ -156,27 +156,28 @@ class LlamaCppChat(BaseChatModel):
         prompt = formatter(messages=chat_messages(messages)).prompt
         tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
         key = tuple(str(m.content) for m in messages[:preamble])
-        if key not in self._preambles:
-            self._preambles[key] = self._state_after(messages[:preamble], cache_dir)
-        kvcache.restore(llama, self._preambles[key])
-        # Read only what follows the part of the preamble's tokens the prompt shares.
-        held = llama.input_ids[: llama.n_tokens]
-        llama.n_tokens = next(
-            (i for i, (a, b) in enumerate(zip(held, tokens, strict=False)) if a != b),
-            min(len(held), len(tokens) - 1),
-        )
-        llama.eval(tokens[llama.n_tokens :])
-        logits = np.ctypeslib.as_array(
-            llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(llama.n_vocab(),)
-        )
+        try:
+            if key not in self._preambles:
+                self._preambles[key] = self._state_after(messages[:preamble], cache_dir)
+            kvcache.restore(llama, self._preambles[key])
+            # Read only what follows the part of the preamble's tokens the prompt shares.
+            held = llama.input_ids[: llama.n_tokens]
+            llama.n_tokens = next(
+                (i for i, (a, b) in enumerate(zip(held, tokens, strict=False)) if a != b),
+                min(len(held), len(tokens) - 1),
+            )
+            llama.eval(tokens[llama.n_tokens :])
+            logits = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(llama.n_vocab(),)
+            ).copy()
+        finally:
+            if self._prefix is not None:  # the answer prompt's prefix back in the cache
+                kvcache.restore(llama, self._prefix)
 
         def best(*forms: str) -> float:
             return max(logits[llama.tokenize(f.encode(), add_bos=False)[0]] for f in forms)
 
-        yes = float(1 / (1 + np.exp(best("no", "No", " no") - best("yes", "Yes", " yes"))))
-        if self._prefix is not None:
-            kvcache.restore(llama, self._prefix)
-        return yes
+        return float(1 / (1 + np.exp(best("no", "No", " no") - best("yes", "Yes", " yes"))))
 
     def _generate(self, messages, stop=None, run_manager=None, **kw: Any) -> ChatResult:
         out = self.local.run(
