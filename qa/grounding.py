@@ -2,7 +2,8 @@
 
 No entailment model ships offline, so support is judged from what is here: a claim's names
 and numbers must occur in the passage, and its content words must largely occur there (or
-the embedding model must find the claim and the sentence close). Thresholds are module
+the embedding model must find the claim and the sentence close); where those words leave
+a claim in doubt, the LLM itself is asked afresh (``qa.judge``). Thresholds are module
 constants, calibrated on ``qa eval``, never per question.
 """
 
