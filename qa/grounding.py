@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.followups import own_question
-from qa.retrieve import Evidence, Passage
+from qa.retrieve import Evidence, Passage, terms
 from qa.text import Span, content_words, key_terms, sentences, stem, variants, words
 
 # Share of a claim's new content words (those not in the question) the passage must hold.
@@ -136,8 +136,7 @@ def _firm(claim: Claim, question: str, judge: Judge) -> bool:
     election?" "Smith won the election", from "as the election nears, Smith...") relates
     the answer to the question on its own word: the judge decides. Others stand."""
     held = {stem(w) for w in variants(set(words(claim.support[1].text)))}
-    repeated = {stem(w) for w in content_words(claim.text)}
-    if not (repeated & {stem(w) for w in content_words(own_question(question))}) - held:
+    if not (set(terms(claim.text)) & set(terms(own_question(question)))) - held:
         return True
     return judge(question, claim.text, claim.support[1].text) >= MIN_YES
 
@@ -152,7 +151,7 @@ def _lexical(claim: str, window: list[str], question: str) -> tuple[bool, float]
     was asked (shares a content word with the question): a sentence elsewhere in the
     document cannot lend an answer its words. Words the claim repeats prove nothing.
     """
-    asked = {stem(w) for w in content_words(question)}
+    asked = set(terms(question))
     names = key_terms(claim)
     # A name the question gave, inflected ("Ostria" for "Ostrian"), is not new either: "Ostria
     # built the drones that crashed near the Ostrian border" says nothing the question did not.
@@ -209,7 +208,7 @@ def ground(
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
     found = [c for c in claims(draft) if not is_decline(c.text)]
-    asked = {stem(w) for w in content_words(question)}
+    asked = set(terms(question))
     for claim in found:
         claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
         # Of the sentences that hold the claim, the one most about the question; the cited
