@@ -87,6 +87,16 @@ class Citation:
     quote: str  # exactly the source text from start to end
     passage_start: int = 0  # the passage the quote was found in, for context
     passage: str = ""
+    section: str = ""  # the section path of the quote (title › heading › subheading)
+    page: int = 0  # the quote's page in a PDF, 0 for documents without pages
+
+    @property
+    def where(self) -> str:
+        """Section and page, for people: "R › Arrays, p. 31" ("" when neither is known)."""
+        parts = [self.section] if self.section else []
+        if self.page:
+            parts.append(f"p. {self.page}")
+        return ", ".join(parts)
 
 
 @dataclass
@@ -124,8 +134,11 @@ def check_question(question: str) -> str:
 
 
 def numbered(evidence: Evidence) -> str:
-    """The passages as the prompt shows them: "[n] text", one a line."""
-    return "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in evidence.passages)
+    """The passages as the prompt shows them: "[n] (section) text", one a line."""
+    return "\n".join(
+        f"[{p.n}] {f'({p.section}) ' if p.section else ''}{' '.join(p.text.split())}"
+        for p in evidence.passages
+    )
 
 
 # What the user is told when checking changed the model's draft, by grounding mode.
@@ -138,7 +151,17 @@ MODE_NOTES = {
 
 def _cite(n: int, passage: Passage, span: Span | None = None) -> Citation:
     span = span or Span(passage.start, passage.end, passage.text)
-    return Citation(n, passage.source, span.start, span.end, span.text, passage.start, passage.text)
+    return Citation(
+        n,
+        passage.source,
+        span.start,
+        span.end,
+        span.text,
+        passage.start,
+        passage.text,
+        passage.section,
+        passage.page,
+    )
 
 
 class Answerer:

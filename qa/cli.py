@@ -141,7 +141,8 @@ def _print_answer(answer, streamed: str) -> None:
         click.echo("\nSources:" if answer.citations else "\nClosest passages:")
     for c in shown:
         quote = " ".join(c.quote.split())
-        click.echo(f'  [{c.n}] {c.source}:{c.start}-{c.end}  "{quote}"')
+        where = f" ({c.where})" if c.where else ""
+        click.echo(f'  [{c.n}] {c.source}:{c.start}-{c.end}{where}  "{quote}"')
 
 
 @main.command()
@@ -233,6 +234,9 @@ def eval_(
     click.echo(evaluate.table(report))
     click.echo()
     click.echo(evaluate.totals(reports))
+    if report["groups"]:
+        click.echo()
+        click.echo(evaluate.by_group(report))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(reports if compare else report, indent=1))

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
@@ -121,7 +122,8 @@ def export_onnx(model, folder: Path) -> bool:
         tokenizer.enable_padding(pad_id=model.tokenizer.pad_token_id or 0)
         tokenizer.save(str(staging / "tokenizer.json"))
         axes = {n: {0: "batch", 1: "tokens"} for n in names}
-        with torch.no_grad():
+        # The exporter's own warnings (opset details) go to the log, not the user's terminal.
+        with torch.no_grad(), warnings.catch_warnings(record=True) as noise:
             torch.onnx.export(
                 Graph().eval(),
                 tuple(features[n] for n in names),
@@ -132,6 +134,8 @@ def export_onnx(model, folder: Path) -> bool:
                 opset_version=17,
                 dynamo=False,
             )
+        for warning in noise:
+            log.debug("onnx export: %s", warning.message)
         got = OnnxEncoder(staging, 1).encode(probe)
         want = model.encode(probe, normalize_embeddings=True)
         if float(np.min(np.sum(got * want, axis=1))) < 0.9999:

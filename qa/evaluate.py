@@ -33,6 +33,7 @@ class Question:
     answerable: bool = True
     history: list[str] = field(default_factory=list)
     squad: bool = False  # score with SQuAD's normalisation
+    group: str = ""  # reported apart: a SQuAD article's title, or the YAML's `group`
 
 
 def normalise(text: str) -> str:
@@ -76,6 +77,7 @@ def load_questions(path: Path) -> tuple[list[Question], dict[str, str]]:
                 str(item.get("support") or ""),
                 bool(item.get("answerable", True)),
                 [str(h) for h in item.get("history") or []],
+                group=str(item.get("group") or ""),
             )
         except (KeyError, TypeError, AttributeError):
             raise UsageError(f"{path}: entry {i + 1} needs at least id and q") from None
@@ -103,6 +105,7 @@ def _squad(data: dict) -> tuple[list[Question], dict[str, str]]:
                         [golds] if golds else [],
                         answerable=not impossible,
                         squad=True,
+                        group=title,
                     )
                 )
     if not questions:
@@ -125,6 +128,7 @@ class Result:
     latency_s: float
     mode: str = ""  # generated | quoted | declined
     draft: str = ""  # the model's own words, before grounding
+    group: str = ""
 
 
 def score(q: Question, answer: dict[str, Any]) -> Result:
@@ -160,6 +164,7 @@ def score(q: Question, answer: dict[str, Any]) -> Result:
         answer["timings"].get("total_s", 0.0),
         answer.get("grounding", {}).get("mode", ""),
         answer.get("grounding", {}).get("draft", ""),
+        q.group,
     )
 
 
@@ -237,8 +242,10 @@ def run(
     for q in progress(questions):
         answer = answerer.ask(q.q, history=q.history).to_json()
         results.append(score(q, answer))
+    groups = sorted({r.group for r in results if r.group})
     report = {
         "summary": summarise(results),
+        "groups": {g: summarise([r for r in results if r.group == g]) for g in groups},
         "settings": {
             "llm": settings.llm,
             "llm_model": settings.llm_model,
@@ -275,6 +282,30 @@ def table(report: dict[str, Any]) -> str:
             f"{r['id']:<8} {'ok' if r['passed'] else 'FAIL':<5} {r['mode']:<10} "
             f"{r['latency_s']:>6.1f}  {r['reason']}: {answer[:90]}"
         )
+    return "\n".join(lines)
+
+
+GROUP_COLUMNS = [
+    ("answerable", "answerable"),
+    ("cited", "cited"),
+    ("wrong", "wrong"),
+    ("declined", "declined_answerable"),
+    ("unanswerable", "unanswerable"),
+    ("declined", "declined_unanswerable"),
+]
+
+
+def by_group(report: dict[str, Any]) -> str:
+    """A row per group (document kind, SQuAD article): answerable questions correct and cited,
+    wrong and declined; unanswerable ones declined."""
+    groups = {**report.get("groups", {}), "all": report["summary"]}
+    width = max(len(g) for g in groups) + 2
+    lines = [f"{'':<{width}}" + "".join(f"{label:>13}" for label, _ in GROUP_COLUMNS)]
+    for name, s in groups.items():
+        cells = [str(s[key]) for _, key in GROUP_COLUMNS]
+        cells[1] += f" ({s['cited_rate']:.0%})"
+        cells[5] += f" ({s['decline_rate']:.0%})"
+        lines.append(f"{name:<{width}}" + "".join(f"{c:>13}" for c in cells))
     return "\n".join(lines)
 
 

@@ -17,7 +17,18 @@ import numpy as np
 
 from qa.followups import own_question
 from qa.retrieve import Evidence, Passage, terms
-from qa.text import Span, content_words, key_terms, sentences, stem, variants, words
+from qa.text import (
+    Span,
+    code_terms,
+    content_words,
+    is_code,
+    is_verb,
+    key_terms,
+    sentences,
+    stem,
+    variants,
+    words,
+)
 
 # Share of a claim's new content words (those not in the question) the passage must hold.
 MIN_OVERLAP = 0.6
@@ -119,8 +130,8 @@ def claims(draft: str) -> list[Claim]:
 
 def _has(term: str, vocab: set[str]) -> bool:
     """A name or number occurs, allowing inflection of names (Ostrian ~ Ostria)."""
-    if term in vocab or any(c.isdigit() for c in term):
-        return term in vocab
+    if term in vocab or any(c.isdigit() for c in term) or is_code(term):
+        return term in vocab  # numbers, options and identifiers occur exactly or not at all
     return any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in vocab)
 
 
@@ -135,49 +146,67 @@ def _firm(claim: Claim, question: str, judge: Judge) -> bool:
     """A claim that repeats words of the question its sentence lacks ("Who won the
     election?" "Smith won the election", from "as the election nears, Smith...") relates
     the answer to the question on its own word: the judge decides. Others stand."""
-    held = {stem(w) for w in variants(set(words(claim.support[1].text)))}
+    passage, span = claim.support
+    held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
     if not (set(terms(claim.text)) & set(terms(own_question(question)))) - held:
         return True
     return judge(question, claim.text, claim.support[1].text) >= MIN_YES
 
 
-def _lexical(claim: str, window: list[str], question: str) -> tuple[bool, float]:
+def _defines(sentence: str) -> bool:
+    """A line that only names options or identifiers ("-u --set-upstream", "--depth <depth>",
+    "\\l[+] or \\list[+] [ pattern ]"): the term of a definition list."""
+    names = [n.lower() for n in code_terms(sentence)]
+    rest = [w for w in words(sentence) if not any(w in n for n in names)]
+    return bool(names) and len(rest) <= 2
+
+
+def _lexical(
+    claim: str, window: list[str], question: str, section: str = "", weight=lambda t: 1.0
+) -> tuple[bool, float]:
     """(the window of sentences can support the claim, share of the claim's new content
-    words it holds).
+    words it holds, each weighed by how telling it is: "use" little, "abort" much).
 
     It can when the claim says something the question did not (a claim that only restates
     the question answers nothing), the window holds every name and number of the claim that
     the question did not give, and each sentence that lends the claim words is about what
     was asked (shares a content word with the question): a sentence elsewhere in the
-    document cannot lend an answer its words. Words the claim repeats prove nothing.
+    document cannot lend an answer its words; a sentence is also about what its ``section``
+    is about. Words the claim repeats prove nothing.
     """
     asked = set(terms(question))
-    names = key_terms(claim)
+    # An imperative's verb is no name, capitalised as it stands first ("Use the -a option").
+    names = key_terms(claim) - {w for w in words(claim)[:1] if is_verb(w)}
     # A name the question gave, inflected ("Ostria" for "Ostrian"), is not new either: "Ostria
     # built the drones that crashed near the Ostrian border" says nothing the question did not.
     given = {w for w in names if _has(w, key_terms(question))}
     new = {stem(w) for w in content_words(claim) if w not in given} - asked
     keys = {t for t in names - key_terms(question) - given if len(t) > 1}
+    says = bool(new or keys)  # a claim of only a name ("--depth", "Smith") says something
     # The question's own names that the claim leaves out must be in its sentence: "Northern
     # officials accused the mayor of fraud" does not answer what Southern officials accused
     # him of.
     keys |= {t for t in _named(question) if len(t) > 1 and not _has(t, names)}
-    vocab: set[str] = set()
-    for sentence in window:
-        tokens = variants(set(words(sentence)))
+    vocab = variants(set(words(section))) | code_terms(section)  # the heading names, too
+    about = {stem(w) for w in vocab}
+    held = [variants(set(words(s))) | code_terms(s) for s in window]
+    on_topic = [bool(asked & ({stem(w) for w in tokens} | about)) for tokens in held]
+    for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
         stems = {stem(w) for w in tokens}
         lends = bool(new & stems) or any(_has(t, tokens) for t in keys)
-        if lends and asked and not asked & stems:
+        # A term that a definition list defines ("--depth <depth>") is about what the
+        # definition beside it is about.
+        if lends and asked and not topical and not (_defines(sentence) and any(on_topic)):
             return False, 0.0
         vocab |= tokens
     stems = {stem(w) for w in vocab}
     keys_ok = all(_has(t, vocab) for t in keys)
-    share = len(new & stems) / len(new) if new else 0.0
-    return bool(new) and keys_ok, share
+    share = sum(map(weight, new & stems)) / sum(map(weight, new)) if new else 1.0
+    return says and keys_ok, share
 
 
 def best_span(
-    claim: str, passage: Passage, question: str = "", embed=None, claim_vec=None
+    claim: str, passage: Passage, question: str = "", embed=None, claim_vec=None, weight=None
 ) -> tuple[Span, bool]:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
     spans = passage.sentences
@@ -185,7 +214,9 @@ def best_span(
     windows = [[s] for s in spans] + pairs  # single sentences are preferred on ties
     scored = []
     for w in windows:
-        can, share = _lexical(claim, [s.text for s in w], question)
+        can, share = _lexical(
+            claim, [s.text for s in w], question, passage.section, weight or (lambda t: 1.0)
+        )
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = Span(window[0].start, window[-1].end, _join(passage, window))
@@ -216,7 +247,7 @@ def ground(
         # that merely repeats the answer's name.
         best = (-1, False)
         for passage in evidence.passages:
-            span, ok = best_span(claim.text, passage, question, embed, claim_vec)
+            span, ok = best_span(claim.text, passage, question, embed, claim_vec, evidence.weight)
             rank = (len(asked & {stem(w) for w in words(span.text)}), passage.n in claim.cited)
             if ok and rank > best:
                 claim.support, best = (passage, span), rank

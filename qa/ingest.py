@@ -196,7 +196,7 @@ def ingest(
                         store.delete([i for i in (old.ids if old else []) if i not in new_ids])
                     (report.updated if old else report.added).append(name)
             except BadDocumentError as e:  # raised before any chunk of the file is written
-                log.warning("skipped %s: %s", name, e)
+                log.info("skipped %s: %s", name, e)  # the caller reports skipped files
                 report.skipped.append((name, str(e)))
             advance(max(0, file_end - done))  # a file's text is shorter than its bytes
         # A file under PATHS that is gone, or now unreadable, leaves the index; files

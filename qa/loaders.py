@@ -1,20 +1,21 @@
-"""Read a file into LangChain ``Document``s of plain text.
+"""Read a file into LangChain ``Document``s of plain text, one per part of a section.
 
-Thin adapters on the underlying libraries (pypdf, BeautifulSoup) rather than
-``langchain-community``'s loaders: that package is being sunset and warns on import, and
-these adapters let a bad file fail with one clear reason. The text they return is what
-citation offsets point into.
+Thin adapters on the underlying libraries (inscriptis for HTML, pypdf; see ``qa.markup``
+and ``qa.pdf``) rather than ``langchain-community``'s loaders: that package is being sunset
+and warns on import, and these adapters let a bad file fail with one clear reason. Each
+Document carries its ``offset`` into the text citations point into (the file itself for
+plain text and Markdown, the extracted text for HTML and PDF), its ``section`` path and,
+for PDFs, its ``page``.
 
-Plain text is streamed: a file of any size comes as consecutive pieces cut at paragraph
-breaks, each with its ``offset`` into the file's text, so memory stays bounded. HTML and
-PDF must be parsed whole, and are refused above ``MAX_PARSED_BYTES``.
+Plain text and Markdown are streamed: a file of any size comes as consecutive pieces cut at
+paragraph breaks, so memory stays bounded. HTML and PDF must be parsed whole, and are
+refused above ``MAX_PARSED_BYTES``.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +23,12 @@ from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
 from qa.errors import BadDocumentError
+from qa.markup import MarkdownReader, Part, html_parts
+from qa.pdf import pdf_parts
 
+# How files are read; part of every file's fingerprint, so that a new way of reading
+# re-indexes the files it reads differently.
+READING = "2"
 MAX_PARSED_BYTES = 50 * 1024 * 1024  # HTML and PDF are parsed in memory: larger is refused
 BLOCK = 1 << 20  # bytes read at a time
 PIECE = 1 << 20  # characters of plain text handed on at a time (cut at a paragraph break)
@@ -91,32 +97,19 @@ def _pieces(path: Path) -> Iterator[tuple[int, str]]:
         yield offset, buffer
 
 
-def _html(path: Path) -> str:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode(path.read_bytes()), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    text = soup.get_text("\n")
-    # Collapse the blank runs markup leaves behind, keeping paragraph breaks.
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+def _html(path: Path) -> list[Part]:
+    data = path.read_bytes()
+    _check_binary(data)
+    return html_parts(data)
 
 
-def _pdf(path: Path) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as e:
-        raise BadDocumentError(f"unreadable PDF ({e})") from None
-    return "\n\n".join(p.strip() for p in pages)
-
-
-PARSERS: dict[str, Callable[[Path], str]] = {".html": _html, ".htm": _html, ".pdf": _pdf}
-STREAMED = {".txt", ".md", ".markdown"}
+PARSERS: dict[str, Callable[[Path], list[Part]]] = {
+    ".html": _html,
+    ".htm": _html,
+    ".pdf": pdf_parts,
+}
+MARKDOWN = {".md", ".markdown"}
+STREAMED = {".txt", *MARKDOWN}
 SUFFIXES = frozenset(PARSERS) | STREAMED  # every kind of file docqa reads
 
 
@@ -141,7 +134,7 @@ class FileLoader(BaseLoader):
             raise BadDocumentError("empty file")
         if not self.streamed and size > MAX_PARSED_BYTES:
             raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(f"docqa reading {READING}\0".encode())
         if not self.streamed:
             for block in _blocks(self.path):
                 digest.update(block)
@@ -153,14 +146,23 @@ class FileLoader(BaseLoader):
             raise BadDocumentError("no text in it")
         return digest.hexdigest()
 
-    def lazy_load(self) -> Iterator[Document]:
-        if self.streamed:
+    def parts(self) -> Iterator[Part]:
+        suffix = self.path.suffix.lower()
+        if suffix in MARKDOWN:
+            reader = MarkdownReader()
             for offset, text in _pieces(self.path):
-                yield Document(page_content=text, metadata={"source": self.name, "offset": offset})
-            return
-        if self.path.stat().st_size > MAX_PARSED_BYTES:
-            raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
-        text = PARSERS[self.path.suffix.lower()](self.path)
-        if not text.strip():
-            raise BadDocumentError("no text in it")
-        yield Document(page_content=text, metadata={"source": self.name, "offset": 0})
+                yield from reader.parts(text, offset)
+        elif self.streamed:
+            yield from (Part(offset, text) for offset, text in _pieces(self.path))
+        else:
+            if self.path.stat().st_size > MAX_PARSED_BYTES:
+                raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
+            parts = PARSERS[suffix](self.path)
+            if not any(p.text.strip() for p in parts):
+                raise BadDocumentError("no text in it")
+            yield from parts
+
+    def lazy_load(self) -> Iterator[Document]:
+        for part in self.parts():
+            meta = {"source": self.name, "offset": part.offset, "section": part.section}
+            yield Document(page_content=part.text, metadata=meta | {"page": part.page})

@@ -6,8 +6,10 @@ A small model reads a few sharp sentences faster and more faithfully than whole 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from qa.store import searchable
 from qa.text import Span, content_words, sentences, stem
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
@@ -46,12 +49,16 @@ class Passage:
     anchor: Span  # the sentence that ranked, before neighbours widened it
     score: float = 0.0
     n: int = 0
+    section: str = ""  # the anchor's section path (title › heading › subheading)
+    page: int = 0  # the anchor's page, in a PDF
 
     @classmethod
     def of_chunk(cls, chunk: Document, n: int) -> Passage:
         """A whole chunk as a passage (the plain chain's unit)."""
         m = chunk.metadata
-        return cls(m["source"], m["start"], m["end"], chunk.page_content, [], Span(0, 0, ""), n=n)
+        text, anchor = chunk.page_content, Span(0, 0, "")
+        place = {"section": m.get("section", ""), "page": m.get("page", 0)}
+        return cls(m["source"], m["start"], m["end"], text, [], anchor, n=n, **place)
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Evidence:
     best_cosine: float = 0.0  # question vs. the best sentence
     coverage: float = 0.0  # idf share of the question's terms found in the best passage
     signals: dict[str, float] = field(default_factory=dict)
+    weight: Callable[[str], float] = lambda term: 1.0  # how telling a term is: its idf
 
 
 class HybridRetriever(BaseRetriever):
@@ -75,14 +83,21 @@ class HybridRetriever(BaseRetriever):
     bm25: object = None
 
     df: Counter = Field(default_factory=Counter)  # chunks that hold each term
+    starts: list[tuple[str, int]] = Field(default_factory=list)  # (source, start) of each chunk
 
     def model_post_init(self, _context: object) -> None:
         from rank_bm25 import BM25Okapi
 
         if self.chunks:
-            tokenized = [terms(c.page_content) for c in self.chunks]
+            tokenized = [terms(searchable(c)) for c in self.chunks]
             self.bm25 = BM25Okapi(tokenized)
             self.df = Counter(t for tokens in tokenized for t in set(tokens))
+            self.starts = [(c.metadata["source"], c.metadata["start"]) for c in self.chunks]
+
+    def chunk_at(self, source: str, offset: int) -> Document:
+        """The chunk of ``source`` that holds ``offset`` (the last one starting before it)."""
+        i = bisect.bisect_right(self.starts, (source, offset)) - 1
+        return self.chunks[max(i, 0)]
 
     def idf(self, term: str) -> float:
         """Lucene's always-positive BM25 idf, right for a corpus of any size. A term no
@@ -144,6 +159,9 @@ def select(
     for source, start, text in regions(hits, retriever.chunks):
         spans = sentences(text, start)
         sents += [(source, start, text, spans, j) for j in range(len(spans))]
+    # Each sentence's chunk: its section path and page.
+    places = [retriever.chunk_at(src, spans[j].start).metadata for src, _, _, spans, j in sents]
+    sections = [m.get("section", "") for m in places]
     if not sents or k <= 0:
         return Evidence([])
     vectors = embed.encode([spans[j].text for *_, spans, j in sents])
@@ -154,7 +172,11 @@ def select(
     def overlap(text: str) -> float:
         return sum(retriever.idf(t) for t in q_terms & set(terms(text))) / q_weight
 
-    lexical = [overlap(spans[j].text) for *_, spans, j in sents]
+    # A sentence is about what its section is about: the heading's words count as its own.
+    lexical = [
+        overlap(f"{sec}\n{spans[j].text}")
+        for sec, (*_, spans, j) in zip(sections, sents, strict=True)
+    ]
     ids = [str(i) for i in range(len(sents))]
     fused = rrf(
         sorted(ids, key=lambda i: -cosines[int(i)]),
@@ -168,7 +190,10 @@ def select(
         window = _widen(spans, j, max_chars)
         start, end = window[0].start, window[-1].end
         text = r_text[start - r_start : end - r_start]
-        passages.append(Passage(source, start, end, text, window, spans[j], fused[i]))
+        page = places[int(i)].get("page", 0)
+        passages.append(
+            Passage(source, start, end, text, window, spans[j], fused[i], 0, sections[int(i)], page)
+        )
         if len(passages) == k:
             break
     for n, p in enumerate(passages, 1):
@@ -177,8 +202,9 @@ def select(
     return Evidence(
         passages,
         best_cosine=float(cosines[best]),
-        coverage=max((overlap(p.text) for p in passages), default=0.0),
+        coverage=max((overlap(f"{p.section}\n{p.text}") for p in passages), default=0.0),
         signals={"lexical_max": max(lexical), "q_terms": float(len(q_terms))},
+        weight=retriever.idf,
     )
 
 

@@ -21,6 +21,13 @@ from qa.embeddings import load_embeddings, model_id
 from qa.errors import BackendError, IndexBusyError, ModelMismatchError, NoIndexError
 
 
+def searchable(chunk: Document) -> str:
+    """What a chunk is found by: its text under its section path, since a heading says what
+    the text below it is about ("CREATE INDEX › Parameters")."""
+    section = chunk.metadata.get("section")
+    return f"{section}\n{chunk.page_content}" if section else chunk.page_content
+
+
 @dataclass
 class SourceState:
     """What the index holds for one source file."""
@@ -84,6 +91,11 @@ class Store:
             embedding_function=self.embeddings,
             collection_metadata={"embed_model": self.model},
         )
+        # Chunks are written with vectors computed here (of their searchable text), so the
+        # collection needs no embedding function of its own.
+        self.collection = self.client.get_or_create_collection(
+            settings.collection, embedding_function=None
+        )
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -114,7 +126,12 @@ class Store:
         return dict(states)
 
     def add(self, chunks: list[Document], ids: list[str]) -> None:
-        self.vectors.add_documents(chunks, ids=ids)
+        self.collection.upsert(
+            ids=ids,
+            embeddings=self.embeddings.embed_documents([searchable(c) for c in chunks]),
+            documents=[c.page_content for c in chunks],
+            metadatas=[c.metadata for c in chunks],
+        )
 
     def delete(self, ids: list[str]) -> None:
         if ids:

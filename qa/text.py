@@ -89,6 +89,14 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(base)
 
 
+@lru_cache(maxsize=4096)
+def is_verb(word: str) -> bool:
+    """A dictionary verb ("use", "run"): capitalised first in a sentence it is no name."""
+    from lemminflect import getAllLemmas
+
+    return "VERB" in getAllLemmas(word.lower())
+
+
 # Number words and what they count, so that "10 years" is found in "a decade-long".
 _SMALL = "one two three four five six seven eight nine ten eleven twelve"
 _NUMBERS = {word: str(n) for n, word in enumerate(_SMALL.split(), 1)} | {
@@ -112,9 +120,25 @@ def variants(tokens: set[str]) -> set[str]:
     return out
 
 
+# What manuals name: options (-a, --depth), backslash commands (\\l), identifiers joined by
+# dots or underscores (read.fwf, R_PROFILE_USER), called names (sink in "sink()" and in
+# "sink(file)"). Kept as written.
+_CODE = re.compile(r"(?<![\w\\-])(?:--?[A-Za-z][\w-]*|\\[A-Za-z]+|\w{2,}(?:[._]\w+)+|\w+(?=\())")
+
+
+def code_terms(text: str) -> set[str]:
+    """The options, commands and identifiers of a text, exactly as written."""
+    return {tok.rstrip(".") for tok in _CODE.findall(text)}
+
+
+def is_code(term: str) -> bool:
+    return bool(_CODE.fullmatch(term))
+
+
 def key_terms(text: str) -> set[str]:
-    """Names and numbers: capitalised words that are not stopwords, and anything with a digit."""
-    return {
+    """Names and numbers: capitalised words that are not stopwords, anything with a digit,
+    and the options and identifiers of ``code_terms``."""
+    return code_terms(text) | {
         tok.lower().strip(".")
         for tok in _WORD.findall(text)
         if _NUMBER.search(tok) or (tok[0].isupper() and tok.lower() not in STOPWORDS)

@@ -67,7 +67,9 @@ def sources_html(answer: Answer | None) -> str:
             body = html.escape(text)
         parts.append(
             f"<div class='qa-source' id='qa-source-{c.n}'><b>[{c.n}]</b> "
-            f"<code>{html.escape(c.source)}:{c.start}-{c.end}</code><p>{body}</p></div>"
+            f"<code>{html.escape(c.source)}:{c.start}-{c.end}</code>"
+            + (f" <span class='qa-where'>{html.escape(c.where)}</span>" if c.where else "")
+            + f"<p>{body}</p></div>"
         )
     return "\n".join(parts)
 

@@ -10,7 +10,16 @@ import pytest
 from click.testing import CliRunner
 
 from qa.cli import main
-from qa.evaluate import Question, load_questions, matches, regressions, score, squad_normalise
+from qa.evaluate import (
+    Question,
+    by_group,
+    load_questions,
+    matches,
+    regressions,
+    score,
+    squad_normalise,
+    summarise,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +71,26 @@ def test_scores_for_hand_made_answers():
 def test_squad_normalisation():
     assert squad_normalise("The  Eiffel-Tower!") == "eiffeltower"
     assert matches("It was built by the Agnes Pellow.", [["Agnes Pellow"]], squad=True)
+
+
+def test_groups_are_read_and_reported_apart(tmp_path: Path):
+    path = tmp_path / "q.yaml"
+    path.write_text(
+        "- {id: a, group: pdf, q: 'Who?', expect: [[Ada]]}\n"
+        "- {id: b, group: html, q: 'When?', expect: [['1840']]}\n"
+        "- {id: c, q: 'Where?', answerable: false}\n"
+    )
+    questions, _ = load_questions(path)
+    assert [q.group for q in questions] == ["pdf", "html", ""]
+    results = [
+        score(questions[0], answer("Ada [1]", quotes=("Ada",))),
+        score(questions[1], answer("No")),
+    ]
+    report = {"summary": summarise(results), "groups": {}, "questions": []}
+    report["groups"] = {g: summarise([r for r in results if r.group == g]) for g in ("html", "pdf")}
+    lines = by_group(report).splitlines()
+    assert lines[1].split()[:3] == ["html", "1", "0"] and lines[2].split()[:3] == ["pdf", "1", "1"]
+    assert lines[-1].startswith("all")
 
 
 def test_regressions_are_named():
@@ -121,3 +150,6 @@ def test_squad_file_is_indexed_and_scored(tmp_path: Path):
     assert s["answerable"] == 4 and s["unanswerable"] == 2
     assert s["correct"] >= 3, report["questions"]  # the facts are short and plainly stated
     assert not (tmp_path / ".qa_index").exists()  # a temporary index, not the user's
+    # Reported per article too: the SQuAD title is each question's group.
+    assert report["groups"] == {"Kestrel Point Lighthouse": s}
+    assert "Kestrel Point Lighthouse" in result.output.split("latency p95")[-1]

@@ -190,3 +190,45 @@ def test_number_words_hyphens_and_irregular_verbs_are_matched():
     assert not best_span("The embargo lasted 12 years.", passage, question)[1]
     question = "On which day did the envoy speak to reporters?"  # "spoke" is "speak", asked
     assert best_span("He spoke to reporters on Sunday.", passage, question)[1]
+
+
+def _manual(text: str, section: str) -> Passage:
+    spans = sentences(text)
+    return Passage("guide.html", 0, len(text), text, spans, spans[0], section=section)
+
+
+def test_options_and_identifiers_must_occur_exactly():
+    passage = _manual(
+        "--dry-run\n\nShow what would be copied, without copying anything.", "Lumen › Options"
+    )
+    question = "How can I see what would be copied without copying it?"
+    assert best_span("Use the --dry-run option.", passage, question)[1]
+    assert best_span("--dry-run", passage, question)[1]  # a bare answer is an answer
+    assert not best_span("Use the --force option.", passage, question)[1]
+    assert not best_span("Use the --dry option.", passage, question)[1]  # no prefix match
+
+
+def test_a_sentence_is_about_what_its_heading_names():
+    """The sentence under "Prune" does not repeat the question's names; its heading does."""
+    passage = _manual(
+        "Remove any references that no longer exist on the remote.", "ferry-fetch › Prune"
+    )
+    question = "What does ferry-fetch Prune remove?"
+    assert best_span(
+        "It removes references that no longer exist on the remote.", passage, question
+    )[1]
+    assert not best_span(
+        "It removes references that no longer exist on the remote.",
+        _manual(passage.text, ""),
+        question,
+    )[1]
+
+
+def test_rare_words_weigh_more_than_common_ones():
+    """ "use" and "command" say little: with idf weights, the answer's own word decides."""
+    passage = _manual("--abort\n\nAbort the transfer and restore the old files.", "lumen › Options")
+    question = "How do I stop a transfer and get my old files back?"
+    claim = "You can use the lumen --abort command to stop."
+    assert not best_span(claim, passage, question)[1]  # each word counts the same
+    rare = {"abort": 5.0}
+    assert best_span(claim, passage, question, weight=lambda t: rare.get(t, 0.5))[1]
