@@ -211,6 +211,7 @@ def eval_(
     from tqdm import tqdm
 
     from qa import evaluate
+    from qa.report import by_group, table, totals
 
     settings = _settings(values)
     if update_baseline and not baseline:
@@ -231,12 +232,12 @@ def eval_(
                 ),
             )
     report = list(reports.values())[-1]
-    click.echo(evaluate.table(report))
+    click.echo(table(report))
     click.echo()
-    click.echo(evaluate.totals(reports))
+    click.echo(totals(reports))
     if report["groups"]:
         click.echo()
-        click.echo(evaluate.by_group(report))
+        click.echo(by_group(report))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(reports if compare else report, indent=1))

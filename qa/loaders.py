@@ -39,14 +39,6 @@ def _check_binary(head: bytes) -> None:
         raise BadDocumentError("binary file")
 
 
-def _decode(data: bytes) -> str:
-    _check_binary(data)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise BadDocumentError(f"not UTF-8 text (byte {e.start})") from None
-
-
 def _blocks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as f:
         while block := f.read(BLOCK):

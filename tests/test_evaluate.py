@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from qa.cli import main
 from qa.evaluate import (
     Question,
-    by_group,
     load_questions,
     matches,
     regressions,
@@ -20,6 +19,7 @@ from qa.evaluate import (
     squad_normalise,
     summarise,
 )
+from qa.report import by_group
 
 ROOT = Path(__file__).resolve().parent.parent
 

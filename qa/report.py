@@ -1,0 +1,62 @@
+"""`qa eval`'s report for the terminal: a line per question, the totals, a row per group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUMMARY_ROWS = [
+    ("answerable questions", "answerable"),
+    ("correct", "correct"),
+    ("correct and cited", "cited"),
+    ("wrong", "wrong"),
+    ("declined (answerable)", "declined_answerable"),
+    ("unanswerable questions", "unanswerable"),
+    ("declined (unanswerable)", "declined_unanswerable"),
+    ("latency p50 (s)", "p50_s"),
+    ("latency p95 (s)", "p95_s"),
+]
+
+
+def table(report: dict[str, Any]) -> str:
+    """Per-question lines, for the terminal."""
+    lines = [f"{'id':<8} {'pass':<5} {'mode':<10} {'s':>6}  reason / answer"]
+    for r in report["questions"]:
+        answer = " ".join(r["answer"].split())
+        lines.append(
+            f"{r['id']:<8} {'ok' if r['passed'] else 'FAIL':<5} {r['mode']:<10} "
+            f"{r['latency_s']:>6.1f}  {r['reason']}: {answer[:90]}"
+        )
+    return "\n".join(lines)
+
+
+GROUP_COLUMNS = [
+    ("answerable", "answerable"),
+    ("cited", "cited"),
+    ("wrong", "wrong"),
+    ("declined", "declined_answerable"),
+    ("unanswerable", "unanswerable"),
+    ("declined", "declined_unanswerable"),
+]
+
+
+def by_group(report: dict[str, Any]) -> str:
+    """A row per group (document kind, SQuAD article): answerable questions correct and cited,
+    wrong and declined; unanswerable ones declined."""
+    groups = {**report.get("groups", {}), "all": report["summary"]}
+    width = max(len(g) for g in groups) + 2
+    lines = [f"{'':<{width}}" + "".join(f"{label:>13}" for label, _ in GROUP_COLUMNS)]
+    for name, s in groups.items():
+        cells = [str(s[key]) for _, key in GROUP_COLUMNS]
+        cells[1] += f" ({s['cited_rate']:.0%})"
+        cells[5] += f" ({s['decline_rate']:.0%})"
+        lines.append(f"{name:<{width}}" + "".join(f"{c:>13}" for c in cells))
+    return "\n".join(lines)
+
+
+def totals(columns: dict[str, dict[str, Any]]) -> str:
+    """Summary rows with one column per named report (e.g. plain vs grounded)."""
+    names = list(columns)
+    lines = [f"{'':<26}" + "".join(f"{n:>12}" for n in names)]
+    for label, key in SUMMARY_ROWS:
+        lines.append(f"{label:<26}" + "".join(f"{columns[n]['summary'][key]:>12}" for n in names))
+    return "\n".join(lines)
