@@ -32,10 +32,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 DEBIAN_TEST_PACKAGES := chromium python3.11-doc postgresql-doc-15 git-doc r-doc-pdf
 DOCS := /usr/share/doc/python3.11/html /usr/share/doc/postgresql-doc-15/html \
 	/usr/share/doc/git-doc /usr/share/R/doc/manual
-$(VENV)/.debian: Makefile
-	@if [ -x /usr/bin/chromium ] && for d in $(DOCS); do [ -d $$d ] || exit 1; done; then :; else \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends $(DEBIAN_TEST_PACKAGES); fi
+$(VENV)/.debian: Makefile $(BIN)/python
+	@missing=; for d in /usr/bin/chromium $(DOCS); do [ -e $$d ] || missing=$$d; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq $(DEBIAN_TEST_PACKAGES); fi
 	touch $@
 
 install: $(VENV)/.installed
