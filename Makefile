@@ -62,7 +62,7 @@ eval: ingest
 		--eval-min-cited 0.88 --eval-min-declined 0.9
 
 # The manuals dev set (eval/manuals): real HTML and PDF manuals from Debian's packages, built
-# into .manuals/, ingested, checked and evaluated. Not run in CI (about 10 minutes).
+# into .manuals/, checked, ingested and evaluated. Not run in CI (about 15 minutes).
 manuals: install $(VENV)/.debian
 	$(BIN)/python scripts/manuals.py build .manuals/corpus
 	$(BIN)/python scripts/manuals.py check .manuals/corpus
