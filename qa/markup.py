@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from qa.errors import BadDocumentError
+
 SEPARATOR = " › "  # between the levels of a section path
 
 # Navigation, in standard HTML and in the markup of common documentation generators
@@ -82,13 +84,17 @@ def html_parts(data: bytes) -> list[Part]:
     from inscriptis import Inscriptis
     from inscriptis.css_profiles import CSS_PROFILES
     from inscriptis.model.config import ParserConfig
+    from lxml import etree
     from lxml.cssselect import CSSSelector
 
     try:  # lxml refuses text that still declares its encoding
         html: str | bytes = _XML_DECLARATION.sub("", data.decode("utf-8-sig"), count=1)
     except UnicodeDecodeError:
         html = data  # lxml reads the encoding the page declares
-    tree = lxml.html.document_fromstring(html)
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except etree.ParserError as e:  # "Document is empty"
+        raise BadDocumentError(f"unreadable HTML ({e})") from None
     title = " ".join(tree.findtext(".//title", "").split())
     main = next((m[0] for m in (CSSSelector(s)(tree) for s in MAIN) if m), None)
     if main is None:

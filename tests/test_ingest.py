@@ -69,9 +69,10 @@ def test_bad_files_are_skipped_and_the_rest_goes_on(tmp_path: Path):
     (folder / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (folder / "page.html").write_text("<html><script>x=1</script><p>Delta sells maps.</p></html>")
+    (folder / "blank.html").write_text("   \n")
     result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(tmp_path / "index")])
     assert result.exit_code == 0, result.output
-    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf"):
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf", "blank.html"):
         assert result.output.count(f"skipped docs/{name}:") == 1  # said once, not twice
     sources = {c.metadata["source"] for c in Store(settings(tmp_path)).chunks()}
     assert sources == {"docs/good.txt", "docs/page.html"}
