@@ -161,8 +161,13 @@ def _defines(sentence: str) -> bool:
     return bool(names) and len(rest) <= 2
 
 
+def _even(term: str) -> float:
+    """Every word weighs the same (where no index tells how telling words are)."""
+    return 1.0
+
+
 def _lexical(
-    claim: str, window: list[str], question: str, section: str = "", weight=lambda t: 1.0
+    claim: str, window: list[str], question: str, section: str = "", weight=_even
 ) -> tuple[bool, float]:
     """(the window of sentences can support the claim, share of the claim's new content
     words it holds, each weighed by how telling it is: "use" little, "abort" much).
@@ -206,7 +211,7 @@ def _lexical(
 
 
 def best_span(
-    claim: str, passage: Passage, question: str = "", embed=None, claim_vec=None, weight=None
+    claim: str, passage: Passage, question: str = "", embed=None, claim_vec=None, weight=_even
 ) -> tuple[Span, bool]:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
     spans = passage.sentences
@@ -214,9 +219,7 @@ def best_span(
     windows = [[s] for s in spans] + pairs  # single sentences are preferred on ties
     scored = []
     for w in windows:
-        can, share = _lexical(
-            claim, [s.text for s in w], question, passage.section, weight or (lambda t: 1.0)
-        )
+        can, share = _lexical(claim, [s.text for s in w], question, passage.section, weight)
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = Span(window[0].start, window[-1].end, _join(passage, window))
