@@ -26,13 +26,14 @@ sys.path.insert(0, str(ROOT))
 import plots  # noqa: E402
 from large import large_corpus  # noqa: E402
 
-from qa.chain import PROMPT, Answerer, numbered  # noqa: E402
+from qa.chain import Answerer, numbered  # noqa: E402
 from qa.config import load_settings  # noqa: E402
 from qa.embeddings import _load  # noqa: E402
-from qa.evaluate import load_questions  # noqa: E402
 from qa.ingest import ingest, split  # noqa: E402
 from qa.llms import chat_messages  # noqa: E402
 from qa.loaders import FileLoader  # noqa: E402
+from qa.prompts import PROMPT  # noqa: E402
+from qa.questions import load_questions  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 # The project's own eval questions, the first answerable ones: warm answers on the article.

@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, eval, status, serve.
+"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve.
 
 Options that are settings are generated from ``qa.config`` (each with its ``QA_*``
 variable); domain errors become one line on stderr and an exit code here, and only here.
@@ -14,60 +14,9 @@ from typing import Any
 
 import click
 
-from qa.config import Settings, describe, env_name, load_settings
 from qa.errors import QAError
-
-
-class Group(click.Group):
-    """Turns a domain error into one line on stderr and its exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except QAError as e:
-            click.echo(e.show(), err=True)
-            ctx.exit(e.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
-
-
-_TYPES = {"int": int, "float": float, "bool": bool, "Path": click.Path(path_type=Path), "str": str}
-
-
-def settings_options(*names: str):
-    """Add a flag for each named setting, documented from the settings object."""
-    table = {name: rest for name, *rest in describe()}
-
-    def decorate(fn):
-        for name in reversed(names):
-            type_name, help_text, default, short = table[name]
-            flag = f"--{name.replace('_', '-')}"
-            decls = [short] if short else [flag]
-            if type_name == "bool":
-                decls = [f"{flag}/--no-{name.replace('_', '-')}"]
-            fn = click.option(
-                *decls,
-                name,
-                type=_TYPES[type_name],
-                default=None,
-                envvar=env_name(name),
-                show_envvar=True,
-                help=f"{help_text} [default: {default}]" if default != "" else help_text,
-            )(fn)
-        return fn
-
-    return decorate
-
-
-def _settings(values: dict[str, Any]) -> Settings:
-    names = {name for name, *_ in describe()}
-    return load_settings({k: v for k, v in values.items() if k in names})
-
-
-STORE = ("index", "collection", "chroma_url", "embed_model")
-MODEL = ("llm", "llm_model", "llm_path", "llm_base_url", "llm_api_key", "llm_timeout", "threads")
-ANSWER = (*STORE, *MODEL, "k", "passage_chars", "max_tokens", "grounding", "judge", "followups")
+from qa.measure import calibrate, eval_
+from qa.options import ANSWER, STORE, Group, settings_from, settings_options
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,7 +42,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
 
     from qa.ingest import ingest as run
 
-    settings = _settings(values)
+    settings = settings_from(values)
     bar = tqdm(desc="ingest", unit="B", unit_scale=True, file=sys.stderr, leave=False)
 
     def progress(done: int, total: int) -> None:
@@ -158,7 +107,7 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -
     """
     from qa.chain import Answerer
 
-    answerer = Answerer(_settings(values))
+    answerer = Answerer(settings_from(values))
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     failed = False
     for q in questions:
@@ -176,88 +125,6 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -
         sys.exit(1)
 
 
-@main.command("eval")
-@click.argument("file", default="eval_questions.yaml", type=click.Path(path_type=Path))
-@click.option(
-    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
-)
-@click.option(
-    "--baseline",
-    type=click.Path(path_type=Path),
-    help="A saved report: exit 1 on any question that passed there and fails now.",
-)
-@click.option("--update-baseline", is_flag=True, help="Save this run's report as the --baseline.")
-@click.option(
-    "--compare", is_flag=True, help="Also run the plain chain (no grounding) and show both."
-)
-@click.option("--only", help="Comma-separated question ids to run.")
-@settings_options(*ANSWER, "eval_min_cited", "eval_min_declined")
-def eval_(
-    file: Path,
-    json_out: Path | None,
-    baseline: Path | None,
-    update_baseline: bool,
-    compare: bool,
-    only: str | None,
-    **values: Any,
-) -> None:
-    """Score answers to the questions in FILE (YAML, or SQuAD v2.0 JSON) and gate regressions.
-
-    Prints a line per question and the totals; exits 1 when a question that passed in
-    --baseline fails now, or a total falls below its QA_EVAL_MIN_* threshold.
-    """
-    from contextlib import nullcontext
-
-    from tqdm import tqdm
-
-    from qa import evaluate
-    from qa.report import by_group, table, totals
-
-    settings = _settings(values)
-    if update_baseline and not baseline:
-        raise click.UsageError("--update-baseline needs --baseline FILE")
-    questions, docs = evaluate.load_questions(file)
-    if only:
-        wanted = set(only.split(","))
-        questions = [q for q in questions if q.id in wanted]
-    variants = {"plain": False, "grounded": True} if compare else {"": settings.grounding}
-    reports = {}
-    with evaluate.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
-        for name, grounding in variants.items():
-            reports[name or "score"] = evaluate.run(
-                questions,
-                scoped.with_overrides(grounding=grounding),
-                progress=lambda qs, name=name: tqdm(
-                    qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
-                ),
-            )
-    report = list(reports.values())[-1]
-    click.echo(table(report))
-    click.echo()
-    click.echo(totals(reports))
-    if report["groups"]:
-        click.echo()
-        click.echo(by_group(report))
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(reports if compare else report, indent=1))
-    failures = evaluate.below_thresholds(report["summary"], settings)
-    if baseline and update_baseline:
-        baseline.parent.mkdir(parents=True, exist_ok=True)
-        baseline.write_text(json.dumps(report, indent=1))
-        click.echo(f"baseline saved to {baseline}", err=True)
-    elif baseline:
-        if not baseline.is_file():
-            raise click.UsageError(f"no baseline at {baseline} (create it with --update-baseline)")
-        regressed = evaluate.regressions(report, json.loads(baseline.read_text()))
-        if regressed:
-            failures.append(f"regressed since the baseline: {', '.join(regressed)}")
-    for failure in failures:
-        click.echo(f"eval failed: {failure}", err=True)
-    if failures:
-        sys.exit(1)
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=7860, show_default=True, help="Port to listen on.")
@@ -267,7 +134,7 @@ def serve(host: str, port: int, share: bool, **values: Any) -> None:
     """Open the chat page at http://HOST:PORT on the index."""
     from qa.web import serve as run
 
-    run(_settings(values), host=host, port=port, share=share)
+    run(settings_from(values), host=host, port=port, share=share)
 
 
 @main.command()
@@ -276,7 +143,7 @@ def status(**values: Any) -> None:
     """Show what the index holds: files, chunks, embedding model, and any inconsistency."""
     from qa.store import Store
 
-    store = Store(_settings(values))
+    store = Store(settings_from(values))
     sources = store.sources()
     broken = [name for name, s in sources.items() if not s.complete]
     click.echo(f"index: {store.where} (collection {store.settings.collection})")
@@ -293,6 +160,9 @@ def status(**values: Any) -> None:
         )
         sys.exit(1)
 
+
+main.add_command(eval_)
+main.add_command(calibrate)
 
 if __name__ == "__main__":
     main()

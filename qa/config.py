@@ -58,6 +58,14 @@ class Settings:
     judge: bool = _setting(
         True, "With grounding: the LLM rechecks claims whose sentence the word checks doubt."
     )
+    decision: str = _setting(
+        "calibrated",
+        "Answer or decline by: calibrated (the fit of `qa calibrate` beside the index, else "
+        "the shipped one) or rules (the hand-set thresholds).",
+    )
+    min_confidence: float = _setting(
+        0.0, "Answer only at this calibrated P(right) or above; 0: the fit's operating point."
+    )
     followups: str = _setting(
         "rules", "How follow-ups become standalone questions: rules (names carried over) or llm."
     )

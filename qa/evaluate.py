@@ -7,33 +7,15 @@ through the same ``Answerer`` as ``qa ask``.
 
 from __future__ import annotations
 
-import json
 import re
 import string
-import tempfile
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from statistics import quantiles
 from typing import Any
 
-import yaml
-
 from qa.config import Settings
-from qa.errors import UsageError
-
-
-@dataclass
-class Question:
-    id: str
-    q: str
-    expect: list[list[str]] = field(default_factory=list)
-    support: str = ""
-    answerable: bool = True
-    history: list[str] = field(default_factory=list)
-    squad: bool = False  # score with SQuAD's normalisation
-    group: str = ""  # reported apart: a SQuAD article's title, or the YAML's `group`
+from qa.questions import Question
 
 
 def normalise(text: str) -> str:
@@ -54,65 +36,6 @@ def matches(text: str, expect: list[list[str]], squad: bool = False) -> bool:
     return bool(expect) and all(any(norm(p) in hay for p in group) for group in expect)
 
 
-def load_questions(path: Path) -> tuple[list[Question], dict[str, str]]:
-    """Questions, plus the documents to index for them (SQuAD: title -> paragraphs)."""
-    if not path.is_file():
-        raise UsageError(f"no such question file: {path}")
-    try:
-        if path.suffix.lower() == ".json":
-            return _squad(json.loads(path.read_text()))
-        raw = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot parse {path}: {e}") from None
-    if not isinstance(raw, list):
-        raise UsageError(f"{path}: expected a list of questions")
-    questions = []
-    for i, item in enumerate(raw):
-        try:
-            expect = [[str(p) for p in group] for group in item.get("expect") or []]
-            q = Question(
-                str(item["id"]),
-                str(item["q"]),
-                expect,
-                str(item.get("support") or ""),
-                bool(item.get("answerable", True)),
-                [str(h) for h in item.get("history") or []],
-                group=str(item.get("group") or ""),
-            )
-        except (KeyError, TypeError, AttributeError):
-            raise UsageError(f"{path}: entry {i + 1} needs at least id and q") from None
-        if q.answerable and not q.expect:
-            raise UsageError(f"{path}: {q.id} is answerable but has no expect")
-        questions.append(q)
-    if len({q.id for q in questions}) != len(questions):
-        raise UsageError(f"{path}: question ids must be unique")
-    return questions, {}
-
-
-def _squad(data: dict) -> tuple[list[Question], dict[str, str]]:
-    questions, docs = [], {}
-    for article in data.get("data", []):
-        title = article.get("title") or f"article{len(docs) + 1}"
-        docs[title] = "\n\n".join(p["context"] for p in article["paragraphs"])
-        for para in article["paragraphs"]:
-            for qa in para["qas"]:
-                impossible = bool(qa.get("is_impossible"))
-                golds = sorted({a["text"] for a in qa.get("answers", [])})
-                questions.append(
-                    Question(
-                        str(qa["id"]),
-                        qa["question"],
-                        [golds] if golds else [],
-                        answerable=not impossible,
-                        squad=True,
-                        group=title,
-                    )
-                )
-    if not questions:
-        raise UsageError("the SQuAD file holds no questions")
-    return questions, docs
-
-
 @dataclass
 class Result:
     id: str
@@ -129,6 +52,8 @@ class Result:
     mode: str = ""  # generated | quoted | declined
     draft: str = ""  # the model's own words, before grounding
     group: str = ""
+    confidence: float = -1.0  # the calibrated P(right) of the candidate answer
+    right: bool = False  # the candidate answer, had it been given, is right
 
 
 def score(q: Question, answer: dict[str, Any]) -> Result:
@@ -193,6 +118,27 @@ def summarise(results: list[Result]) -> dict[str, Any]:
     }
 
 
+def selective(results: list[Result]) -> dict[str, Any]:
+    """Share answered, share of those right, and the risk-coverage curve over the decision's
+    confidence (empty when the hand-set rules decided: they give no confidence)."""
+    from qa.decision import area, risk_coverage
+
+    if not results or all(r.confidence < 0 for r in results):
+        return {}
+    import numpy as np
+
+    p = np.array([r.confidence for r in results])
+    right = np.array([r.right for r in results])
+    given = [r for r in results if not r.declined]
+    curve = risk_coverage(p, right)
+    return {
+        "answered": round(len(given) / len(results), 3),
+        "accuracy": round(sum(r.right for r in given) / len(given), 3) if given else 0.0,
+        "aurc": round(area(curve), 4),
+        "curve": [(round(c, 3), round(risk, 3)) for _, c, risk in curve],
+    }
+
+
 def regressions(report: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
     """Ids that passed in the baseline and fail now."""
     before = {r["id"] for r in baseline.get("questions", []) if r["passed"]}
@@ -209,22 +155,15 @@ def below_thresholds(summary: dict[str, Any], settings: Settings) -> list[str]:
     ]
 
 
-@contextmanager
-def squad_index(docs: dict[str, str], settings: Settings):
-    """Index SQuAD paragraphs (one file per article) into a temporary index."""
-    from qa.ingest import ingest
-
-    with tempfile.TemporaryDirectory(prefix="qa-squad-") as tmp:
-        folder = Path(tmp) / "docs"
-        folder.mkdir()
-        for i, (title, text) in enumerate(docs.items()):
-            safe = re.sub(r"[^\w.-]+", "_", title)[:80] or "article"
-            (folder / f"{i:03d}-{safe}.txt").write_text(text)
-        scoped = settings.with_overrides(
-            index=Path(tmp) / "index", chroma_url="", collection="squad"
-        )
-        ingest([folder], scoped)
-        yield scoped
+def candidate_right(q: Question, answer) -> bool:
+    """Whether the answer grounding weighed (given or declined) is right: what a decision
+    is fitted to tell."""
+    cand = answer.checked.candidate if answer.checked else None
+    if cand is None or not q.answerable:
+        return False
+    quotes = [{"quote": span.text} for _, span in cand.support]
+    as_given = {"answer": cand.answer, "declined": False, "citations": quotes, "timings": {}}
+    return score(q, as_given).passed
 
 
 def run(
@@ -232,19 +171,31 @@ def run(
     settings: Settings,
     progress: Callable[[Iterable[Question]], Iterable[Question]] = lambda it: it,
     answerer=None,
+    corpus: str = "",
 ) -> dict[str, Any]:
-    """Answer and score every question; the report as a JSON-ready dict."""
+    """Answer and score every question; the report as a JSON-ready dict. Each answer's
+    signals go to the signal store, under ``corpus`` (what was indexed; default the index)."""
     from qa.chain import Answerer
+    from qa.signals import Row, SignalStore, row_key
 
-    answerer = answerer or Answerer(settings)
+    answerer = answerer or Answerer(settings, record=True)
     answerer.warm_up()  # latency is measured warm, as in batch mode
+    store = SignalStore.of(settings)
+    corpus = corpus or f"{settings.index.resolve()}#{settings.collection}"
     results = []
     for q in progress(questions):
-        answer = answerer.ask(q.q, history=q.history).to_json()
-        results.append(score(q, answer))
+        answer = answerer.ask(q.q, history=q.history)
+        result = score(q, answer.to_json())
+        result.confidence = answer.grounding.get("confidence", -1.0)
+        result.right = candidate_right(q, answer)
+        if answer.checked and answer.checked.signals:
+            row = Row(q.group, q.answerable, answer.checked.signals, result.right)
+            store.put(row_key(settings, corpus, q.q, q.history), row)
+        results.append(result)
     groups = sorted({r.group for r in results if r.group})
     report = {
         "summary": summarise(results),
+        "selective": selective(results),
         "groups": {g: summarise([r for r in results if r.group == g]) for g in groups},
         "settings": {
             "llm": settings.llm,

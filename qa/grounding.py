@@ -9,13 +9,15 @@ constants, calibrated on ``qa eval``, never per question.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa.claims import Candidate, Check, Claim, claims, is_complete, is_decline
+from qa.decision import Decision, signals
 from qa.followups import own_question
+from qa.kinds import answers_the_kind_asked
 from qa.retrieve import Evidence, Passage, terms
 from qa.text import (
     Span,
@@ -24,7 +26,6 @@ from qa.text import (
     is_code,
     is_verb,
     key_terms,
-    sentences,
     stem,
     variants,
     words,
@@ -43,22 +44,6 @@ MIN_YES = 0.65
 # (question, claim, sentence) -> how likely the sentence shows the claim answers the question
 Judge = Callable[[str, str, str], float]
 
-_CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_DECLINE = re.compile(
-    r"\b(do(es)?n[o']t say|do(es)? not (say|mention|state|specify|contain|provide)|"
-    r"(don'?t|do not) know|not (mentioned|provided|specified|stated|given|available)|"
-    r"no (information|mention)|cannot (answer|determine|be determined)|not enough information|"
-    r"unable to (answer|determine))\b",
-    re.IGNORECASE,
-)
-
-
-@dataclass
-class Claim:
-    text: str  # without citation markers
-    cited: list[int]  # passage numbers the model gave
-    support: tuple[Passage, Span] | None = None  # the passage and sentence(s) that hold it
-
 
 @dataclass
 class Grounded:
@@ -67,65 +52,10 @@ class Grounded:
     support: list[tuple[Passage, Span]] = field(default_factory=list)  # citation n = index + 1
     claims: int = 0
     kept: int = 0
-
-
-# A claim that ends on an article, a conjunction or a copula was cut off.
-_DANGLING = frozenset({"a", "an", "the", "and", "or", "but", "is", "are", "was", "were"})
-# Questions that ask for a quantity or a year, and the words that can give one.
-_ASKS_NUMBER = re.compile(
-    r"\b(how (many|much|long|far|old|often)|what (year|percentage|number))\b", re.I
-)
-_NUMBER_WORDS = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half|quarter|third|single|double|"
-    r"twice|decade|century|year|month|week|day|hour|minute|percent)s?\b",
-    re.I,
-)
-
-
-_HOW_MANY = re.compile(r"\bhow many ([a-z]+)", re.I)
-
-
-def answers_the_kind_asked(question: str, text: str) -> bool:
-    """A question about a quantity needs a number in its answer's evidence; "how many
-    soldiers" needs a number that counts soldiers ("two messages" does not)."""
-    if not _ASKS_NUMBER.search(question):
-        return True
-    if not (noun := _HOW_MANY.search(question)):
-        return bool(_NUMBER_WORDS.search(text))
-    tokens = words(text)
-    counted = stem(noun.group(1).lower())
-    return any(
-        (tok[0].isdigit() or _NUMBER_WORDS.fullmatch(tok))
-        and counted in {stem(t) for t in tokens[i + 1 : i + 4]}
-        for i, tok in enumerate(tokens)
-    )
-
-
-def is_complete(claim: str) -> bool:
-    tokens = words(claim)
-    return bool(tokens) and tokens[-1] not in _DANGLING
-
-
-def is_decline(text: str) -> bool:
-    return not text.strip() or bool(_DECLINE.search(text))
-
-
-_CITE_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
-_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
-
-
-def claims(draft: str) -> list[Claim]:
-    """The draft's sentences, each with the passage numbers it cites."""
-    # "It was so. [1]" cites the sentence before the marker; "U. S." is one name.
-    draft = _CITE_AFTER_STOP.sub(r"\2\1", _SPACED_INITIALS.sub(r"\1.", draft.strip()))
-    out = []
-    for sent in sentences(draft):
-        cited = [int(n) for m in _CITE.finditer(sent.text) for n in re.split(r"[,;]", m.group(1))]
-        text = _CITE.sub("", sent.text).strip()
-        if text and words(text):
-            out.append(Claim(text, cited))
-    return out
+    confidence: float = -1.0  # the calibrated decision's P(right) (-1: hand-set rules)
+    # What was weighed, for calibration: the candidate answer, even when declined.
+    candidate: Candidate | None = None
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 def _has(term: str, vocab: set[str]) -> bool:
@@ -142,15 +72,19 @@ def _named(question: str) -> set[str]:
     return key_terms(own.split(maxsplit=1)[1] if " " in own else "")
 
 
-def _firm(claim: Claim, question: str, judge: Judge) -> bool:
+def _firm(claim: Claim, question: str, judge: Judge | None) -> bool:
     """A claim that repeats words of the question its sentence lacks ("Who won the
     election?" "Smith won the election", from "as the election nears, Smith...") relates
     the answer to the question on its own word: the judge decides. Others stand."""
+    if not judge:
+        return True
     passage, span = claim.support
     held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
     if not (set(terms(claim.text)) & set(terms(own_question(question)))) - held:
         return True
-    return judge(question, claim.text, claim.support[1].text) >= MIN_YES
+    if claim.judged < 0:
+        claim.judged = judge(question, claim.text, span.text)
+    return claim.judged >= MIN_YES
 
 
 def _defines(sentence: str) -> bool:
@@ -212,7 +146,7 @@ def _lexical(
 
 def best_span(
     claim: str, passage: Passage, question: str = "", embed=None, claim_vec=None, weight=_even
-) -> tuple[Span, bool]:
+) -> Check:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
     spans = passage.sentences
     pairs = [spans[i : i + 2] for i in range(len(spans) - 1)]
@@ -223,11 +157,11 @@ def best_span(
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = Span(window[0].start, window[-1].end, _join(passage, window))
-    supported = can and share >= MIN_OVERLAP
-    if can and not supported and embed is not None:
-        vec = np.array(embed.embed_query(span.text))
-        supported = float(vec @ claim_vec) >= MIN_COSINE
-    return span, supported
+    cosine = 0.0
+    if embed is not None:
+        cosine = float(np.array(embed.embed_query(span.text)) @ claim_vec)
+    supported = can and (share >= MIN_OVERLAP or (embed is not None and cosine >= MIN_COSINE))
+    return Check(span, supported, can, share, cosine)
 
 
 def _join(passage: Passage, window: list[Span]) -> str:
@@ -235,43 +169,112 @@ def _join(passage: Passage, window: list[Span]) -> str:
     return passage.text[window[0].start - passage.start : window[-1].end - passage.start]
 
 
+def locate(claim: Claim, evidence: Evidence, question: str, embed=None) -> None:
+    """Find the window that holds ``claim`` best: of those that support it, the one most
+    about the question, the cited passage on a tie (a wrong pointer is re-pointed; so is a
+    right one to a headline that merely repeats the answer's name)."""
+    asked = set(terms(question))
+    claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
+    best = None
+    for passage in evidence.passages:
+        check = best_span(claim.text, passage, question, embed, claim_vec, evidence.weight)
+        overlap = len(asked & {stem(w) for w in words(check.span.text)})
+        rank = (check.supported, check.can, overlap, passage.n in claim.cited)
+        if best is None or rank > best[0]:
+            best = (rank, passage, check)
+    if best:
+        claim.best = best[1], best[2]
+        claim.support = (best[1], best[2].span) if best[2].supported else None
+
+
 def ground(
-    draft: str, evidence: Evidence, question: str = "", embed=None, judge: Judge | None = None
+    draft: str,
+    evidence: Evidence,
+    question: str = "",
+    embed=None,
+    judge: Judge | None = None,
+    decision: Decision | None = None,
+    threshold: float = 0.5,
+    judge_all: bool = False,
 ) -> Grounded:
-    """Verify each claim of ``draft``; quote or decline when none survives."""
+    """Verify each claim of ``draft``; quote or decline when none survives.
+
+    The hand-set rules decide, unless a calibrated ``decision`` is given: then the candidate
+    the rules would give, or else the claims they doubt, is answered when the probability
+    that it is right reaches ``threshold``. The judge is asked about a claim only where its
+    answer can change the decision, unless ``judge_all`` (calibration needs every signal).
+    """
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
     found = [c for c in claims(draft) if not is_decline(c.text)]
-    asked = set(terms(question))
     for claim in found:
-        claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
-        # Of the sentences that hold the claim, the one most about the question; the cited
-        # passage on a tie. A wrong pointer is re-pointed; so is a right one to a headline
-        # that merely repeats the answer's name.
-        best = (-1, False)
-        for passage in evidence.passages:
-            span, ok = best_span(claim.text, passage, question, embed, claim_vec, evidence.weight)
-            rank = (len(asked & {stem(w) for w in words(span.text)}), passage.n in claim.cited)
-            if ok and rank > best:
-                claim.support, best = (passage, span), rank
+        locate(claim, evidence, question, embed)
+        if judge and judge_all and claim.best:
+            claim.judged = judge(question, claim.text, claim.best[1].span.text)
     kept = [c for c in found if c.support and is_complete(c.text)]
-    if judge:
-        kept = [c for c in kept if _firm(c, question, judge)]
-    if not answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept)):
-        kept = []
-    if kept:
-        support: list[tuple[Passage, Span]] = []
-        parts = []
-        for c in kept:
-            if c.support not in support:
-                support.append(c.support)
-            parts.append(_cited(c.text, support.index(c.support) + 1))
-        return Grounded(" ".join(parts), "generated", support, len(found), len(kept))
+    kept = [c for c in kept if _firm(c, question, judge)]
+    fits = answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept))
     top = evidence.passages[0] if evidence.passages else None
-    if top and strong(evidence) and answers_the_kind_asked(question, top.anchor.text):
+    if kept and fits:
+        candidate = _stated("generated", kept, True, True)
+    elif top and strong(evidence) and answers_the_kind_asked(question, top.anchor.text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
-        return Grounded(f"{top.anchor.text} [1]", "quoted", [(top, top.anchor)], len(found), 0)
-    return Grounded("The documents do not say.", "declined", [], len(found), 0)
+        candidate = _quoted(top, True, True)
+    elif doubted := [c for c in found if c.best and is_complete(c.text)]:
+        for c in doubted:
+            c.support = (c.best[0], c.best[1].span)
+        shown = " ".join(c.support[1].text for c in doubted)
+        candidate = _stated("rescued", doubted, False, answers_the_kind_asked(question, shown))
+    elif top:
+        fits = answers_the_kind_asked(question, top.anchor.text)
+        candidate = _quoted(top, False, fits)
+    else:
+        candidate = None
+    confidence, found_signals = -1.0, {}
+    if candidate:
+        found_signals = signals(candidate, evidence, question, draft)
+    if candidate and decision and judge and decision.heeds("judge", found_signals, threshold):
+        for c in candidate.claims:
+            if c.judged < 0:
+                c.judged = judge(question, c.text, c.best[1].span.text)
+        found_signals = signals(candidate, evidence, question, draft)
+    if candidate and decision:
+        confidence = decision.probability(found_signals)
+        answered = confidence >= threshold
+    else:
+        answered = bool(candidate and candidate.rules)
+    if not answered:
+        declined = "The documents do not say."
+        return Grounded(
+            declined, "declined", [], len(found), 0, confidence, candidate, found_signals
+        )
+    mode = "quoted" if candidate.kind == "quoted" else "generated"
+    said = len(candidate.claims)
+    return Grounded(
+        candidate.answer,
+        mode,
+        candidate.support,
+        len(found),
+        said,
+        confidence,
+        candidate,
+        found_signals,
+    )
+
+
+def _quoted(top: Passage, rules: bool, fits: bool) -> Candidate:
+    return Candidate("quoted", f"{top.anchor.text} [1]", [(top, top.anchor)], [], rules, fits)
+
+
+def _stated(kind: str, said: list[Claim], rules: bool, fits: bool) -> Candidate:
+    """The claims as one answer, each marked with the number of its supporting window."""
+    support: list[tuple[Passage, Span]] = []
+    parts = []
+    for c in said:
+        if c.support not in support:
+            support.append(c.support)
+        parts.append(_cited(c.text, support.index(c.support) + 1))
+    return Candidate(kind, " ".join(parts), support, said, rules, fits)
 
 
 def _cited(text: str, n: int) -> str:

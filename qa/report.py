@@ -60,3 +60,57 @@ def totals(columns: dict[str, dict[str, Any]]) -> str:
     for label, key in SUMMARY_ROWS:
         lines.append(f"{label:<26}" + "".join(f"{columns[n]['summary'][key]:>12}" for n in names))
     return "\n".join(lines)
+
+
+def selective(report: dict[str, Any]) -> str:
+    """Selective answering: how much is answered, how often rightly, and the curve's area."""
+    s = report.get("selective")
+    if not s:
+        return ""
+    return (
+        f"answered {s['answered']:.0%} of questions, {s['accuracy']:.0%} of them rightly; "
+        f"area under the risk-coverage curve {s['aurc']:.3f} (lower is better)"
+    )
+
+
+CALIBRATION_COLUMNS = [
+    ("answered", "answered"),
+    ("right", "accuracy"),
+    ("cited", "cited_rate"),
+    ("wrong", "wrong_rate"),
+    ("declined-u", "decline_rate"),
+    ("AURC", "aurc"),
+]
+
+
+def calibration(report: dict[str, Any]) -> str:
+    """`qa calibrate`'s held-out figures, calibrated against the rules, per group and in all:
+    answered (share of all questions), right (share of answers), cited / wrong (share of
+    answerable questions), declined-u (share of unanswerable ones declined)."""
+    rows = {**report["groups"], "all": report}
+    width = max(len(g) for g in rows) + 2
+    head = f"{'':<{width}}{'':<11}" + "".join(f"{label:>11}" for label, _ in CALIBRATION_COLUMNS)
+    lines = [f"held-out figures ({report['held_out']}), risk target {report['risk']:.0%}", head]
+    for name, r in rows.items():
+        for kind in ("rules", "calibrated"):
+            cells = [f"{r[kind][key]:.3f}" for _, key in CALIBRATION_COLUMNS]
+            label = name if kind == "rules" else ""
+            lines.append(f"{label:<{width}}{kind:<11}" + "".join(f"{c:>11}" for c in cells))
+    return "\n".join(lines)
+
+
+def plot(curve: list[tuple[float, float]], path, title: str = "") -> None:
+    """The risk-coverage curve as a PNG: share answered against share of answers wrong."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=120)
+    ax.plot([c for c, _ in curve], [r for _, r in curve])
+    ax.set(xlabel="coverage (share of questions answered)", ylabel="risk (share of answers wrong)")
+    ax.set(xlim=(0, 1), ylim=(0, 1), title=title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -27,6 +27,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "QA_PASSAGE_CHARS",
         "QA_GROUNDING",
         "QA_JUDGE",
+        "QA_DECISION",
+        "QA_MIN_CONFIDENCE",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -11,14 +11,13 @@ from click.testing import CliRunner
 
 from qa.cli import main
 from qa.evaluate import (
-    Question,
-    load_questions,
     matches,
     regressions,
     score,
     squad_normalise,
     summarise,
 )
+from qa.questions import Question, load_questions
 from qa.report import by_group
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -143,7 +143,7 @@ def _evidence(*texts: str) -> Evidence:
     return Evidence(passages, best_cosine=0.3, coverage=0.5)
 
 
-def test_the_judge_decides_only_claims_whose_sentence_lacks_what_they_repeat():
+def test_the_rules_heed_the_judge_only_on_claims_whose_sentence_lacks_what_they_repeat():
     evidence = _evidence("As the election nears, Mayor Lund has raised taxes again.")
     asked: list[str] = []
 
@@ -160,6 +160,12 @@ def test_the_judge_decides_only_claims_whose_sentence_lacks_what_they_repeat():
     asked.clear()  # every word it repeats is in its sentence: the judge is not asked
     g = ground("Lund has raised taxes [1].", evidence, "Who has raised taxes?", judge=judge)
     assert g.mode == "generated" and asked == []
+    # Calibration reads every signal; the judge's doubt does not sway the rules.
+    verdict = MIN_YES - 0.3
+    g = ground(
+        "Lund has raised taxes [1].", evidence, "Who has raised taxes?", judge=judge, judge_all=True
+    )
+    assert g.mode == "generated" and g.signals["judge"] == verdict
 
 
 def test_a_name_the_question_asks_about_must_be_in_the_claims_sentence():

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chain import PREFIX, PROMPT
 from qa.config import load_settings
 from qa.llms import load_llm
+from qa.prompts import PREFIX, PROMPT
 
 ROOT = Path(__file__).resolve().parent.parent
 

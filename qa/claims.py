@@ -1,0 +1,81 @@
+"""A draft's claims: its sentences, each with the passage numbers it cites, and how each
+was checked (``qa.grounding``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from qa.retrieve import Passage
+from qa.text import Span, sentences, words
+
+_CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_DECLINE = re.compile(
+    r"\b(do(es)?n[o']t say|do(es)? not (say|mention|state|specify|contain|provide)|"
+    r"(don'?t|do not) know|not (mentioned|provided|specified|stated|given|available)|"
+    r"no (information|mention)|cannot (answer|determine|be determined)|not enough information|"
+    r"unable to (answer|determine))\b",
+    re.IGNORECASE,
+)
+
+
+class Check(NamedTuple):
+    """How well one window of a passage holds a claim."""
+
+    span: Span
+    supported: bool  # the word checks' verdict (or the embedding's, where words fall short)
+    can: bool  # its names and numbers are there, and its sentences are about the question
+    share: float  # idf-weighted share of the claim's new words it holds
+    cosine: float = 0.0  # claim vs. the window in embedding space (0 without a model)
+
+
+@dataclass
+class Claim:
+    text: str  # without citation markers
+    cited: list[int]  # passage numbers the model gave
+    support: tuple[Passage, Span] | None = None  # the passage and sentence(s) that hold it
+    best: tuple[Passage, Check] | None = None  # the closest window, supported or not
+    judged: float = -1.0  # the judge's P(yes) for it (-1: not asked)
+
+
+# A claim that ends on an article, a conjunction or a copula was cut off.
+_DANGLING = frozenset({"a", "an", "the", "and", "or", "but", "is", "are", "was", "were"})
+
+
+def is_complete(claim: str) -> bool:
+    tokens = words(claim)
+    return bool(tokens) and tokens[-1] not in _DANGLING
+
+
+def is_decline(text: str) -> bool:
+    return not text.strip() or bool(_DECLINE.search(text))
+
+
+_CITE_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+
+
+def claims(draft: str) -> list[Claim]:
+    """The draft's sentences, each with the passage numbers it cites."""
+    # "It was so. [1]" cites the sentence before the marker; "U. S." is one name.
+    draft = _CITE_AFTER_STOP.sub(r"\2\1", _SPACED_INITIALS.sub(r"\1.", draft.strip()))
+    out = []
+    for sent in sentences(draft):
+        cited = [int(n) for m in _CITE.finditer(sent.text) for n in re.split(r"[,;]", m.group(1))]
+        text = _CITE.sub("", sent.text).strip()
+        if text and words(text):
+            out.append(Claim(text, cited))
+    return out
+
+
+@dataclass
+class Candidate:
+    """The answer the checks weighed, whether or not it is given, and what they found."""
+
+    kind: str  # generated: claims the rules keep | rescued: claims they doubt | quoted
+    answer: str
+    support: list[tuple[Passage, Span]]
+    claims: list[Claim]  # the claims it says (none for a quote)
+    rules: bool  # the hand-set rules give this answer
+    kind_asked: bool  # its evidence is of the kind asked (a number for "how many")

@@ -1,0 +1,59 @@
+"""What kind of answer a question asks for, and whether a text gives that kind."""
+
+from __future__ import annotations
+
+import re
+
+from qa.text import stem, words
+
+# Questions that ask for a quantity or a year, and the words that can give one.
+_ASKS_NUMBER = re.compile(
+    r"\b(how (many|much|long|far|old|often)|what (year|percentage|number))\b", re.I
+)
+_NUMBER_WORDS = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozen|half|quarter|third|single|double|"
+    r"twice|decade|century|year|month|week|day|hour|minute|percent)s?\b",
+    re.I,
+)
+
+
+_HOW_MANY = re.compile(r"\bhow many ([a-z]+)", re.I)
+
+
+def answers_the_kind_asked(question: str, text: str) -> bool:
+    """A question about a quantity needs a number in its answer's evidence; "how many
+    soldiers" needs a number that counts soldiers ("two messages" does not)."""
+    if not _ASKS_NUMBER.search(question):
+        return True
+    if not (noun := _HOW_MANY.search(question)):
+        return bool(_NUMBER_WORDS.search(text))
+    tokens = words(text)
+    counted = stem(noun.group(1).lower())
+    return any(
+        (tok[0].isdigit() or _NUMBER_WORDS.fullmatch(tok))
+        and counted in {stem(t) for t in tokens[i + 1 : i + 4]}
+        for i, tok in enumerate(tokens)
+    )
+
+
+_WHEN = re.compile(r"^\s*(when|in what year|what year|what (date|century|decade))\b", re.I)
+_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.I)
+_DATE_WORDS = re.compile(
+    r"\b\d{3,4}s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|century|decade|bc|ad)\b",
+    re.I,
+)
+
+
+def gives_the_kind(question: str, answer: str) -> float:
+    """Whether ``answer`` itself is of the kind asked: 1 yes, 0 no, 0.5 when the question's
+    kind is not one of these (a quantity, a time, a person or body)."""
+    answer = answer.split("[")[0] if answer.count("[") else answer
+    if _WHEN.search(question):
+        return float(bool(_DATE_WORDS.search(answer)))
+    if _ASKS_NUMBER.search(question):
+        return float(bool(_NUMBER_WORDS.search(answer)))
+    if _WHO.search(question):
+        return float(any(w[:1].isupper() for w in words(answer)[1:]) or answer[:1].isupper())
+    return 0.5

@@ -1,0 +1,98 @@
+"""The calibrated decision: fitting, its operating point, held-out figures, and grounding
+that follows it (fast: synthetic signals and hand-made evidence, no LLM)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.calibrate import MIN_QUESTIONS, calibrate, held_out
+from qa.decision import FEATURES, Decision, area, fit, operating_point, risk_coverage
+from qa.errors import UsageError
+from qa.grounding import ground
+from qa.retrieve import Evidence, Passage
+from qa.signals import Row, SignalStore
+from qa.text import sentences
+
+
+def rows(n: int, groups: int = 4, seed: int = 0) -> list[Row]:
+    """Candidates whose judge P(yes) tells right from wrong, with noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        right = bool(rng.random() < 0.6)
+        judge = float(np.clip(rng.normal(0.75 if right else 0.35, 0.15), 0, 1))
+        signals = {f: float(rng.random()) for f in FEATURES} | {"judge": judge}
+        out.append(Row(f"g{i % groups}", right or bool(rng.random() < 0.5), signals, right))
+    return out
+
+
+def test_fitted_decision_ranks_by_its_signals_and_survives_a_round_trip(tmp_path):
+    data = rows(200)
+    x = np.array([[r.signals[f] for f in FEATURES] for r in data])
+    d = fit(x, np.array([r.right for r in data]), risk=0.1)
+    low, high = dict(data[0].signals, judge=0.1), dict(data[0].signals, judge=0.9)
+    assert d.probability(low) < 0.5 < d.probability(high)
+    d.save(tmp_path / "d.json")
+    assert Decision.load(tmp_path / "d.json") == d
+    (tmp_path / "bad.json").write_text('{"features": ["nonsense"]}')
+    with pytest.raises(UsageError):
+        Decision.load(tmp_path / "bad.json")
+
+
+def test_operating_point_keeps_the_risk_and_answers_the_most():
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    right = np.array([True, True, True, False, True])
+    assert operating_point(p, right, risk=0.0) == 0.7  # 3 answers, none wrong
+    assert operating_point(p, right, risk=0.2) == 0.5  # 5 answers, 1 wrong
+    assert operating_point(p, np.zeros(5, bool), risk=0.05) == 1.0  # nothing keeps to it
+    curve = risk_coverage(p, right)
+    assert [c for _, c, _ in curve] == [0.2, 0.4, 0.6, 0.8, 1.0]
+    assert curve[3][2] == 0.25 and area(curve) == pytest.approx((0 + 0 + 0 + 0.25 + 0.2) / 5)
+
+
+def test_held_out_figures_come_from_fits_that_did_not_see_the_group():
+    data = rows(160)
+    p, t, how = held_out(data)
+    assert how == "leave-one-group-out" and p.shape == t.shape == (160,)
+    decision, report = calibrate(data, "synthetic")
+    assert report["calibrated"]["aurc"] < report["rules"]["aurc"]  # "rules" is noise here
+    assert set(report["groups"]) == {"g0", "g1", "g2", "g3"}
+    assert 0 < decision.threshold < 1
+
+
+def test_a_tiny_set_is_refused_in_one_line():
+    with pytest.raises(UsageError, match=f"needs {MIN_QUESTIONS} questions"):
+        calibrate(rows(MIN_QUESTIONS - 1), "tiny.yaml")
+
+
+def test_signal_store_keeps_rows_by_key(tmp_path):
+    store = SignalStore(tmp_path / "s.sqlite")
+    row = rows(1)[0]
+    store.put("a", row)
+    assert SignalStore(tmp_path / "s.sqlite").get(["a", "b"]) == {"a": row}
+
+
+def _evidence(text: str) -> Evidence:
+    spans = sentences(text)
+    return Evidence([Passage("x.txt", 0, len(text), text, spans, spans[0], n=1)], 0.3, 0.5)
+
+
+def test_grounding_follows_the_decision_over_the_rules():
+    """A bare answer the word rules doubt is given when the calibrated decision, here one
+    that heeds only the judge, finds it likely right; declined when the judge doubts it."""
+    evidence = _evidence("In 1191 the island was taken by Richard after a short siege.")
+    question = "Who took the island in 1191?"
+    weights = tuple(1.0 if f == "judge" else 0.0 for f in FEATURES)
+    zeros = tuple(0.0 for _ in FEATURES)
+    only_judge = Decision(FEATURES, zeros, tuple(1.0 for _ in FEATURES), weights, -0.5, 0.5)
+    draft = "Richard of England [1]."  # "of England" is not in the sentence
+    given = ground(draft, evidence, question, None, lambda *a: 0.9, only_judge)
+    assert given.mode == "generated" and given.confidence > 0.5
+    assert given.support[0][1].text.startswith("In 1191")
+    doubted = ground(
+        "Richard of England [1].", evidence, question, None, lambda *a: 0.1, only_judge
+    )
+    assert doubted.mode == "declined" and doubted.candidate.kind == "rescued"
+    by_rules = ground(draft, evidence, question, None, lambda *a: 0.9)
+    assert by_rules.mode == "declined" and by_rules.confidence == -1.0
