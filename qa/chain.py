@@ -26,7 +26,7 @@ from qa.errors import UsageError
 from qa.followups import REWRITE, standalone
 from qa.grounding import Grounded, ground
 from qa.judge import judge_with
-from qa.llms import LlamaCppChat, load_llm, server_errors
+from qa.llms import LlamaCppChat, load_llm
 from qa.prompts import PREFIX, PROMPT
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
 from qa.text import Span
@@ -141,6 +141,10 @@ class Answerer:
             self.embed = self.store.embeddings
             self.refresh()
             self.decision = load_decision(settings)
+            if settings.retrieval not in {"hybrid", "dense"}:
+                raise UsageError(
+                    f"QA_RETRIEVAL/--retrieval: {settings.retrieval!r}: hybrid or dense"
+                )
         self.chain = self._build()
 
     @contextmanager
@@ -171,7 +175,7 @@ class Answerer:
 
     def _retrieve(self, inputs: dict) -> Evidence:
         question, k = inputs["question"], self.settings.k
-        if not self.settings.grounding:  # the plain chain: vector top-k chunks as they are
+        if self.settings.retrieval == "dense":  # vector top-k chunks as they are
             hits = self.store.search(question, k)
             return Evidence([Passage.of_chunk(d, n) for n, (d, _) in enumerate(hits, 1)])
         hits = self.retriever.invoke(question)
@@ -181,10 +185,9 @@ class Answerer:
         evidence: Evidence = inputs["evidence"]
         if not evidence.passages:
             return ""
-        with server_errors(self.settings):
-            return (PROMPT | self.llm | StrOutputParser()).invoke(
-                {"passages": numbered(evidence), "question": inputs["question"]}
-            )
+        return (PROMPT | self.llm | StrOutputParser()).invoke(
+            {"passages": numbered(evidence), "question": inputs["question"]}
+        )
 
     def _finish(self, inputs: dict) -> Grounded:
         draft, evidence = inputs["draft"], inputs["evidence"]
@@ -226,10 +229,9 @@ class Answerer:
     def _standalone(self, question: str, history: list[str]) -> str:
         if not history or self.settings.followups != "llm":
             return standalone(question, history)
-        with server_errors(self.settings):
-            rewritten = (REWRITE | self.llm | StrOutputParser()).invoke(
-                {"history": "\n".join(history[-3:]), "question": question}, max_tokens=60
-            )
+        rewritten = (REWRITE | self.llm | StrOutputParser()).invoke(
+            {"history": "\n".join(history[-3:]), "question": question}, max_tokens=60
+        )
         return " ".join(rewritten.split()) or question
 
     def warm_up(self) -> None:

@@ -16,8 +16,15 @@ from typing import Any
 from qa.errors import UsageError
 
 
-def _setting(default: Any, help: str, *, flag: str | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "flag": flag})
+def _setting(
+    default: Any, help: str, *, flag: str | None = None, choices: tuple[str, ...] = ()
+) -> Any:
+    """A setting; a callable ``default`` is computed each time settings are built (from the
+    environment as it is then: the cache folder, the CPU count)."""
+    meta = {"help": help, "flag": flag, "choices": choices}
+    if callable(default):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 def _default_cache() -> Path:
@@ -53,7 +60,13 @@ class Settings:
     chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.")
     max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
     context_tokens: int = _setting(2048, "Context window of an in-process model.")
-    threads: int = _setting(os.cpu_count() or 1, "CPU threads for in-process models.")
+    threads: int = _setting(lambda: os.cpu_count() or 1, "CPU threads for in-process models.")
+    retrieval: str = _setting(
+        "hybrid",
+        "hybrid (BM25 + dense, fused, then the best sentences with their neighbours) or "
+        "dense (the vector store's top-k chunks as they are).",
+        choices=("hybrid", "dense"),
+    )
     grounding: bool = _setting(True, "Verify every claim against its cited passage.")
     judge: bool = _setting(
         True, "With grounding: the LLM rechecks claims whose sentence the word checks doubt."
@@ -62,15 +75,18 @@ class Settings:
         "calibrated",
         "Answer or decline by: calibrated (the fit of `qa calibrate` beside the index, else "
         "the shipped one) or rules (the hand-set thresholds).",
+        choices=("calibrated", "rules"),
     )
     min_confidence: float = _setting(
         0.0, "Answer only at this calibrated P(right) or above; 0: the fit's operating point."
     )
     followups: str = _setting(
-        "rules", "How follow-ups become standalone questions: rules (names carried over) or llm."
+        "rules",
+        "How follow-ups become standalone questions: rules (names carried over) or llm.",
+        choices=("rules", "llm"),
     )
     cache_dir: Path = _setting(
-        _default_cache(), "Where bundled models, their prompt cache and exports are kept."
+        _default_cache, "Where bundled models, their prompt cache and exports are kept."
     )
     eval_min_cited: float = _setting(
         0.0, "qa eval fails below this share of answers correct and cited."
@@ -85,9 +101,15 @@ class Settings:
         unknown = set(values) - set(types)
         if unknown:
             raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return dataclasses.replace(
-            self, **{name: _convert(name, types[name], v) for name, v in values.items()}
-        )
+        converted = {name: _convert(name, types[name], v) for name, v in values.items()}
+        for f in dataclasses.fields(self):
+            choices = f.metadata["choices"]
+            if f.name in converted and choices and converted[f.name] not in choices:
+                raise UsageError(
+                    f"{env_name(f.name)}/--{f.name.replace('_', '-')}: "
+                    f"bad value {converted[f.name]!r}: choose {' or '.join(choices)}"
+                )
+        return dataclasses.replace(self, **converted)
 
 
 def env_name(name: str) -> str:
@@ -133,6 +155,10 @@ def load_settings(
 def describe() -> list[tuple[str, str, str, Any, str | None]]:
     """(field, type, help, default, short flag) for each setting: the CLI's option table."""
     return [
-        (f.name, f.type, f.metadata["help"], f.default, f.metadata["flag"])
+        (f.name, f.type, f.metadata["help"], _default(f), f.metadata["flag"])
         for f in dataclasses.fields(Settings)
     ]
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default

@@ -132,10 +132,6 @@ def own_path(settings: Settings) -> Path:
 def load_decision(settings: Settings) -> Decision | None:
     """The decision answering uses: the index's own fit, else the shipped one; None when
     the rules decide (asked for, or without the judge, whose P(yes) the fits weigh)."""
-    if settings.decision not in {"calibrated", "rules"}:
-        raise UsageError(
-            f"QA_DECISION/--decision: {settings.decision!r} is not calibrated or rules"
-        )
     if settings.decision == "rules" or not settings.judge or not settings.grounding:
         return None
     path = own_path(settings) if own_path(settings).is_file() else shipped()

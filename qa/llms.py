@@ -232,41 +232,49 @@ def _openai(settings: Settings) -> BaseChatModel:
     """Any OpenAI-compatible server, through LangChain's OpenAI chat model."""
     if not settings.llm_base_url or not settings.llm_model:
         raise UsageError("--llm openai needs QA_LLM_BASE_URL and QA_LLM_MODEL")
-    from langchain.chat_models import init_chat_model
-
     try:
-        return init_chat_model(
-            settings.llm_model,
-            model_provider="openai",
-            base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key or "not-needed",  # local servers accept any key
-            temperature=0.0,
-            max_tokens=settings.max_tokens,
-            timeout=settings.llm_timeout,
-            max_retries=2,  # transient errors: connection resets, 429, 5xx
-            streaming=True,
-        )
+        from langchain_openai import ChatOpenAI
     except ImportError:
         raise ModelUnavailableError(
             "the openai backend needs: pip install langchain-openai"
         ) from None
 
+    class ServerChat(ChatOpenAI):
+        """Every call's failures become one line (``BackendError``) here, in the backend,
+        so that no caller (answers, the judge, warm-up, eval) can forget to translate them."""
+
+        def _generate(self, *args: Any, **kw: Any) -> ChatResult:
+            with server_errors(settings.llm_base_url, settings.llm_model):
+                return super()._generate(*args, **kw)
+
+        def _stream(self, *args: Any, **kw: Any) -> Iterator[ChatGenerationChunk]:
+            with server_errors(settings.llm_base_url, settings.llm_model):
+                yield from super()._stream(*args, **kw)
+
+    return ServerChat(
+        model=settings.llm_model,
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key or "not-needed",  # local servers accept any key
+        temperature=0.0,
+        max_tokens=settings.max_tokens,
+        timeout=settings.llm_timeout,
+        max_retries=2,  # transient errors: connection resets, 429, 5xx
+        streaming=True,
+    )
+
 
 @contextmanager
-def server_errors(settings: Settings) -> Iterator[None]:
-    """Turn an OpenAI-compatible server's failures into one clear line."""
-    if settings.llm != "openai":
-        yield
-        return
+def server_errors(base_url: str, model: str) -> Iterator[None]:
+    """An OpenAI-compatible server's failures as one clear line."""
     import openai
 
-    where = f"the LLM server at {settings.llm_base_url}"
+    where = f"the LLM server at {base_url}"
     try:
         yield
     except (openai.APIConnectionError, openai.APITimeoutError):
         raise BackendError(f"cannot reach {where} (is it running?)") from None
     except openai.NotFoundError:
-        raise BackendError(f"{where} has no model {settings.llm_model!r}") from None
+        raise BackendError(f"{where} has no model {model!r}") from None
     except (openai.AuthenticationError, openai.PermissionDeniedError):
         raise BackendError(f"{where} refused the API key (QA_LLM_API_KEY)") from None
     except openai.APIStatusError as e:

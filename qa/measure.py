@@ -25,7 +25,9 @@ from qa.options import ANSWER, settings_from, settings_options
 )
 @click.option("--update-baseline", is_flag=True, help="Save this run's report as the --baseline.")
 @click.option(
-    "--compare", is_flag=True, help="Also run the plain chain (no grounding) and show both."
+    "--compare",
+    is_flag=True,
+    help="Also run the plain chain (dense top-k chunks, no grounding) and show both.",
 )
 @click.option("--only", help="Comma-separated question ids to run.")
 @click.option(
@@ -62,13 +64,14 @@ def eval_(
     if only:
         wanted = set(only.split(","))
         questions = [q for q in questions if q.id in wanted]
-    variants = {"plain": False, "grounded": True} if compare else {"": settings.grounding}
+    plain = {"retrieval": "dense", "grounding": False}
+    variants = {"plain": plain, "grounded": {}} if compare else {"": {}}
     reports = {}
     with question_sets.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
-        for name, grounding in variants.items():
+        for name, changes in variants.items():
             reports[name or "score"] = evaluate.run(
                 questions,
-                scoped.with_overrides(grounding=grounding),
+                scoped.with_overrides(**changes),
                 progress=lambda qs, name=name: tqdm(
                     qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
                 ),

@@ -64,6 +64,15 @@ MODEL = ("llm", "llm_model", "llm_path", "llm_base_url", "llm_api_key", "llm_tim
 ANSWER = (
     *STORE,
     *MODEL,
-    *("k", "passage_chars", "max_tokens", "grounding", "judge", "decision", "min_confidence"),
+    *(
+        "k",
+        "passage_chars",
+        "max_tokens",
+        "retrieval",
+        "grounding",
+        "judge",
+        "decision",
+        "min_confidence",
+    ),
     "followups",
 )

@@ -11,6 +11,23 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "newsweek-iran-border-defense.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory):
+    """A cache folder for the tests (prompt-cache states, ONNX exports, stored signals), so
+    that the user's own is never written; the assembled bundled model is linked, not copied."""
+    from qa.bundled import DEFAULT_BUNDLED, bundled_path
+    from qa.config import load_settings
+
+    real = bundled_path(DEFAULT_BUNDLED, load_settings(environ={}).cache_dir)
+    home = tmp_path_factory.mktemp("cache")
+    (home / "docqa").mkdir()
+    for item in (real, real.with_suffix(".sha256")):
+        (home / "docqa" / item.name).symlink_to(item)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(home))
+        yield home / "docqa"
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Work in tmp_path: relative paths (corpus/, .qa_index) land there, not in the repo."""

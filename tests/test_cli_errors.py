@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from qa.cli import main
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 QA = [sys.executable, "-m", "qa.cli"]
 
@@ -41,6 +46,13 @@ def test_bad_setting_value(monkeypatch):
     monkeypatch.setenv("QA_K", "many")
     result = CliRunner().invoke(main, ["status"])
     assert result.exit_code == 2 and "QA_K/--k: bad value 'many'" in result.output
+    monkeypatch.delenv("QA_K")
+    result = CliRunner().invoke(main, ["ask", "x", "--retrieval", "sparse"])
+    assert result.exit_code == 2
+    assert (
+        result.output
+        == "error: QA_RETRIEVAL/--retrieval: bad value 'sparse': choose hybrid or dense\n"
+    )
 
 
 def test_empty_question(article_index: Path):
@@ -66,3 +78,48 @@ def test_symlink_loop_is_not_followed(tmp_path: Path):
     result = CliRunner().invoke(main, ["ingest", str(docs), "--index", str(tmp_path / "index")])
     assert result.exit_code == 0, result.output
     assert "1 added" in result.output
+
+
+class _NoSuchModel(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server that knows no model (as vLLM and Ollama answer)."""
+
+    def do_POST(self) -> None:
+        body = b'{"error": {"message": "model not found", "type": "invalid_request_error"}}'
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_server_failures_are_one_line_in_eval_and_ask(article_index: Path, monkeypatch):
+    """The backend translates its errors itself: `qa eval` (warm-up, answers, the judge) and
+    `qa ask` print one line, whether the server is down or lacks the model."""
+    monkeypatch.chdir(article_index)
+    server = HTTPServer(("127.0.0.1", 0), _NoSuchModel)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("QA_LLM", "openai")
+    monkeypatch.setenv("QA_LLM_MODEL", "no-such-model")
+    monkeypatch.setenv("QA_INDEX", str(article_index / "index"))
+    try:
+        for base in (
+            f"http://127.0.0.1:{server.server_port}/v1",
+            f"http://127.0.0.1:{free_port()}/v1",
+        ):
+            monkeypatch.setenv("QA_LLM_BASE_URL", base)
+            for args in (
+                ["eval", str(ROOT / "eval_questions.yaml"), "--only", "q01"],
+                ["ask", "Who?"],
+            ):
+                result = CliRunner().invoke(main, args)
+                lines = result.output.strip().splitlines()
+                assert result.exit_code == 3, result.output
+                assert "Traceback" not in result.output
+                assert lines[-1].startswith(f"error: cannot reach the LLM server at {base}") or (
+                    lines[-1] == f"error: the LLM server at {base} has no model 'no-such-model'"
+                )
+    finally:
+        server.shutdown()
