@@ -23,7 +23,7 @@ from qa.claims import claims, is_decline
 from qa.config import Settings
 from qa.decision import load_decision
 from qa.errors import UsageError
-from qa.followups import REWRITE, standalone
+from qa.followups import REWRITE, Asked, standalone
 from qa.grounding import Grounded, ground
 from qa.judge import judge_with
 from qa.llms import LlamaCppChat, load_llm
@@ -196,7 +196,7 @@ class Answerer:
             threshold = self.settings.min_confidence or (
                 self.decision.threshold if self.decision else 0.5
             )
-            question = inputs["question"]
+            question = inputs["asked"]
             return ground(
                 draft, evidence, question, self.embed, judge, self.decision, threshold, self.record
             )
@@ -226,13 +226,13 @@ class Answerer:
             | RunnablePassthrough.assign(grounded=clock("ground_s", self._finish))
         )
 
-    def _standalone(self, question: str, history: list[str]) -> str:
+    def _standalone(self, question: str, history: list[str]) -> Asked:
         if not history or self.settings.followups != "llm":
             return standalone(question, history)
         rewritten = (REWRITE | self.llm | StrOutputParser()).invoke(
             {"history": "\n".join(history[-3:]), "question": question}, max_tokens=60
         )
-        return " ".join(rewritten.split()) or question
+        return Asked(" ".join(rewritten.split()) or question)
 
     def warm_up(self) -> None:
         """Load the models and fill the KV cache with the fixed prompt prefix."""
@@ -256,7 +256,8 @@ class Answerer:
         with self._loaded_on_error():
             question = check_question(question)
             asked = self._standalone(question, history or [])
-            out = self.chain.invoke({"question": asked, "timings": timings}, config=config)
+            inputs = {"question": asked.full, "asked": asked, "timings": timings}
+            out = self.chain.invoke(inputs, config=config)
         timings["total_s"] = round(time.perf_counter() - began, 3)
         g: Grounded = out["grounded"]
         evidence: Evidence = out["evidence"]
@@ -274,6 +275,6 @@ class Answerer:
                 "confidence": round(g.confidence, 4),
             },
             passages=[_cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],
-            standalone=asked if asked != question else "",
+            standalone=asked.full if asked.full != question else "",
             checked=g,
         )

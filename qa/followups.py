@@ -8,6 +8,7 @@ Or by the LLM, with the ``REWRITE`` prompt (``QA_FOLLOWUPS=llm``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from langchain_core.prompts import ChatPromptTemplate
 
@@ -18,23 +19,35 @@ _REFERS = re.compile(
 )
 
 
-def standalone(question: str, history: list[str]) -> str:
+@dataclass(frozen=True)
+class Asked:
+    """A question, with the names a follow-up carries over from the conversation."""
+
+    text: str  # as the user asked it (or as the LLM rewrote it)
+    about: tuple[str, ...] = ()
+
+    @property
+    def full(self) -> str:
+        """What retrieval and the prompt see: "Where did he go? (about Abbas, Araghchi)"."""
+        return f"{self.text} (about {', '.join(self.about)})" if self.about else self.text
+
+    @classmethod
+    def of(cls, question: str | Asked) -> Asked:
+        return question if isinstance(question, Asked) else cls(question)
+
+
+def standalone(question: str, history: list[str]) -> Asked:
     """Make a follow-up stand alone: when it leans on an earlier question (a pronoun, or no
     name of its own), carry over the names the previous question used."""
     if not history or not (_REFERS.search(question) or not key_terms(question)):
-        return question
+        return Asked(question)
     own = key_terms(question)
     names = [
         w
         for w in dict.fromkeys(_NAME.findall(history[-1]))
         if w.lower() not in own and w.lower() not in STOPWORDS
     ]
-    return f"{question}{_ABOUT}{', '.join(names)})" if names else question
-
-
-def own_question(question: str) -> str:
-    """The question without the names ``standalone`` carried over."""
-    return question.split(_ABOUT, 1)[0]
+    return Asked(question, tuple(names))
 
 
 REWRITE = ChatPromptTemplate.from_messages(
@@ -49,5 +62,4 @@ REWRITE = ChatPromptTemplate.from_messages(
     ]
 )
 
-_ABOUT = " (about "
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b\d[\w.,]*")

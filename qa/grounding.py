@@ -1,10 +1,10 @@
-"""Grounding: keep only the claims their cited passage supports, or quote, or decline.
+"""Grounding: check each claim of the draft against the passages, then answer or decline.
 
-No entailment model ships offline, so support is judged from what is here: a claim's names
-and numbers must occur in the passage, and its content words must largely occur there (or
-the embedding model must find the claim and the sentence close); where those words leave
-a claim in doubt, the LLM itself is asked afresh (``qa.judge``). Thresholds are module
-constants, calibrated on ``qa eval``, never per question.
+No entailment model ships offline, so support is read from what is here: a claim's names
+and numbers must occur in its sentence, its new words must largely occur there (or the
+embedding model must find the two close), and the LLM, asked afresh, judges the claim
+(``qa.judge``). The checks yield a candidate answer and its signals; the calibrated
+decision (``qa.decision``) or, with ``QA_DECISION=rules``, hand-set thresholds decide.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from qa.claims import Candidate, Check, Claim, claims, is_complete, is_decline
 from qa.decision import Decision, signals
-from qa.followups import own_question
+from qa.followups import Asked
 from qa.kinds import answers_the_kind_asked
 from qa.retrieve import Evidence, Passage, terms
 from qa.text import (
@@ -65,14 +65,14 @@ def _has(term: str, vocab: set[str]) -> bool:
     return any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in vocab)
 
 
-def _named(question: str) -> set[str]:
-    """The names the question itself uses, but not its first word (capitalised as any
-    first word is)."""
-    own = own_question(question)
+def _named(asked: Asked) -> set[str]:
+    """The names the question itself uses (not those a follow-up carried over), but not its
+    first word (capitalised as any first word is)."""
+    own = asked.text
     return key_terms(own.split(maxsplit=1)[1] if " " in own else "")
 
 
-def _firm(claim: Claim, question: str, judge: Judge | None) -> bool:
+def _firm(claim: Claim, asked: Asked, judge: Judge | None) -> bool:
     """A claim that repeats words of the question its sentence lacks ("Who won the
     election?" "Smith won the election", from "as the election nears, Smith...") relates
     the answer to the question on its own word: the judge decides. Others stand."""
@@ -80,10 +80,10 @@ def _firm(claim: Claim, question: str, judge: Judge | None) -> bool:
         return True
     passage, span = claim.support
     held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
-    if not (set(terms(claim.text)) & set(terms(own_question(question)))) - held:
+    if not (set(terms(claim.text)) & set(terms(asked.text))) - held:
         return True
     if claim.judged < 0:
-        claim.judged = judge(question, claim.text, span.text)
+        claim.judged = judge(asked.full, claim.text, span.text)
     return claim.judged >= MIN_YES
 
 
@@ -101,7 +101,7 @@ def _even(term: str) -> float:
 
 
 def _lexical(
-    claim: str, window: list[str], question: str, section: str = "", weight=_even
+    claim: str, window: list[str], asked_as: Asked, section: str = "", weight=_even
 ) -> tuple[bool, float]:
     """(the window of sentences can support the claim, share of the claim's new content
     words it holds, each weighed by how telling it is: "use" little, "abort" much).
@@ -113,6 +113,7 @@ def _lexical(
     document cannot lend an answer its words; a sentence is also about what its ``section``
     is about. Words the claim repeats prove nothing.
     """
+    question = asked_as.full
     asked = set(terms(question))
     # An imperative's verb is no name, capitalised as it stands first ("Use the -a option").
     names = key_terms(claim) - {w for w in words(claim)[:1] if is_verb(w)}
@@ -125,7 +126,7 @@ def _lexical(
     # The question's own names that the claim leaves out must be in its sentence: "Northern
     # officials accused the mayor of fraud" does not answer what Southern officials accused
     # him of.
-    keys |= {t for t in _named(question) if len(t) > 1 and not _has(t, names)}
+    keys |= {t for t in _named(asked_as) if len(t) > 1 and not _has(t, names)}
     vocab = variants(set(words(section))) | code_terms(section)  # the heading names, too
     about = {stem(w) for w in vocab}
     held = [variants(set(words(s))) | code_terms(s) for s in window]
@@ -145,7 +146,12 @@ def _lexical(
 
 
 def best_span(
-    claim: str, passage: Passage, question: str = "", embed=None, claim_vec=None, weight=_even
+    claim: str,
+    passage: Passage,
+    question: str | Asked = "",
+    embed=None,
+    claim_vec=None,
+    weight=_even,
 ) -> Check:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
     spans = passage.sentences
@@ -153,7 +159,9 @@ def best_span(
     windows = [[s] for s in spans] + pairs  # single sentences are preferred on ties
     scored = []
     for w in windows:
-        can, share = _lexical(claim, [s.text for s in w], question, passage.section, weight)
+        can, share = _lexical(
+            claim, [s.text for s in w], Asked.of(question), passage.section, weight
+        )
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = Span(window[0].start, window[-1].end, _join(passage, window))
@@ -169,16 +177,16 @@ def _join(passage: Passage, window: list[Span]) -> str:
     return passage.text[window[0].start - passage.start : window[-1].end - passage.start]
 
 
-def locate(claim: Claim, evidence: Evidence, question: str, embed=None) -> None:
+def locate(claim: Claim, evidence: Evidence, asked: Asked, embed=None) -> None:
     """Find the window that holds ``claim`` best: of those that support it, the one most
     about the question, the cited passage on a tie (a wrong pointer is re-pointed; so is a
     right one to a headline that merely repeats the answer's name)."""
-    asked = set(terms(question))
+    wanted = set(terms(asked.full))
     claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
     best = None
     for passage in evidence.passages:
-        check = best_span(claim.text, passage, question, embed, claim_vec, evidence.weight)
-        overlap = len(asked & {stem(w) for w in words(check.span.text)})
+        check = best_span(claim.text, passage, asked, embed, claim_vec, evidence.weight)
+        overlap = len(wanted & {stem(w) for w in words(check.span.text)})
         rank = (check.supported, check.can, overlap, passage.n in claim.cited)
         if best is None or rank > best[0]:
             best = (rank, passage, check)
@@ -190,7 +198,7 @@ def locate(claim: Claim, evidence: Evidence, question: str, embed=None) -> None:
 def ground(
     draft: str,
     evidence: Evidence,
-    question: str = "",
+    question: str | Asked = "",
     embed=None,
     judge: Judge | None = None,
     decision: Decision | None = None,
@@ -206,13 +214,14 @@ def ground(
     """
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
+    asked, question = Asked.of(question), Asked.of(question).full
     found = [c for c in claims(draft) if not is_decline(c.text)]
     for claim in found:
-        locate(claim, evidence, question, embed)
+        locate(claim, evidence, asked, embed)
         if judge and judge_all and claim.best:
             claim.judged = judge(question, claim.text, claim.best[1].span.text)
     kept = [c for c in found if c.support and is_complete(c.text)]
-    kept = [c for c in kept if _firm(c, question, judge)]
+    kept = [c for c in kept if _firm(c, asked, judge)]
     fits = answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept))
     top = evidence.passages[0] if evidence.passages else None
     if kept and fits:

@@ -7,10 +7,12 @@ answer one question at a time, the others wait in Gradio's queue, which shows th
 from __future__ import annotations
 
 import html
+import logging
 import queue
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,20 +45,23 @@ CSS = """
 """
 
 
-def linked(answer: str) -> str:
-    """Markdown for the chat: each [n] becomes a link to source n in the panel."""
-    return re.sub(r"\[(\d+)\]", r"[[\1]](#qa-source-\1)", answer)
+EMPTY = "<p class='qa-empty'>Cited passages appear here.</p>"
+log = logging.getLogger(__name__)
 
 
-def sources_html(answer: Answer | None) -> str:
-    """Each citation with its source and position, the supporting span highlighted."""
-    if answer is None:
-        return "<p class='qa-empty'>Cited passages appear here.</p>"
+def linked(answer: str, turn: int) -> str:
+    """Markdown for the chat: each [n] becomes a link to source n of this turn's answer."""
+    return re.sub(r"\[(\d+)\]", rf"[[\1]](#qa-source-{turn}-\1)", answer)
+
+
+def sources_html(answer: Answer, turn: int) -> str:
+    """Each citation with its source and position, the supporting span highlighted; ids
+    are the turn's own, so that an older answer's [n] still finds its passage."""
     if not answer.citations:
         title = "<h3>Not found in the documents</h3><p>Closest passages:</p>"
     else:
         title = "<h3>Sources</h3>"
-    parts = [title]
+    parts = [f"<div class='qa-turn'><p class='qa-asked'>{html.escape(answer.question)}</p>{title}"]
     for c in answer.citations or answer.passages:
         text = c.passage or c.quote
         lo, hi = c.start - c.passage_start, c.end - c.passage_start
@@ -66,12 +71,12 @@ def sources_html(answer: Answer | None) -> str:
         else:
             body = html.escape(text)
         parts.append(
-            f"<div class='qa-source' id='qa-source-{c.n}'><b>[{c.n}]</b> "
+            f"<div class='qa-source' id='qa-source-{turn}-{c.n}'><b>[{c.n}]</b> "
             f"<code>{html.escape(c.source)}:{c.start}-{c.end}</code>"
             + (f" <span class='qa-where'>{html.escape(c.where)}</span>" if c.where else "")
             + f"<p>{body}</p></div>"
         )
-    return "\n".join(parts)
+    return "\n".join(parts) + "</div>"
 
 
 def index_summary(answerer: Answerer) -> str:
@@ -87,12 +92,12 @@ def index_summary(answerer: Answerer) -> str:
 def _stream(answerer: Answerer, message: str, history: list[str]) -> Iterator[str | Answer]:
     """The model's tokens as they come, then the checked Answer (errors raised here)."""
     tokens: queue.Queue[str | None] = queue.Queue()
-    result: dict[str, Answer | QAError] = {}
+    result: dict[str, Answer | Exception] = {}
 
     def work() -> None:
         try:
             result["answer"] = answerer.ask(message, on_token=tokens.put, history=history)
-        except QAError as e:
+        except Exception as e:  # raised again in the page's thread
             result["error"] = e
         finally:
             tokens.put(None)
@@ -108,25 +113,43 @@ def _stream(answerer: Answerer, message: str, history: list[str]) -> Iterator[st
 def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
     lock = threading.Lock()  # one ingestion at a time
 
-    def respond(message: str, chat: list[dict], history: list[str]):
+    def respond(message: str, chat: list[dict], history: list[str], panels: list[str]):
+        """Stream the answer into the chat; then its sources on top of the panel, and the
+        state line says it is done ("Answer N ready"), which is what tests wait for."""
         if not message.strip():
-            yield chat, gr.skip(), history, ""
+            yield chat, gr.skip(), history, "", panels, gr.skip()
             return
+        turn = sum(m["role"] == "assistant" for m in chat) + 1
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        began = time.perf_counter()
+        busy = f"Answering question {turn}…"
         try:
             for item in _stream(answerer, message, history):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
-                    yield chat, gr.skip(), history, ""
+                    yield chat, gr.skip(), history, "", panels, busy
                     continue
                 streamed = chat[-1]["content"].strip()
                 note = MODE_NOTES[item.grounding["mode"]] if item.answer != streamed else ""
-                chat[-1]["content"] = linked(item.answer) + (f"\n\n*{note}*" if note else "")
+                chat[-1]["content"] = linked(item.answer, turn) + (f"\n\n*{note}*" if note else "")
+                panels = [sources_html(item, turn), *panels]
+                done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"
                 # The answer rides along: its names resolve "he" or "it" in the next question.
-                yield chat, sources_html(item), [*history, f"{message} {item.answer}"], ""
+                yield (
+                    chat,
+                    "\n".join(panels),
+                    [*history, f"{message} {item.answer}"],
+                    "",
+                    panels,
+                    done,
+                )
         except QAError as e:
             chat[-1]["content"] = f"⚠️ {e}"
-            yield chat, sources_html(None), history, ""
+            yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed"
+        except Exception:  # a bug: the page says so in a line, the log has the traceback
+            log.exception("answering %r failed", message)
+            chat[-1]["content"] = "⚠️ Something went wrong while answering (see the server log)."
+            yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed"
 
     def upload(files: list[str] | None, progress=gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 (Gradio injects it)
         from qa.ingest import ingest
@@ -159,6 +182,7 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
     with gr.Blocks(title="docqa") as app:
         gr.Markdown("## docqa: ask your documents")
         history = gr.State([])
+        panels = gr.State([])  # each answer's sources, newest first
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="qa-chat")
@@ -168,8 +192,9 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
                     elem_id="qa-question",
                     submit_btn=True,
                 )
+                state = gr.Markdown("Ready.", elem_id="qa-state")
             with gr.Column(scale=2):
-                sources = gr.HTML(sources_html(None), elem_id="qa-sources")
+                sources = gr.HTML(EMPTY, elem_id="qa-sources")
         with gr.Accordion("Documents", open=False):
             summary = gr.HTML(index_summary(answerer), elem_id="qa-index")
             files = gr.File(
@@ -179,7 +204,12 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
                 elem_id="qa-upload",
             )
             status = gr.Markdown(elem_id="qa-upload-status")
-        box.submit(respond, [box, chat, history], [chat, sources, history, box])
+        box.submit(
+            respond,
+            [box, chat, history, panels],
+            [chat, sources, history, box, panels, state],
+            concurrency_id="model",  # answers and uploads: one at a time, in one queue
+        )
         files.upload(upload, [files], [status, summary, files], concurrency_id="model")
     return app
 

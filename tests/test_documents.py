@@ -230,5 +230,5 @@ def test_citations_show_their_section_and_page():
     assert cited.where == "R Data › scan, p. 15"
     assert Citation(2, "a.txt", 0, 1, "x").where == ""
     answer = Answer("q", "It uses scan [1].", False, [cited], {})
-    assert "R Data › scan, p. 15" in sources_html(answer)
+    assert "R Data › scan, p. 15" in sources_html(answer, 1)
     assert "section" in answer.to_json()["citations"][0]

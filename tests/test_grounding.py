@@ -126,11 +126,11 @@ def test_evidence_without_passages_is_not_strong():
 def test_follow_up_carries_the_names_of_the_previous_turn():
     from qa.followups import standalone
 
-    assert standalone("Where did he go next?", ["Who is Abbas Araghchi?"]) == (
-        "Where did he go next? (about Abbas, Araghchi)"
-    )
-    assert standalone("Who is Mousavi?", ["Who is Araghchi?"]) == "Who is Mousavi?"
-    assert standalone("Where did he go?", []) == "Where did he go?"
+    follow_up = standalone("Where did he go next?", ["Who is Abbas Araghchi?"])
+    assert follow_up.about == ("Abbas", "Araghchi")
+    assert follow_up.full == "Where did he go next? (about Abbas, Araghchi)"
+    assert standalone("Who is Mousavi?", ["Who is Araghchi?"]).full == "Who is Mousavi?"
+    assert standalone("Where did he go?", []).about == ()
 
 
 def _evidence(*texts: str) -> Evidence:
