@@ -26,7 +26,7 @@ from qa.retrieve import Evidence, terms
 from qa.text import content_words, words
 
 # Bumped whenever a signal's meaning changes: stored signals of other versions are not reused.
-VERSION = "1"
+VERSION = "2"
 FEATURES = (
     "rules",  # the hand-set rules would give this answer
     "quoted",  # a sentence of the documents, verbatim
@@ -46,6 +46,11 @@ FEATURES = (
     "claims",  # number of claims
     "new_words",  # least content words a claim adds to the question (log)
     "length",  # words in the answer (log)
+    "asked_held",  # idf share of the question's terms in the supporting passages
+    "rarest_missing",  # the rarest question term the supporting passages lack (its idf
+    # over the question's rarest term's; 0 when none is missing)
+    "restated",  # share of the answer's content words that the question already used
+    "fused",  # retrieval's score of the supporting passage over the first passage's
 )
 
 
@@ -56,6 +61,11 @@ def signals(candidate: Candidate, evidence: Evidence, question: str, draft: str)
     judged = [c.judged for c in said if c.judged >= 0]
     asked = set(terms(question))
     ranks = [p.n for p, _ in candidate.support] or [1]
+    shown = {t for p, _ in candidate.support for t in terms(f"{p.section}\n{p.text}")}
+    idf = {t: evidence.weight(t) for t in asked}
+    rarest = max(idf.values(), default=1.0) or 1.0
+    said_words = set(terms(candidate.answer))
+    top = evidence.passages[0].score if evidence.passages else 0.0
     return {
         "rules": float(candidate.rules),
         "quoted": float(candidate.kind == "quoted"),
@@ -79,6 +89,10 @@ def signals(candidate: Candidate, evidence: Evidence, question: str, draft: str)
             else len(set(content_words(candidate.answer)) - asked)
         ),
         "length": math.log1p(len(words(candidate.answer))),
+        "asked_held": sum(idf[t] for t in asked & shown) / (sum(idf.values()) or 1.0),
+        "rarest_missing": max((idf[t] for t in asked - shown), default=0.0) / rarest,
+        "restated": len(said_words & asked) / len(said_words) if said_words else 1.0,
+        "fused": max((p.score for p, _ in candidate.support), default=0.0) / top if top else 0.0,
     }
 
 
@@ -115,8 +129,10 @@ class Decision:
             made = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         except (OSError, ValueError, TypeError) as e:
             raise UsageError(f"cannot read the decision in {path}: {e}") from None
-        if set(made.features) - set(FEATURES):
-            raise UsageError(f"{path}: fitted on signals this version does not compute")
+        if made.about.get("version") != VERSION or set(made.features) - set(FEATURES):
+            raise UsageError(
+                f"{path} was fitted on signals of another docqa version: run qa calibrate again"
+            )
         return made
 
 
@@ -155,7 +171,7 @@ def fit(x: np.ndarray, right: np.ndarray, risk: float = 0.05, about: dict | None
         tuple(map(float, model.coef_[0])),
         float(model.intercept_[0]),
         operating_point(p, right, risk),
-        about or {},
+        {**(about or {}), "version": VERSION},
     )
 
 

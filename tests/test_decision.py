@@ -3,11 +3,13 @@ that follows it (fast: synthetic signals and hand-made evidence, no LLM)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from qa.calibrate import MIN_QUESTIONS, calibrate, held_out
-from qa.decision import FEATURES, Decision, area, fit, operating_point, risk_coverage
+from qa.decision import FEATURES, VERSION, Decision, area, fit, operating_point, risk_coverage
 from qa.errors import UsageError
 from qa.grounding import ground
 from qa.retrieve import Evidence, Passage
@@ -38,6 +40,10 @@ def test_fitted_decision_ranks_by_its_signals_and_survives_a_round_trip(tmp_path
     (tmp_path / "bad.json").write_text('{"features": ["nonsense"]}')
     with pytest.raises(UsageError):
         Decision.load(tmp_path / "bad.json")
+    old = {**json.loads((tmp_path / "d.json").read_text()), "about": {"version": "0"}}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    with pytest.raises(UsageError, match="run qa calibrate again"):
+        Decision.load(tmp_path / "old.json")
 
 
 def test_operating_point_keeps_the_risk_and_answers_the_most():
@@ -85,7 +91,8 @@ def test_grounding_follows_the_decision_over_the_rules():
     question = "Who took the island in 1191?"
     weights = tuple(1.0 if f == "judge" else 0.0 for f in FEATURES)
     zeros = tuple(0.0 for _ in FEATURES)
-    only_judge = Decision(FEATURES, zeros, tuple(1.0 for _ in FEATURES), weights, -0.5, 0.5)
+    ones = tuple(1.0 for _ in FEATURES)
+    only_judge = Decision(FEATURES, zeros, ones, weights, -0.5, 0.5, {"version": VERSION})
     draft = "Richard of England [1]."  # "of England" is not in the sentence
     given = ground(draft, evidence, question, None, lambda *a: 0.9, only_judge)
     assert given.mode == "generated" and given.confidence > 0.5
