@@ -33,6 +33,10 @@ from qa.options import ANSWER, settings_from, settings_options
 @click.option(
     "--plot", type=click.Path(path_type=Path), help="Draw the risk-coverage curve to this PNG."
 )
+@click.option("--junit", type=click.Path(path_type=Path), help="Write JUnit XML here (for CI).")
+@click.option(
+    "--markdown", type=click.Path(path_type=Path), help="Write a Markdown summary here (for CI)."
+)
 @settings_options(*ANSWER, "eval_min_cited", "eval_min_declined")
 def eval_(
     file: Path,
@@ -42,6 +46,8 @@ def eval_(
     compare: bool,
     only: str | None,
     plot: Path | None,
+    junit: Path | None,
+    markdown: Path | None,
     **values: Any,
 ) -> None:
     """Score answers to the questions in FILE (YAML, or SQuAD v2.0 JSON) and gate regressions.
@@ -56,6 +62,8 @@ def eval_(
     from qa import evaluate
     from qa import questions as question_sets
     from qa.report import by_group, selective, table, totals
+    from qa.report import junit as report_junit
+    from qa.report import markdown as report_markdown
 
     settings = settings_from(values)
     if update_baseline and not baseline:
@@ -90,13 +98,10 @@ def eval_(
         from qa.report import plot as draw
 
         draw(report["selective"]["curve"], plot, file.name)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(reports if compare else report, indent=1))
     failures = evaluate.below_thresholds(report["summary"], settings)
+    regressed: list[str] = []
     if baseline and update_baseline:
-        baseline.parent.mkdir(parents=True, exist_ok=True)
-        baseline.write_text(json.dumps(report, indent=1))
+        _write(baseline, json.dumps(report, indent=1))
         click.echo(f"baseline saved to {baseline}", err=True)
     elif baseline:
         if not baseline.is_file():
@@ -104,6 +109,12 @@ def eval_(
         regressed = evaluate.regressions(report, json.loads(baseline.read_text()))
         if regressed:
             failures.append(f"regressed since the baseline: {', '.join(regressed)}")
+    if json_out:
+        _write(json_out, json.dumps(reports if compare else report, indent=1))
+    if junit:
+        _write(junit, report_junit(report, file.stem, set(regressed)))
+    if markdown:
+        _write(markdown, report_markdown(report, file.name, set(regressed)))
     for failure in failures:
         click.echo(f"eval failed: {failure}", err=True)
     if failures:
@@ -145,6 +156,11 @@ def calibrate(
     decision.save(output)
     click.echo(f"decision saved to {output} (threshold {decision.threshold:.3f})", err=True)
     if json_out:
-        json_out.write_text(json.dumps(report, indent=1))
+        _write(json_out, json.dumps(report, indent=1))
     if plot:
         draw(report["curve"], plot, f"{file.name}, held out")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

@@ -114,3 +114,59 @@ def plot(curve: list[tuple[float, float]], path, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def junit(report: dict[str, Any], name: str, regressed: set[str] = frozenset()) -> str:
+    """JUnit XML, one test case per question: what CI systems show as a list of tests.
+    A failure says why (regressed, wrong, declined, not cited) and gives the answer."""
+    from xml.etree import ElementTree as ET
+
+    results = report["questions"]
+    failed = [r for r in results if not r["passed"]]
+    suite = ET.Element(
+        "testsuite",
+        name=name,
+        tests=str(len(results)),
+        failures=str(len(failed)),
+        time=f"{sum(r['latency_s'] for r in results):.3f}",
+    )
+    for r in results:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{name}.{r['group']}" if r.get("group") else name,
+            name=f"{r['id']}: {r['question']}",
+            time=f"{r['latency_s']:.3f}",
+        )
+        if not r["passed"]:
+            why = f"regressed: {r['reason']}" if r["id"] in regressed else r["reason"]
+            failure = ET.SubElement(case, "failure", message=why, type=why.split(":")[0])
+            failure.text = f"answer: {r['answer']}\ndraft: {r.get('draft', '')}"
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def markdown(report: dict[str, Any], name: str, regressed: set[str] = frozenset()) -> str:
+    """A summary fit for a CI job's page: the totals, then each failing question."""
+    s = report["summary"]
+    lines = [
+        f"### qa eval: {name}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| answerable: correct and cited | {s['cited']} / {s['answerable']} "
+        f"({s['cited_rate']:.0%}) |",
+        f"| answerable: wrong | {s['wrong']} |",
+        f"| answerable: declined | {s['declined_answerable']} |",
+        f"| unanswerable: declined | {s['declined_unanswerable']} / {s['unanswerable']} "
+        f"({s['decline_rate']:.0%}) |",
+        f"| latency p50 / p95 | {s['p50_s']} / {s['p95_s']} s |",
+    ]
+    failed = [r for r in report["questions"] if not r["passed"]]
+    if failed:
+        lines += ["", "| id | question | why | answer |", "|---|---|---|---|"]
+        for r in failed:
+            why = ("**regressed**: " if r["id"] in regressed else "") + r["reason"]
+            cells = [r["id"], r["question"], why, " ".join(r["answer"].split())]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

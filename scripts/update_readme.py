@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from qa.cli import main  # noqa: E402
 from qa.config import describe, env_name  # noqa: E402
 
-COMMANDS = ["ingest", "ask", "eval", "serve", "status"]
+COMMANDS = ["ingest", "ask", "eval", "calibrate", "serve", "status"]
 
 
 def settings_table() -> str:

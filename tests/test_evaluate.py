@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -131,10 +132,23 @@ def test_gate_fails_with_a_broken_retriever(article_index: Path, monkeypatch):
             str(article_index / "index"),
             "--baseline",
             str(ROOT / "eval" / "baseline.json"),
+            "--junit",
+            "out/junit.xml",
+            "--markdown",
+            "out/summary.md",
         ],
     )
     assert result.exit_code == 1
     assert f"regressed since the baseline: {', '.join(passed)}" in result.output
+    # The reports CI systems read say the same, question by question.
+    suite = ElementTree.parse(article_index / "out" / "junit.xml").getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == suite.get("failures") == "3"
+    cases = suite.findall("testcase")
+    assert [c.get("name").split(":")[0] for c in cases] == passed
+    assert all(c.find("failure").get("message").startswith("regressed: ") for c in cases)
+    summary = (article_index / "out" / "summary.md").read_text()
+    assert "| answerable: correct and cited | 0 / 3 (0%) |" in summary
+    assert all(f"| {q} |" in summary for q in passed) and summary.count("**regressed**") == 3
 
 
 @pytest.mark.slow
