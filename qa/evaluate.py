@@ -52,6 +52,7 @@ class Result:
     mode: str = ""  # generated | quoted | declined
     draft: str = ""  # the model's own words, before grounding
     group: str = ""
+    stale: bool = False  # its support text is no longer in the indexed documents
     confidence: float = -1.0  # the calibrated P(right) of the candidate answer
     right: bool = False  # the candidate answer, had it been given, is right
 
@@ -139,10 +140,26 @@ def selective(results: list[Result]) -> dict[str, Any]:
     }
 
 
-def regressions(report: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
-    """Ids that passed in the baseline and fail now."""
+def regressions(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Ids that passed in the baseline and fail now: (regressed, stale). A question whose
+    ``support`` is no longer in the documents is stale: its document changed, not the code."""
     before = {r["id"] for r in baseline.get("questions", []) if r["passed"]}
-    return [r["id"] for r in report["questions"] if r["id"] in before and not r["passed"]]
+    failed = [r for r in report["questions"] if r["id"] in before and not r["passed"]]
+    return [r["id"] for r in failed if not r.get("stale")], [
+        r["id"] for r in failed if r.get("stale")
+    ]
+
+
+def documents(chunks: list) -> list[str]:
+    """The indexed texts, put back together from their overlapping chunks, normalised."""
+    texts: dict[str, str] = {}
+    for c in chunks:  # in source order, by offset
+        source, start = c.metadata["source"], c.metadata["start"]
+        held = texts.get(source, "")
+        texts[source] = (
+            held[:start] + c.page_content if start <= len(held) else held + " " + c.page_content
+        )
+    return [normalise(t) for t in texts.values()]
 
 
 def below_thresholds(summary: dict[str, Any], settings: Settings) -> list[str]:
@@ -182,10 +199,12 @@ def run(
     answerer.warm_up()  # latency is measured warm, as in batch mode
     store = SignalStore.of(settings)
     corpus = corpus or f"{settings.index.resolve()}#{settings.collection}"
+    held = documents(answerer.retriever.chunks) if any(q.support for q in questions) else []
     results = []
     for q in progress(questions):
         answer = answerer.ask(q.q, history=q.history)
         result = score(q, answer.to_json())
+        result.stale = bool(q.support) and not any(normalise(q.support) in t for t in held)
         result.confidence = answer.grounding.get("confidence", -1.0)
         result.right = candidate_right(q, answer)
         if answer.checked and answer.checked.signals:

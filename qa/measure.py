@@ -106,9 +106,15 @@ def eval_(
     elif baseline:
         if not baseline.is_file():
             raise click.UsageError(f"no baseline at {baseline} (create it with --update-baseline)")
-        regressed = evaluate.regressions(report, json.loads(baseline.read_text()))
+        regressed, stale = evaluate.regressions(report, json.loads(baseline.read_text()))
         if regressed:
             failures.append(f"regressed since the baseline: {', '.join(regressed)}")
+        if stale:
+            click.echo(
+                f"eval: stale, not regressed (their support is no longer in the documents; "
+                f"the tests need a look): {', '.join(stale)}",
+                err=True,
+            )
     if json_out:
         _write(json_out, json.dumps(reports if compare else report, indent=1))
     if junit:

@@ -139,7 +139,7 @@ def junit(report: dict[str, Any], name: str, regressed: set[str] = frozenset()) 
             time=f"{r['latency_s']:.3f}",
         )
         if not r["passed"]:
-            why = f"regressed: {r['reason']}" if r["id"] in regressed else r["reason"]
+            why = _why(r, regressed)
             failure = ET.SubElement(case, "failure", message=why, type=why.split(":")[0])
             failure.text = f"answer: {r['answer']}\ndraft: {r.get('draft', '')}"
     ET.indent(suite)
@@ -166,7 +166,15 @@ def markdown(report: dict[str, Any], name: str, regressed: set[str] = frozenset(
     if failed:
         lines += ["", "| id | question | why | answer |", "|---|---|---|---|"]
         for r in failed:
-            why = ("**regressed**: " if r["id"] in regressed else "") + r["reason"]
+            why = _why(r, regressed).replace("regressed:", "**regressed**:")
             cells = [r["id"], r["question"], why, " ".join(r["answer"].split())]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _why(result: dict[str, Any], regressed: set[str]) -> str:
+    if result["id"] in regressed:
+        return f"regressed: {result['reason']}"
+    if result.get("stale"):
+        return f"stale (its support is no longer in the documents): {result['reason']}"
+    return result["reason"]
