@@ -129,9 +129,10 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=7860, show_default=True, help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
-@settings_options(*ANSWER)
+@settings_options(*ANSWER, "corpus", "api_key")
 def serve(host: str, port: int, share: bool, **values: Any) -> None:
-    """Open the chat page at http://HOST:PORT on the index."""
+    """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
+    and OpenAI-compatible /v1/chat/completions) on the index."""
     from qa.web import serve as run
 
     run(settings_from(values), host=host, port=port, share=share)

@@ -88,6 +88,9 @@ class Settings:
     cache_dir: Path = _setting(
         _default_cache, "Where bundled models, their prompt cache and exports are kept."
     )
+    api_key: str = _setting(
+        "", "qa serve: every HTTP API call needs Authorization: Bearer <this key> (empty: none)."
+    )
     eval_min_cited: float = _setting(
         0.0, "qa eval fails below this share of answers correct and cited."
     )

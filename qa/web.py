@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from qa.api import Turns, as_json_errors, router
 from qa.chain import MODE_NOTES, Answer, Answerer
 from qa.errors import QAError
 from qa.loaders import SUFFIXES
@@ -89,14 +90,17 @@ def index_summary(answerer: Answerer) -> str:
     )
 
 
-def _stream(answerer: Answerer, message: str, history: list[str]) -> Iterator[str | Answer]:
+def _stream(
+    answerer: Answerer, message: str, history: list[str], turns: Turns
+) -> Iterator[str | Answer]:
     """The model's tokens as they come, then the checked Answer (errors raised here)."""
     tokens: queue.Queue[str | None] = queue.Queue()
     result: dict[str, Answer | Exception] = {}
 
     def work() -> None:
         try:
-            result["answer"] = answerer.ask(message, on_token=tokens.put, history=history)
+            with turns.turn():  # the API's requests and this page's take turns
+                result["answer"] = answerer.ask(message, on_token=tokens.put, history=history)
         except Exception as e:  # raised again in the page's thread
             result["error"] = e
         finally:
@@ -110,8 +114,9 @@ def _stream(answerer: Answerer, message: str, history: list[str]) -> Iterator[st
     yield result["answer"]
 
 
-def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
+def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Blocks:
     lock = threading.Lock()  # one ingestion at a time
+    turns = turns or Turns()
 
     def respond(message: str, chat: list[dict], history: list[str], panels: list[str]):
         """Stream the answer into the chat; then its sources on top of the panel, and the
@@ -124,7 +129,7 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
         began = time.perf_counter()
         busy = f"Answering question {turn}…"
         try:
-            for item in _stream(answerer, message, history):
+            for item in _stream(answerer, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
                     yield chat, gr.skip(), history, "", panels, busy
@@ -215,15 +220,42 @@ def build(answerer: Answerer, corpus: Path) -> gr.Blocks:
 
 
 def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
-    """Start the chat page; one answer at a time (the model has 2 cores), others queue."""
-    app = build(Answerer(settings), settings.corpus)
-    app.queue(default_concurrency_limit=1, max_size=64)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        show_error=True,
-        max_file_size=MAX_UPLOAD,
-        head=HEAD,
-        css=CSS,
+    """The chat page at / and the HTTP API (``qa.api``) in one server; one answer at a
+    time (the model has 2 cores), others queue."""
+    import ipaddress
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    answerer, turns = Answerer(settings), Turns()
+    page = build(answerer, settings.corpus, turns)
+    page.queue(default_concurrency_limit=1, max_size=64)
+    if share:  # a public link comes from Gradio's own launcher, which serves the page only
+        log.warning("with --share only the chat page is served, not the HTTP API")
+        page.launch(
+            share=True,
+            server_name=host,
+            server_port=port,
+            max_file_size=MAX_UPLOAD,
+            head=HEAD,
+            css=CSS,
+            show_error=True,
+        )
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not settings.api_key:
+        log.warning(
+            "serving beyond loopback (%s) without QA_API_KEY: anyone who can reach "
+            "it can use the API",
+            host,
+        )
+    app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    as_json_errors(app)
+    app.include_router(router(answerer, turns, settings.api_key))
+    app = gr.mount_gradio_app(
+        app, page, path="/", max_file_size=MAX_UPLOAD, head=HEAD, css=CSS, show_error=True
     )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
