@@ -64,7 +64,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     click.echo(("dry run: " if dry_run else "") + report.summary(), err=True)
 
 
-def _ask_plain(answerer, question: str, history: list[str]) -> None:
+def _ask_plain(answerer, question: str, history: list[str]):
     """Stream the model's draft to stdout, then the checked answer if it differs, then sources."""
     streamed: list[str] = []
 
@@ -72,7 +72,9 @@ def _ask_plain(answerer, question: str, history: list[str]) -> None:
         streamed.append(token)
         click.echo(token, nl=False)
 
-    _print_answer(answerer.ask(question, on_token=show, history=history), "".join(streamed))
+    answer = answerer.ask(question, on_token=show, history=history)
+    _print_answer(answer, "".join(streamed))
+    return answer
 
 
 def _print_answer(answer, streamed: str) -> None:
@@ -98,29 +100,42 @@ def _print_answer(answer, streamed: str) -> None:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (JSON Lines with -).")
 @click.option("--history", multiple=True, help="An earlier question of the conversation (repeat).")
-@settings_options(*ANSWER)
-def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -> None:
+@click.option(
+    "--save", is_flag=True, help="Save the answer, as it stands, as a test in QA_EVAL_FILE."
+)
+@settings_options(*ANSWER, "eval_file")
+def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **values: Any) -> None:
     """Answer QUESTION from the indexed documents, citing the passages.
 
     With QUESTION "-", read one question per line from stdin and answer each in turn,
     loading the models once.
     """
     from qa.chain import Answerer
+    from qa.savetest import append, entry
 
-    answerer = Answerer(settings_from(values))
+    settings = settings_from(values)
+    answerer = Answerer(settings)
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     failed = False
     for q in questions:
         if as_json:
             try:
-                out = answerer.ask(q, history=list(history)).to_json()
+                answer = answerer.ask(q, history=list(history))
+                click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
             except QAError as e:
                 if question != "-":
                     raise
-                out, failed = {"question": q.strip(), "error": str(e)}, True
-            click.echo(json.dumps(out, ensure_ascii=False))
-            continue
-        _ask_plain(answerer, q, list(history))
+                failed = True
+                click.echo(json.dumps({"question": q.strip(), "error": str(e)}, ensure_ascii=False))
+                continue
+        else:
+            answer = _ask_plain(answerer, q, list(history))
+        if save:
+            saved = append(
+                settings.eval_file,
+                {**entry(answer), **({"history": list(history)} if history else {})},
+            )
+            click.echo(f"saved as test {saved} in {settings.eval_file}", err=True)
     if failed:
         sys.exit(1)
 
@@ -133,7 +148,7 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], **values: Any) -
 def serve(host: str, port: int, share: bool, **values: Any) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
     and OpenAI-compatible /v1/chat/completions) on the index."""
-    from qa.web import serve as run
+    from qa.server import serve as run
 
     run(settings_from(values), host=host, port=port, share=share)
 

@@ -91,6 +91,9 @@ class Settings:
     api_key: str = _setting(
         "", "qa serve: every HTTP API call needs Authorization: Bearer <this key> (empty: none)."
     )
+    eval_file: Path = _setting(
+        Path("eval_questions.yaml"), "Where answers saved as tests go (qa ask --save, the page)."
+    )
     eval_min_cited: float = _setting(
         0.0, "qa eval fails below this share of answers correct and cited."
     )

@@ -14,14 +14,16 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 
-from qa.api import Turns, as_json_errors, router
+from qa.api import Turns
 from qa.chain import MODE_NOTES, Answer, Answerer
 from qa.errors import QAError
 from qa.loaders import SUFFIXES
+from qa.savetest import append, entry
 
 UPLOAD_TYPES = sorted(SUFFIXES)
 MAX_UPLOAD = "20mb"
@@ -118,12 +120,15 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
     lock = threading.Lock()  # one ingestion at a time
     turns = turns or Turns()
 
-    def respond(message: str, chat: list[dict], history: list[str], panels: list[str]):
+    def respond(
+        message: str, chat: list[dict], history: list[str], panels: list[str], answers: dict
+    ):
         """Stream the answer into the chat; then its sources on top of the panel, and the
         state line says it is done ("Answer N ready"), which is what tests wait for."""
         if not message.strip():
-            yield chat, gr.skip(), history, "", panels, gr.skip()
+            yield chat, gr.skip(), history, "", panels, gr.skip(), answers
             return
+        asked_before = [m["content"] for m in chat if m["role"] == "user"]
         turn = sum(m["role"] == "assistant" for m in chat) + 1
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         began = time.perf_counter()
@@ -132,29 +137,53 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
             for item in _stream(answerer, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
-                    yield chat, gr.skip(), history, "", panels, busy
+                    yield chat, gr.skip(), history, "", panels, busy, answers
                     continue
                 streamed = chat[-1]["content"].strip()
                 note = MODE_NOTES[item.grounding["mode"]] if item.answer != streamed else ""
                 chat[-1]["content"] = linked(item.answer, turn) + (f"\n\n*{note}*" if note else "")
                 panels = [sources_html(item, turn), *panels]
                 done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"
+                # Kept by its message's place in the chat, to be saved as a test from there.
+                answers = {**answers, len(chat) - 1: (replace(item, checked=None), asked_before)}
                 # The answer rides along: its names resolve "he" or "it" in the next question.
-                yield (
-                    chat,
-                    "\n".join(panels),
-                    [*history, f"{message} {item.answer}"],
-                    "",
-                    panels,
-                    done,
-                )
+                history = [*history, f"{message} {item.answer}"]
+                yield chat, "\n".join(panels), history, "", panels, done, answers
         except QAError as e:
             chat[-1]["content"] = f"⚠️ {e}"
-            yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed"
+            yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed", answers
         except Exception:  # a bug: the page says so in a line, the log has the traceback
             log.exception("answering %r failed", message)
             chat[-1]["content"] = "⚠️ Something went wrong while answering (see the server log)."
-            yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed"
+            yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed", answers
+
+    def save(item: dict) -> str:
+        try:
+            saved = append(answerer.settings.eval_file, item)
+        except QAError as e:
+            return f"⚠️ {e}"
+        shown = ", ".join(f"{k}: {v}" for k, v in item.items() if k in ("expect", "answerable"))
+        return f"Saved as test {saved} in {answerer.settings.eval_file} ({shown})."
+
+    def feedback(answers: dict, data: gr.LikeData):
+        """👍 saves the answer as a test as it stands; 👎 asks for the right answer."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if index not in answers:
+            return gr.skip(), None, gr.update(visible=False)
+        answer, before = answers[index]
+        if data.liked:
+            try:
+                return save(entry(answer, history=before)), None, gr.update(visible=False)
+            except QAError as e:
+                return f"⚠️ {e}", None, gr.update(visible=False)
+        ask = "What is the right answer? Leave it empty if the documents do not say."
+        return ask, answers[index], gr.update(visible=True)
+
+    def save_correction(pending: tuple | None, right: str):
+        if pending is None:
+            return gr.skip(), None, gr.update(visible=False), ""
+        answer, before = pending
+        return save(entry(answer, right, before)), None, gr.update(visible=False), ""
 
     def upload(files: list[str] | None, progress=gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 (Gradio injects it)
         from qa.ingest import ingest
@@ -188,6 +217,8 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
         gr.Markdown("## docqa: ask your documents")
         history = gr.State([])
         panels = gr.State([])  # each answer's sources, newest first
+        answers = gr.State({})  # chat message index -> (its Answer, the questions before)
+        pending = gr.State(None)  # the answer a 👎 is correcting
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="qa-chat")
@@ -198,6 +229,12 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
                     submit_btn=True,
                 )
                 state = gr.Markdown("Ready.", elem_id="qa-state")
+                saved = gr.Markdown(elem_id="qa-saved")
+                with gr.Row(visible=False) as correcting:
+                    right = gr.Textbox(
+                        show_label=False, placeholder="The right answer", elem_id="qa-right"
+                    )
+                    fix = gr.Button("Save as test", elem_id="qa-save-right", scale=0)
             with gr.Column(scale=2):
                 sources = gr.HTML(EMPTY, elem_id="qa-sources")
         with gr.Accordion("Documents", open=False):
@@ -211,51 +248,12 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
             status = gr.Markdown(elem_id="qa-upload-status")
         box.submit(
             respond,
-            [box, chat, history, panels],
-            [chat, sources, history, box, panels, state],
+            [box, chat, history, panels, answers],
+            [chat, sources, history, box, panels, state, answers],
             concurrency_id="model",  # answers and uploads: one at a time, in one queue
         )
+        # Saving an answer as a regression test: 👍 as it stands, 👎 with the right answer.
+        chat.like(feedback, [answers], [saved, pending, correcting])
+        fix.click(save_correction, [pending, right], [saved, pending, correcting, right])
         files.upload(upload, [files], [status, summary, files], concurrency_id="model")
     return app
-
-
-def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
-    """The chat page at / and the HTTP API (``qa.api``) in one server; one answer at a
-    time (the model has 2 cores), others queue."""
-    import ipaddress
-
-    import uvicorn
-    from fastapi import FastAPI
-
-    answerer, turns = Answerer(settings), Turns()
-    page = build(answerer, settings.corpus, turns)
-    page.queue(default_concurrency_limit=1, max_size=64)
-    if share:  # a public link comes from Gradio's own launcher, which serves the page only
-        log.warning("with --share only the chat page is served, not the HTTP API")
-        page.launch(
-            share=True,
-            server_name=host,
-            server_port=port,
-            max_file_size=MAX_UPLOAD,
-            head=HEAD,
-            css=CSS,
-            show_error=True,
-        )
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback and not settings.api_key:
-        log.warning(
-            "serving beyond loopback (%s) without QA_API_KEY: anyone who can reach "
-            "it can use the API",
-            host,
-        )
-    app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    as_json_errors(app)
-    app.include_router(router(answerer, turns, settings.api_key))
-    app = gr.mount_gradio_app(
-        app, page, path="/", max_file_size=MAX_UPLOAD, head=HEAD, css=CSS, show_error=True
-    )
-    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -89,3 +89,20 @@ def test_batch_mode_reads_stdin_and_writes_json_lines(article_index: Path):
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["question"] for o in lines] == [questions[0], questions[3]]
     assert "Khatibzadeh" in lines[0]["answer"] and "Pakpour" in lines[1]["answer"]
+
+
+def test_an_answer_saved_as_a_test_passes_in_eval(article_index: Path, monkeypatch, tmp_path):
+    """`qa ask --save` appends the answer as a test; `qa eval` of that file passes it."""
+    monkeypatch.chdir(article_index)
+    tests = tmp_path / "saved.yaml"
+    tests.write_text("# saved from the shell\n")
+    index = ["--index", str(article_index / "index"), "--eval-file", str(tests)]
+    result = CliRunner().invoke(main, ["ask", FACTUAL[1][0], "--save", *index])
+    assert result.exit_code == 0 and f"saved as test s01 in {tests}" in result.output
+    text = tests.read_text()
+    assert text.startswith("# saved from the shell\n") and "Khatibzadeh" in text
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main, ["eval", str(tests), "--index", str(article_index / "index"), "--json", str(report)]
+    )
+    assert result.exit_code == 0 and json.loads(report.read_text())["summary"]["cited"] == 1

@@ -184,3 +184,23 @@ def test_twenty_concurrent_sessions(server):
     times = sorted(t for t, _, _ in results)
     p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
     print(f"\n20 sessions: all answered; p50 {p50:.1f} s, p95 {p95:.1f} s")
+
+
+def test_answers_are_saved_as_tests_from_the_page(page, server, shots):
+    """👍 saves the latest answer as a test as it stands; 👎 asks for the right answer."""
+    import yaml
+
+    ask(page, "Which missile system was fired during the Guardians of Velayat Sky-99 exercise?")
+    saved = server[1] / "eval_questions.yaml"
+    page.locator("#qa-chat button[aria-label='Like']").last.click()
+    page.wait_for_selector("#qa-saved:has-text('Saved as test')")
+    page.locator("#qa-chat button[aria-label='Dislike']").last.click()
+    page.wait_for_selector("#qa-right textarea, #qa-right input")
+    page.locator("#qa-right textarea, #qa-right input").first.fill("Tabas")
+    page.click("#qa-save-right")
+    page.wait_for_selector("#qa-saved:has-text('Saved as test s02')")
+    entries = yaml.safe_load(saved.read_text())
+    assert [e["id"] for e in entries] == ["s01", "s02"]
+    assert "Tabas" in entries[0]["expect"][0][0] and "Tabas" in entries[0]["support"]
+    assert entries[1]["expect"] == [["Tabas"]]
+    page.screenshot(path=str(shots / "5-saved-as-test.png"))
