@@ -97,7 +97,7 @@ def collect(
     missing = [q for q, k in zip(asked, keys, strict=True) if k not in stored]
     if missing:
         with questions.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
-            evaluate.run(missing, scoped, progress=progress, corpus=corpus)
+            evaluate.run(missing, scoped, progress=progress, corpus=corpus, record=True)
         stored = store.get(keys)
     return [stored[k] for k in keys if k in stored]
 

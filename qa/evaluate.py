@@ -189,13 +189,16 @@ def run(
     progress: Callable[[Iterable[Question]], Iterable[Question]] = lambda it: it,
     answerer=None,
     corpus: str = "",
+    record: bool = False,
 ) -> dict[str, Any]:
-    """Answer and score every question; the report as a JSON-ready dict. Each answer's
-    signals go to the signal store, under ``corpus`` (what was indexed; default the index)."""
+    """Answer and score every question; the report as a JSON-ready dict. With ``record``,
+    every signal of every answer is read (the judge asked about every claim, which takes
+    longer than answering) and stored, under ``corpus`` (what was indexed; default the
+    index), for ``qa calibrate``."""
     from qa.chain import Answerer
     from qa.signals import Row, SignalStore, row_key
 
-    answerer = answerer or Answerer(settings, record=True)
+    answerer = answerer or Answerer(settings, record=record)
     answerer.warm_up()  # latency is measured warm, as in batch mode
     store = SignalStore.of(settings)
     corpus = corpus or f"{settings.index.resolve()}#{settings.collection}"
@@ -207,7 +210,7 @@ def run(
         result.stale = bool(q.support) and not any(normalise(q.support) in t for t in held)
         result.confidence = answer.grounding.get("confidence", -1.0)
         result.right = candidate_right(q, answer)
-        if answer.checked and answer.checked.signals:
+        if record and answer.checked and answer.checked.signals:
             row = Row(q.group, q.answerable, answer.checked.signals, result.right)
             store.put(row_key(settings, corpus, q.q, q.history), row)
         results.append(result)

@@ -83,7 +83,6 @@ def eval_(
                 progress=lambda qs, name=name: tqdm(
                     qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
                 ),
-                corpus=question_sets.corpus_id(docs),
             )
     report = list(reports.values())[-1]
     click.echo(table(report))
