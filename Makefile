@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-dev ingest lint eval manuals bench clean
+.PHONY: run test install install-dev ingest lint eval decision manuals bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ lint: install-dev
 eval: ingest
 	$(BIN)/qa eval eval_questions.yaml --baseline eval/baseline.json --json eval/last.json \
 		--eval-min-cited 0.88 --eval-min-declined 0.9
+
+# The shipped answer-or-decline decision (qa/data/decision.json), fitted on SQuAD 2.0 dev
+# questions (../shared/squad-dev): each question is answered once and its signals kept
+# (about an hour for the 360 of dev-sample on 2 cores; refitting takes seconds). Not in CI.
+SQUAD ?= ../shared/squad-dev/dev-sample.json
+decision: install
+	$(BIN)/qa calibrate $(SQUAD) --output qa/data/decision.json --json eval/decision.json \
+		--plot eval/risk-coverage.png $(CALIBRATE_ARGS)
 
 # The manuals dev set (eval/manuals): real HTML and PDF manuals from Debian's packages, built
 # into .manuals/, checked, ingested and evaluated. Not run in CI (about 15 minutes).

@@ -90,6 +90,8 @@ def collect(
 ) -> list[Row]:
     """The stored signals of every question in ``path``, answering those not stored yet."""
     asked, docs = questions.load_questions(path)
+    if len(asked) < MIN_QUESTIONS:  # said before an hour of answering, not after
+        raise UsageError(f"{path}: {len(asked)} questions; calibrating needs {MIN_QUESTIONS}")
     store = SignalStore.of(settings)
     corpus = questions.corpus_id(docs) or f"{settings.index.resolve()}#{settings.collection}"
     keys = [row_key(settings, corpus, q.q, q.history) for q in asked]

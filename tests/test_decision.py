@@ -7,8 +7,10 @@ import json
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from qa.calibrate import MIN_QUESTIONS, calibrate, held_out
+from qa.cli import main
 from qa.decision import FEATURES, VERSION, Decision, area, fit, operating_point, risk_coverage
 from qa.errors import UsageError
 from qa.grounding import ground
@@ -67,9 +69,14 @@ def test_held_out_figures_come_from_fits_that_did_not_see_the_group():
     assert 0 < decision.threshold < 1
 
 
-def test_a_tiny_set_is_refused_in_one_line():
+def test_a_tiny_set_is_refused_in_one_line(tmp_path):
     with pytest.raises(UsageError, match=f"needs {MIN_QUESTIONS} questions"):
         calibrate(rows(MIN_QUESTIONS - 1), "tiny.yaml")
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("- {id: a, q: 'Who?', expect: [[Ada]]}\n")
+    result = CliRunner().invoke(main, ["calibrate", str(tiny), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 2
+    assert result.output == f"error: {tiny}: 1 questions; calibrating needs {MIN_QUESTIONS}\n"
 
 
 def test_signal_store_keeps_rows_by_key(tmp_path):
