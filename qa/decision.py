@@ -27,7 +27,7 @@ from qa.text import content_words, words
 
 # Bumped whenever a signal's meaning changes: stored signals of other versions are not reused.
 VERSION = "2"
-FEATURES = (
+SIGNALS = (
     "rules",  # the hand-set rules would give this answer
     "quoted",  # a sentence of the documents, verbatim
     "rescued",  # claims the word rules doubt
@@ -52,10 +52,12 @@ FEATURES = (
     "restated",  # share of the answer's content words that the question already used
     "fused",  # retrieval's score of the supporting passage over the first passage's
 )
+# The signals a fit weighs (all are computed and stored; see the README for the choice).
+FEATURES = SIGNALS
 
 
 def signals(candidate: Candidate, evidence: Evidence, question: str, draft: str) -> dict:
-    """The candidate's signals, by name (``FEATURES``)."""
+    """The candidate's signals, by name (``SIGNALS``)."""
     said = candidate.claims
     checks = [c.best[1] for c in said if c.best]
     judged = [c.judged for c in said if c.judged >= 0]
@@ -129,7 +131,7 @@ class Decision:
             made = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         except (OSError, ValueError, TypeError) as e:
             raise UsageError(f"cannot read the decision in {path}: {e}") from None
-        if made.about.get("version") != VERSION or set(made.features) - set(FEATURES):
+        if made.about.get("version") != VERSION or set(made.features) - set(SIGNALS):
             raise UsageError(
                 f"{path} was fitted on signals of another docqa version: run qa calibrate again"
             )

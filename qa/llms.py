@@ -278,7 +278,8 @@ def server_errors(base_url: str, model: str) -> Iterator[None]:
     except (openai.AuthenticationError, openai.PermissionDeniedError):
         raise BackendError(f"{where} refused the API key (QA_LLM_API_KEY)") from None
     except openai.APIStatusError as e:
-        raise BackendError(f"{where} answered {e.status_code}: {e.message}") from None
+        said = e.body.get("message") if isinstance(e.body, dict) else None
+        raise BackendError(f"{where} answered {e.status_code}: {said or e.message}") from None
 
 
 def load_llm(settings: Settings) -> BaseChatModel:

@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from qa.cli import main
@@ -80,12 +81,16 @@ def test_symlink_loop_is_not_followed(tmp_path: Path):
     assert "1 added" in result.output
 
 
-class _NoSuchModel(BaseHTTPRequestHandler):
-    """An OpenAI-compatible server that knows no model (as vLLM and Ollama answer)."""
+class _Failing(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server that answers every request with ``status``: 404 (no such
+    model, as vLLM and Ollama say it) or 500 (broken)."""
+
+    status = 404
 
     def do_POST(self) -> None:
-        body = b'{"error": {"message": "model not found", "type": "invalid_request_error"}}'
-        self.send_response(404)
+        said = b"model not found" if self.status == 404 else b"the server broke"
+        body = b'{"error": {"message": "%s", "type": "server_error"}}' % said
+        self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -95,11 +100,12 @@ class _NoSuchModel(BaseHTTPRequestHandler):
         pass
 
 
-def test_server_failures_are_one_line_in_eval_and_ask(article_index: Path, monkeypatch):
+@pytest.mark.parametrize("status", [404, 500])
+def test_server_failures_are_one_line_in_eval_and_ask(article_index: Path, monkeypatch, status):
     """The backend translates its errors itself: `qa eval` (warm-up, answers, the judge) and
-    `qa ask` print one line, whether the server is down or lacks the model."""
+    `qa ask` print one line, whether the server is down, lacks the model or fails."""
     monkeypatch.chdir(article_index)
-    server = HTTPServer(("127.0.0.1", 0), _NoSuchModel)
+    server = HTTPServer(("127.0.0.1", 0), type("Failing", (_Failing,), {"status": status}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("QA_LLM", "openai")
     monkeypatch.setenv("QA_LLM_MODEL", "no-such-model")
@@ -118,8 +124,10 @@ def test_server_failures_are_one_line_in_eval_and_ask(article_index: Path, monke
                 lines = result.output.strip().splitlines()
                 assert result.exit_code == 3, result.output
                 assert "Traceback" not in result.output
-                assert lines[-1].startswith(f"error: cannot reach the LLM server at {base}") or (
-                    lines[-1] == f"error: the LLM server at {base} has no model 'no-such-model'"
-                )
+                assert lines[-1] in {
+                    f"error: cannot reach the LLM server at {base} (is it running?)",
+                    f"error: the LLM server at {base} has no model 'no-such-model'",
+                    f"error: the LLM server at {base} answered 500: the server broke",
+                }
     finally:
         server.shutdown()

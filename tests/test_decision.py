@@ -11,7 +11,16 @@ from click.testing import CliRunner
 
 from qa.calibrate import MIN_QUESTIONS, calibrate, held_out
 from qa.cli import main
-from qa.decision import FEATURES, VERSION, Decision, area, fit, operating_point, risk_coverage
+from qa.decision import (
+    FEATURES,
+    SIGNALS,
+    VERSION,
+    Decision,
+    area,
+    fit,
+    operating_point,
+    risk_coverage,
+)
 from qa.errors import UsageError
 from qa.grounding import ground
 from qa.retrieve import Evidence, Passage
@@ -26,7 +35,7 @@ def rows(n: int, groups: int = 4, seed: int = 0) -> list[Row]:
     for i in range(n):
         right = bool(rng.random() < 0.6)
         judge = float(np.clip(rng.normal(0.75 if right else 0.35, 0.15), 0, 1))
-        signals = {f: float(rng.random()) for f in FEATURES} | {"judge": judge}
+        signals = {f: float(rng.random()) for f in SIGNALS} | {"judge": judge}
         out.append(Row(f"g{i % groups}", right or bool(rng.random() < 0.5), signals, right))
     return out
 

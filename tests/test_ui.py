@@ -204,3 +204,24 @@ def test_answers_are_saved_as_tests_from_the_page(page, server, shots):
     assert "Tabas" in entries[0]["expect"][0][0] and "Tabas" in entries[0]["support"]
     assert entries[1]["expect"] == [["Tabas"]]
     page.screenshot(path=str(shots / "5-saved-as-test.png"))
+
+
+def test_an_upload_during_an_answer_waits_its_turn(server, tmp_path):
+    """Answers and uploads share one queue: an upload sent while an answer is being written
+    is indexed after it, and both complete; the answer is the article's alone."""
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import Status
+
+    asking = Client(server[0], verbose=False).submit(
+        "Which missile system was fired during the exercise?", [], api_name="/respond"
+    )
+    while asking.status().code != Status.PROCESSING:
+        time.sleep(0.05)
+    doc = tmp_path / "pier-notes.txt"
+    doc.write_text("The harbour master of the north pier is Ola Brandt.\n")
+    uploading = Client(server[0], verbose=False).submit([handle_file(str(doc))], api_name="/upload")
+    chat, *_ = asking.result(timeout=300)
+    assert not uploading.done()  # it waited for the answer (indexing takes seconds)
+    status, *_ = uploading.result(timeout=300)
+    assert "files: 1 added" in status
+    assert "Tabas" in text(chat[1]) and "Brandt" not in text(chat[1])

@@ -1,0 +1,44 @@
+"""The chat page's handlers without a browser (fast): failures become one line in the chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from qa.errors import BackendError
+from qa.web import build
+
+
+class Raising:
+    """An answerer whose every answer fails with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.store = SimpleNamespace(sources=dict, model="minilm")
+
+    def ask(self, *args, **kw):
+        raise self.error
+
+
+def respond(answerer, question: str) -> tuple:
+    """The outputs of the page's last update after ``question`` is submitted."""
+    page = build(answerer, Path("corpus"))
+    handler = next(f.fn for f in page.fns.values() if f.name == "respond")
+    return list(handler(question, [], [], [], {}))[-1]
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (KeyError("answer"), "⚠️ Something went wrong while answering (see the server log)."),
+        (BackendError("cannot reach the LLM server"), "⚠️ cannot reach the LLM server"),
+    ],
+)
+def test_a_failed_answer_is_one_line_in_the_chat(error, shown, caplog):
+    chat, _sources, history, _box, _panels, state, _answers = respond(Raising(error), "Who?")
+    assert chat == [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": shown}]
+    assert state == "Answer 1 failed" and history == []
+    # A bug's traceback goes to the server's log, not to the page.
+    assert ("KeyError" in caplog.text) == isinstance(error, KeyError)
