@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,6 +200,53 @@ def cold_start(work: Path) -> dict:
     return {"first_run_s": first_token(), "first_token_s": first_token()}
 
 
+def api_overhead(work: Path) -> dict:
+    """The same questions answered by `qa ask - --json` (batch: models loaded once) and by
+    POST /api/ask on a running `qa serve`, one after the other on this machine."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from servers import free_port, start, stop
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_INDEX": str(work / "index")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "-", "--json"],
+        input="\n".join(QUESTIONS) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    batch = [json.loads(line)["timings"]["total_s"] for line in proc.stdout.splitlines()]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start(
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
+        f"{url}/api/status",
+        work / "serve.log",
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        api = []
+        for question in QUESTIONS:
+            body = json.dumps({"question": question}).encode()
+            request = urllib.request.Request(f"{url}/api/ask", body, method="POST")
+            request.add_header("Content-Type", "application/json")
+            began = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=300) as reply:
+                reply.read()
+            api.append(time.perf_counter() - began)
+    finally:
+        stop(server)
+    return {
+        "p50_batch_s": statistics.median(batch),
+        "p50_api_s": statistics.median(api),
+        "ratio": statistics.median(api) / statistics.median(batch),
+        "batch_s": batch,
+        "api_s": api,
+    }
+
+
 def table(results: dict) -> list[tuple[str, str, str]]:
     rows = []
     if i := results.get("ingest"):
@@ -218,6 +266,11 @@ def table(results: dict) -> list[tuple[str, str, str]]:
             ),
             ("warm answer p50, judge on", f"{a['p50_default_answer_s']:.2f} s", "<= 4 s"),
             ("warm first token p50", f"{a['p50_first_token_s']:.2f} s", "<= 2 s"),
+        ]
+    if p := results.get("api"):
+        rows += [
+            ("API p50 / qa ask batch p50", f"{p['ratio']:.2f}x", "shown"),
+            ("  POST /api/ask p50", f"{p['p50_api_s']:.2f} s", "shown"),
         ]
     if c := results.get("cold"):
         rows += [
@@ -275,6 +328,7 @@ BENCHMARKS = {
     "ingest": ingest_overhead,
     "answer": answer_overhead,
     "cold": cold_start,
+    "api": api_overhead,
     "large_corpus": None,  # takes the sizes: see main()
 }
 
@@ -293,7 +347,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     results: dict = {}
     try:
-        if "answer" in chosen or "cold" in chosen:
+        if {"answer", "cold", "api"} & set(chosen):
             ingest([ROOT / "corpus"], load_settings({"index": work / "index"}, environ={}))
         for name in chosen:
             run = BENCHMARKS[name]
