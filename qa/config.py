@@ -72,10 +72,11 @@ class Settings:
         True, "With grounding: the LLM rechecks claims whose sentence the word checks doubt."
     )
     decision: str = _setting(
-        "calibrated",
-        "Answer or decline by: calibrated (the fit of `qa calibrate` beside the index, else "
-        "the shipped one) or rules (the hand-set thresholds).",
-        choices=("calibrated", "rules"),
+        "auto",
+        "Answer or decline by: auto (the fit `qa calibrate` made for this index, else the "
+        "rules), rules (hand-set thresholds) or calibrated (this index's fit, else the one "
+        "shipped, fitted on SQuAD 2.0).",
+        choices=("auto", "rules", "calibrated"),
     )
     min_confidence: float = _setting(
         0.0, "Answer only at this calibrated P(right) or above; 0: the fit's operating point."

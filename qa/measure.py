@@ -163,7 +163,14 @@ def calibrate(
     if json_out:
         _write(json_out, json.dumps(report, indent=1))
     if plot:
-        draw(report["curve"], plot, f"{file.name}, held out")
+        marks = {
+            f"calibrated, risk target {risk:.0%}" if kind == "calibrated" else kind: (
+                report[kind]["answered"],
+                1 - report[kind]["accuracy"],
+            )
+            for kind in ("rules", "calibrated")
+        }
+        draw(report["curve"], plot, f"{file.name}, held out", marks)
 
 
 def _write(path: Path, text: str) -> None:

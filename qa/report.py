@@ -99,15 +99,20 @@ def calibration(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot(curve: list[tuple[float, float]], path, title: str = "") -> None:
-    """The risk-coverage curve as a PNG: share answered against share of answers wrong."""
+def plot(curve: list[tuple[float, float]], path, title: str = "", points=None) -> None:
+    """The risk-coverage curve as a PNG: share answered against share of answers wrong;
+    ``points``: other decisions' (coverage, risk) by name, marked beside it."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=120)
-    ax.plot([c for c, _ in curve], [r for _, r in curve])
+    ax.plot([c for c, _ in curve], [r for _, r in curve], label="calibrated, by threshold")
+    for name, (coverage, risk) in (points or {}).items():
+        ax.plot([coverage], [risk], "o", label=name)
+    if points:
+        ax.legend(loc="upper left")
     ax.set(xlabel="coverage (share of questions answered)", ylabel="risk (share of answers wrong)")
     ax.set(xlim=(0, 1), ylim=(0, 1), title=title)
     ax.grid(alpha=0.3)
