@@ -119,3 +119,20 @@ def test_grounding_follows_the_decision_over_the_rules():
     assert doubted.mode == "declined" and doubted.candidate.kind == "rescued"
     by_rules = ground(draft, evidence, question, None, lambda *a: 0.9)
     assert by_rules.mode == "declined" and by_rules.confidence == -1.0
+
+
+def test_which_decision_answers(tmp_path):
+    from qa.config import load_settings
+    from qa.decision import load_decision, own_path, shipped
+
+    settings = load_settings({"index": tmp_path / "index"}, environ={})
+    assert load_decision(settings) is None  # auto, and no fit of this index's own: the rules
+    chosen = load_decision(settings.with_overrides(decision="calibrated"))
+    assert chosen == Decision.load(shipped()) and chosen.about["held_out"]
+    data = rows(200)
+    x = np.array([[r.signals[f] for f in FEATURES] for r in data])
+    own = fit(x, np.array([r.right for r in data]), about={"source": "mine.yaml"})
+    own.save(own_path(settings))
+    assert load_decision(settings) == own  # qa calibrate's fit takes effect under auto
+    assert load_decision(settings.with_overrides(decision="rules")) is None
+    assert load_decision(settings.with_overrides(judge=False)) is None
