@@ -101,9 +101,6 @@ def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
     """The API's routes over ``answerer``; ``api_key`` set: each call must present it."""
 
     def authorised(request: Request) -> None:
-        size = int(request.headers.get("content-length") or 0)
-        if size > MAX_BODY:
-            raise HTTPException(413, f"the request body is larger than {MAX_BODY} bytes")
         if api_key:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not secrets.compare_digest(given.encode(), api_key.encode()):
@@ -197,12 +194,20 @@ def chunks(a: Answer) -> Iterator[str]:
 
 
 def as_json_errors(app) -> None:
-    """HTTP errors as ``{"error": {"message", "code"}}`` (the OpenAI shape), and a bug as a
-    500 of one line (the log has the traceback)."""
+    """HTTP errors as ``{"error": {"message", "code"}}`` (the OpenAI shape), a bug as a 500
+    of one line (the log has the traceback), and an API body over ``MAX_BODY`` refused
+    before it is read (the chat page's uploads have their own limit)."""
     from fastapi.exceptions import RequestValidationError
 
     def body(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": {"message": message, "code": status}}, status_code=status)
+
+    @app.middleware("http")
+    async def limited(request: Request, call_next):
+        size = int(request.headers.get("content-length") or 0)
+        if request.url.path.startswith(("/api/", "/v1/")) and size > MAX_BODY:
+            return body(413, f"the request body is larger than {MAX_BODY} bytes")
+        return await call_next(request)
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, e: HTTPException) -> JSONResponse:
