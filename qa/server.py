@@ -37,16 +37,8 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = Fal
             show_error=True,
         )
         return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback and not settings.api_key:
-        log.warning(
-            "serving beyond loopback (%s) without QA_API_KEY: anyone who can reach "
-            "it can use the API",
-            host,
-        )
+    if warning := exposure(host, settings.api_key):
+        log.warning(warning)
     app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
     as_json_errors(app)
     app.include_router(router(answerer, turns, settings.api_key))
@@ -54,3 +46,17 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = Fal
         app, page, path="/", max_file_size=MAX_UPLOAD, head=HEAD, css=CSS, show_error=True
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def exposure(host: str, api_key: str) -> str:
+    """A warning when the API is open beyond this machine without a key ("" otherwise)."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback or api_key:
+        return ""
+    return (
+        f"serving on {host} without QA_API_KEY: anyone who can reach it can use the API "
+        "(set QA_API_KEY, or bind 127.0.0.1)"
+    )

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -135,3 +136,21 @@ def test_readme_examples_run(server):
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
     )
     assert out.returncode == 0 and "Khatibzadeh" in out.stdout, out.stderr
+
+
+def test_concurrent_requests_take_turns_and_the_queue_shows(server):
+    """Two questions at once: both answered, one waits, and /api/status says so."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [QUESTION, "Which two Gulf monarchies normalized ties with Israel?"]
+    with ThreadPoolExecutor(2) as pool:
+        asked = [pool.submit(call, server, "/api/ask", {"question": q}) for q in questions]
+        seen = []
+        while not all(f.done() for f in asked):
+            seen.append(call(server, "/api/status")[1]["queue"])
+            time.sleep(0.2)
+    replies = [f.result() for f in asked]
+    assert [status for status, _ in replies] == [200, 200]
+    assert "Khatibzadeh" in replies[0][1]["answer"] and "Bahrain" in replies[1][1]["answer"]
+    assert any(q["answering"] for q in seen) and any(q["waiting"] == 1 for q in seen)
+    assert call(server, "/api/status")[1]["queue"]["last_wait_s"] > 0

@@ -42,3 +42,11 @@ def test_a_failed_answer_is_one_line_in_the_chat(error, shown, caplog):
     assert state == "Answer 1 failed" and history == []
     # A bug's traceback goes to the server's log, not to the page.
     assert ("KeyError" in caplog.text) == isinstance(error, KeyError)
+
+
+def test_binding_beyond_loopback_without_a_key_is_warned_about():
+    from qa.server import exposure
+
+    assert exposure("127.0.0.1", "") == exposure("localhost", "") == ""
+    assert exposure("0.0.0.0", "secret") == ""
+    assert exposure("0.0.0.0", "").startswith("serving on 0.0.0.0 without QA_API_KEY")
