@@ -204,7 +204,7 @@ def api_overhead(work: Path) -> dict:
     """The same questions answered by `qa ask - --json` (batch: models loaded once) and by
     POST /api/ask on a running `qa serve`, one after the other on this machine."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from servers import free_port, start, stop
+    from servers import serve, stop
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_INDEX": str(work / "index")}
     proc = subprocess.run(
@@ -217,15 +217,7 @@ def api_overhead(work: Path) -> dict:
         check=True,
     )
     batch = [json.loads(line)["timings"]["total_s"] for line in proc.stdout.splitlines()]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = start(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        f"{url}/api/status",
-        work / "serve.log",
-        cwd=ROOT,
-        env=env,
-    )
+    server, url = serve(ROOT, env, work / "serve.log")
     try:
         api = []
         for question in QUESTIONS:

@@ -36,3 +36,13 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def serve(cwd: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`qa serve` (the chat page and the HTTP API) on a free loopback port: (process, URL)."""
+    import sys
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)]
+    return start(cmd, f"{url}/", log, cwd=cwd, env=env), url

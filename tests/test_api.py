@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, start, stop
+from tests.servers import serve, stop
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     subprocess.run(
         [sys.executable, "-m", "qa.cli", "ingest"], cwd=base, env=env, check=True, timeout=300
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = start(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        f"{url}/",
-        base / "server.log",
-        cwd=base,
-        env={**env, "QA_API_KEY": KEY, "GRADIO_ANALYTICS_ENABLED": "False"},
-    )
+    env = {**env, "QA_API_KEY": KEY, "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc, url = serve(base, env, base / "server.log")
     yield url
     stop(proc)
 
