@@ -150,10 +150,10 @@ def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        if not body.stream:
-            return completion(answer(asked[-1], asked[:-1]))
-        # The answer is checked only once it is whole: the stream carries it in one piece.
         result = answer(asked[-1], asked[:-1])
+        if not body.stream:
+            return completion(result)
+        # The answer is checked only once it is whole: the stream carries it in one piece.
         return StreamingResponse(chunks(result), media_type="text/event-stream")
 
     return api

@@ -114,6 +114,7 @@ def calibrate(rows: list[Row], source: str, risk: float = RISK) -> tuple[Decisio
             f"{MIN_QUESTIONS} questions and {MIN_EACH} each of right and wrong answers"
         )
     p, t, how = held_out(rows, risk)
+    x, y = matrix(rows)
     rules = np.array([r.signals.get("rules", 0.0) for r in rows])
     groups = sorted({r.group for r in rows})
     by_group = {}
@@ -131,8 +132,7 @@ def calibrate(rows: list[Row], source: str, risk: float = RISK) -> tuple[Decisio
         "calibrated": asdict(figures(rows, p, t)),
         "rules": asdict(figures(rows, rules, 0.5)),
         "groups": by_group if len(groups) > 1 else {},
-        "curve": [(round(c, 3), round(r, 3)) for _, c, r in risk_coverage(p, matrix(rows)[1])],
+        "curve": [(round(c, 3), round(r, 3)) for _, c, r in risk_coverage(p, y)],
     }
-    x, y = matrix(rows)
     about = {k: report[k] for k in ("source", "held_out", "risk", "calibrated", "rules")}
     return fit(x, y, risk, {**about, "questions": len(rows)}), report

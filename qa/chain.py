@@ -141,10 +141,6 @@ class Answerer:
             self.embed = self.store.embeddings
             self.refresh()
             self.decision = load_decision(settings)
-            if settings.retrieval not in {"hybrid", "dense"}:
-                raise UsageError(
-                    f"QA_RETRIEVAL/--retrieval: {settings.retrieval!r}: hybrid or dense"
-                )
         self.chain = self._build()
 
     @contextmanager

@@ -214,7 +214,8 @@ def ground(
     """
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
-    asked, question = Asked.of(question), Asked.of(question).full
+    asked = Asked.of(question)
+    question = asked.full
     found = [c for c in claims(draft) if not is_decline(c.text)]
     for claim in found:
         locate(claim, evidence, asked, embed)
