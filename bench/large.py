@@ -1,8 +1,13 @@
-"""A large real corpus: the Python documentation from Debian's python3.11-doc package.
+"""Corpora at scale.
 
-Ingests 10%, 30% and 100% of its HTML pages into fresh indexes, each in its own `qa ingest`
-process, and measures time, throughput, peak memory, index size, an unchanged re-index and
-retrieval latency at that size.
+The Python documentation from Debian's python3.11-doc package: 10%, 30% and 100% of its
+HTML pages ingested into fresh indexes, each by its own `qa ingest` process, against a raw
+sentence-transformers encode + Chroma add of the very same chunks; then, at that size, the
+index's opening time, retrieval latency, a cold `qa ask` to its first token, peak memory,
+index size and an unchanged re-index.
+
+A synthetic corpus of 250,000 generated chunks for the lexical index alone (no model):
+its opening and query time.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from langchain_core.documents import Document
 
 DOCS = Path("/usr/share/doc/python3.11/html")
 # Questions a user of that corpus would ask (bench data for the Python docs, not the article).
@@ -70,7 +77,7 @@ def _size_mb(folder: Path) -> float:
 
 
 def _retrieval(index: Path) -> dict:
-    """Opening the index (chunks read, BM25 built) and per-question retrieval at this size."""
+    """Opening the index (vectors and lexical index) and per-question retrieval."""
     from qa.config import load_settings
     from qa.retrieve import HybridRetriever, select
     from qa.store import Store
@@ -78,7 +85,7 @@ def _retrieval(index: Path) -> dict:
     settings = load_settings({"index": index}, environ={})
     began = time.perf_counter()
     store = Store(settings)
-    retriever = HybridRetriever(store=store, chunks=store.chunks(), k=2 * settings.k)
+    retriever = HybridRetriever(store=store, k=2 * settings.k)
     opened = time.perf_counter() - began
     store.embeddings.encode(["warm up"])
     times = []
@@ -87,6 +94,98 @@ def _retrieval(index: Path) -> dict:
         select(q, retriever.invoke(q), retriever, store.embeddings, settings.k)
         times.append(time.perf_counter() - began)
     return {"open_index_s": opened, "p50_retrieve_s": statistics.median(times)}
+
+
+def first_token_s(index: Path, env: dict[str, str]) -> float:
+    """Process start to the first answer byte on stdout of a one-off `qa ask`."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--index", str(index)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    proc.stdout.read(1)
+    seconds = time.perf_counter() - began
+    proc.communicate()
+    return seconds
+
+
+def raw_ingest_s(index: Path, work: Path) -> float:
+    """sentence-transformers encode (model loaded) + Chroma add of the chunks in ``index``."""
+    import chromadb
+
+    from qa.config import load_settings
+    from qa.embeddings import _load
+    from qa.lexical import searchable
+    from qa.store import Store
+
+    settings = load_settings({"index": index}, environ={})
+    chunks = Store(settings).chunks()
+    model = _load(settings.embed_model)._client
+    model.encode(["warm up"])
+    began = time.perf_counter()
+    vectors = model.encode([searchable(c) for c in chunks], normalize_embeddings=True)
+    collection = chromadb.PersistentClient(path=str(work / "raw")).get_or_create_collection("raw")
+    for i in range(0, len(chunks), 1000):  # Chroma's largest batch is about 5,000
+        part = chunks[i : i + 1000]
+        collection.add(
+            ids=[c.id for c in part],
+            embeddings=vectors[i : i + 1000],
+            documents=[c.page_content for c in part],
+            metadatas=[c.metadata for c in part],
+        )
+    seconds = time.perf_counter() - began
+    shutil.rmtree(work / "raw")
+    return seconds
+
+
+def synthetic_lexical(work: Path, size: int = 250_000, queries: int = 50) -> dict:
+    """The lexical index alone at ``size`` generated chunks (Zipf-distributed pseudo-words,
+    90 a chunk): build time, opening time and query p50 and p95."""
+    from qa.lexical import Lexical
+    from qa.text import content_words
+
+    rng = random.Random(0)
+    syllables = ["ka", "lo", "mir", "ten", "vu", "sa", "dor", "pel", "qui", "ran", "zo", "bex"]
+    words = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(60_000)}
+    vocabulary = sorted(words)
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]  # Zipf's law
+    path = work / "synthetic.sqlite3"
+    lexical = Lexical(path)
+    began = time.perf_counter()
+    batch = 5000
+    for first in range(0, size, batch):
+        docs = []
+        for i in range(first, min(size, first + batch)):
+            text = " ".join(rng.choices(vocabulary, weights, k=90)) + "."
+            meta = {"source": f"s{i // 100}.txt", "start": (i % 100) * 700, "file_hash": "h"}
+            docs.append(Document(page_content=text, metadata={**meta, "n_chunks": 0}, id=str(i)))
+        with lexical.transaction():
+            lexical.add(docs)
+    built = time.perf_counter() - began
+    lexical.close()
+    began = time.perf_counter()
+    lexical = Lexical(path)
+    held = lexical.count()
+    opened = time.perf_counter() - began
+    times = []
+    for _ in range(queries):
+        # A question mixes common words and rarer ones: two of each.
+        asked = rng.choices(vocabulary, weights, k=2) + rng.choices(vocabulary, k=2)
+        query = content_words(" ".join(asked))
+        began = time.perf_counter()
+        lexical.search(query, 12)
+        times.append(time.perf_counter() - began)
+    lexical.close()
+    return {
+        "chunks": held,
+        "build_s": built,
+        "open_s": opened,
+        "p50_query_s": statistics.median(times),
+        "p95_query_s": sorted(times)[int(0.95 * len(times))],
+        "file_mb": path.stat().st_size / 2**20,
+    }
 
 
 def large_corpus(work: Path, fractions: tuple[float, ...]) -> list[dict]:
@@ -108,6 +207,7 @@ def large_corpus(work: Path, fractions: tuple[float, ...]) -> list[dict]:
         seconds, peak, err = _qa(["ingest", str(corpus), "--index", str(index)], work)
         again, _, _ = _qa(["ingest", str(corpus), "--index", str(index)], work)
         chunks = int(re.findall(r"(\d+) chunks", err)[-1])  # the closing summary line
+        raw = raw_ingest_s(index, work)
         rows.append(
             {
                 "fraction": label,
@@ -116,10 +216,13 @@ def large_corpus(work: Path, fractions: tuple[float, ...]) -> list[dict]:
                 "chunks": chunks,
                 "ingest_s": seconds,
                 "chunks_per_s": chunks / seconds,
+                "raw_s": raw,
+                "ingest_vs_raw": seconds / raw,
                 "peak_rss_mb": peak,
                 "index_mb": _size_mb(index),
                 "reindex_unchanged_s": again,
                 **_retrieval(index),
+                "cold_first_token_s": first_token_s(index, dict(os.environ)),
             }
         )
         shutil.rmtree(corpus)

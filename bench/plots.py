@@ -54,19 +54,26 @@ def stacked(
 
 
 def scaling(path: Path, rows: list[dict]) -> None:
-    """Large corpus: ingest time and peak memory against corpus size."""
-    mb = [r["corpus_mb"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
-    left.plot(mb, [r["ingest_s"] for r in rows], "o-", label="ingest")
-    left.plot(mb, [r["reindex_unchanged_s"] for r in rows], "s--", label="re-index, unchanged")
-    left.set_xlabel("corpus (MB of HTML)")
-    left.set_ylabel("seconds")
-    left.legend(fontsize=8)
-    right.plot(mb, [r["peak_rss_mb"] for r in rows], "o-", color="#c44e52")
-    right.set_ylim(0, max(r["peak_rss_mb"] for r in rows) * 1.3)
-    right.set_xlabel("corpus (MB of HTML)")
-    right.set_ylabel("peak RSS of qa ingest (MB)")
-    fig.suptitle("python3.11-doc: time and memory against corpus size", fontsize=10)
+    """Large corpus: what each cost does as the corpus grows (chunks on the x axis)."""
+    chunks = [r["chunks"] for r in rows]
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6))
+    panels = [
+        ("ingest (chunks/s)", [("qa ingest", "chunks_per_s")], 43),
+        ("seconds", [("open index", "open_index_s"), ("retrieval p50", "p50_retrieve_s")], None),
+        ("seconds", [("cold qa ask, first token", "cold_first_token_s")], 5),
+        ("MB", [("peak RSS of qa ingest", "peak_rss_mb"), ("index on disk", "index_mb")], None),
+    ]
+    for ax, (unit, series, target) in zip(axes.flat, panels, strict=True):
+        for label, key in series:
+            ax.plot(chunks, [r[key] for r in rows], "o-", label=label)
+        if target is not None:
+            ax.axhline(target, color="grey", linestyle="--", label=f"target {target:g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks in the index")
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+    fig.suptitle("python3.11-doc at 10%, 30% and 100%: costs against corpus size", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -130,8 +130,8 @@ def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
             index=str(store.where),
             collection=store.settings.collection,
             embedding_model=store.model,
-            files={name: len(s.ids) for name, s in sorted(sources.items())},
-            chunks=sum(len(s.ids) for s in sources.values()),
+            files={name: s.chunks for name, s in sorted(sources.items())},
+            chunks=sum(s.chunks for s in sources.values()),
             incomplete=[name for name, s in sources.items() if not s.complete],
             queue={
                 "waiting": turns.waiting,

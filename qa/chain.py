@@ -164,10 +164,8 @@ class Answerer:
         return self._llm.result()
 
     def refresh(self) -> None:
-        """Re-read the index's chunks for lexical search (after documents were added)."""
-        self.retriever = HybridRetriever(
-            store=self.store, chunks=self.store.chunks(), k=2 * self.settings.k
-        )
+        """Count the index's chunks afresh, for idf (after documents were added)."""
+        self.retriever = HybridRetriever(store=self.store, k=2 * self.settings.k)
 
     def _retrieve(self, inputs: dict) -> Evidence:
         question, k = inputs["question"], self.settings.k

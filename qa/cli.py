@@ -164,16 +164,23 @@ def status(**values: Any) -> None:
     broken = [name for name, s in sources.items() if not s.complete]
     click.echo(f"index: {store.where} (collection {store.settings.collection})")
     click.echo(f"embedding model: {store.model}")
-    click.echo(f"files: {len(sources)}  chunks: {sum(len(s.ids) for s in sources.values())}")
+    click.echo(f"files: {len(sources)}  chunks: {sum(s.chunks for s in sources.values())}")
     for name in sorted(sources):
         click.echo(
-            f"  {name}: {len(sources[name].ids)} chunks"
+            f"  {name}: {sources[name].chunks} chunks"
             + ("  [incomplete]" if name in broken else "")
         )
     if broken:
         click.echo(
             f"inconsistent: {len(broken)} file(s) partly indexed; run qa ingest to repair", err=True
         )
+    if counts := store.mismatch():
+        click.echo(
+            f"inconsistent: the lexical index holds {counts[0]} chunks, the vectors {counts[1]};"
+            " run qa ingest to repair",
+            err=True,
+        )
+    if broken or counts:
         sys.exit(1)
 
 

@@ -22,7 +22,8 @@ from qa.claims import Candidate, is_decline
 from qa.config import Settings
 from qa.errors import UsageError
 from qa.kinds import gives_the_kind
-from qa.retrieve import Evidence, terms
+from qa.lexical import terms
+from qa.retrieve import Evidence
 from qa.text import content_words, words
 
 # Bumped whenever a signal's meaning changes: stored signals of other versions are not reused.

@@ -202,7 +202,7 @@ def run(
     answerer.warm_up()  # latency is measured warm, as in batch mode
     store = SignalStore.of(settings)
     corpus = corpus or f"{settings.index.resolve()}#{settings.collection}"
-    held = documents(answerer.retriever.chunks) if any(q.support for q in questions) else []
+    held = documents(answerer.store.chunks()) if any(q.support for q in questions) else []
     results = []
     for q in progress(questions):
         answer = answerer.ask(q.q, history=q.history)

@@ -18,7 +18,8 @@ from qa.claims import Candidate, Check, Claim, claims, is_complete, is_decline
 from qa.decision import Decision, signals
 from qa.followups import Asked
 from qa.kinds import answers_the_kind_asked
-from qa.retrieve import Evidence, Passage, terms
+from qa.lexical import terms
+from qa.retrieve import Evidence, Passage
 from qa.text import (
     Span,
     code_terms,

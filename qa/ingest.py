@@ -9,17 +9,21 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from qa.config import Settings
 from qa.errors import BadDocumentError, UsageError
+from qa.lexical import Lexical, SourceState, lexical_path
 from qa.loaders import FileLoader, supported
+
+if TYPE_CHECKING:  # the store imports Chroma: loaded only when there is work
+    from qa.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -123,25 +127,60 @@ def _trim_heap() -> None:
         libc.malloc_trim(0)
 
 
-def _write(store, chunks: Iterator[Document], advance: Callable[[int], None]) -> set[str]:
-    """Add chunks in batches (memory stays bounded); the file's last chunk carries its
-    chunk count, the mark that the file went in whole. Returns the ids written."""
-    ids: set[str] = set()
-    pending: list[Document] = []
-    done = 0  # characters of the file's text behind the last batch written
-    for chunk in chunks:
-        if len(pending) == BATCH:
-            store.add(pending, [c.id for c in pending])
+class Writer:
+    """Writes chunks in batches that run across files: a folder of small files is embedded
+    in full batches, not one short batch per file. A file's last chunk carries its chunk
+    count, the mark that the file went in whole; once it is written, the file's chunks
+    from before (or from a killed run) are removed."""
+
+    def __init__(self, store, advance: Callable[[int], None]) -> None:
+        self.store = store
+        self.advance = advance
+        self.pending: list[Document] = []
+        self.written: list[tuple[str, set[str]]] = []  # files whose last chunk is pending
+        self.reported = 0  # where in the current file's text progress was last reported
+        self.advanced = 0  # characters of the current file reported
+        self.end = 0  # where the current file's last chunk queued ends
+
+    def file(self, name: str, chunks: Iterator[Document]) -> None:
+        """Queue one file's chunks (flushing full batches as they fill)."""
+        self.reported = self.end = self.advanced = 0
+        ids: set[str] = set()
+        first = len(self.pending)
+        last: Document | None = None
+        try:
+            for chunk in chunks:
+                if last is not None:
+                    self._queue(last)
+                last = chunk
+                ids.add(chunk.id)
+        except BaseException:
+            del self.pending[min(first, len(self.pending)) :]  # none of a failed file's tail
+            raise
+        if last is not None:
+            last.metadata["n_chunks"] = len(ids)
+            self._queue(last)
+        self.written.append((name, ids))
+        self.reported = self.end  # the rest of this file's progress is the caller's to report
+
+    def _queue(self, chunk: Document) -> None:
+        self.pending.append(chunk)
+        self.end = chunk.metadata["end"]
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.add(self.pending)
             _trim_heap()
-            advance(pending[-1].metadata["end"] - done)
-            done, pending = pending[-1].metadata["end"], []
-        pending.append(chunk)
-        ids.add(chunk.id)
-    if pending:
-        pending[-1].metadata["n_chunks"] = len(ids)
-        store.add(pending, [c.id for c in pending])
-        _trim_heap()
-    return ids
+            self.pending = []
+        for name, ids in self.written:
+            self.store.prune(name, keep=ids)
+        self.written = []
+        step = max(0, self.end - self.reported)
+        self.advance(step)
+        self.advanced += step
+        self.reported = self.end
 
 
 def ingest(
@@ -158,15 +197,11 @@ def ingest(
     New chunks are written before a changed file's old ones are deleted, so an interrupted
     run leaves a file either old, new or both (detected and repaired by the next run).
     """
-    from qa.store import Store
-
     began = time.perf_counter()
     paths = list(paths)
     files = list(discover(paths))
     fresh = not settings.chroma_url and not settings.index.is_dir()
-    if store is None and not (dry_run and fresh):  # a dry run creates nothing
-        store = Store(settings, create=not dry_run)
-    indexed = store.sources() if store else {}
+    indexed, store = ({}, store) if fresh else _indexed(settings, store, create=not dry_run)
     report = IngestReport()
     sizes = {p: p.stat().st_size for p in files}
     total = sum(sizes.values())
@@ -177,38 +212,93 @@ def ingest(
         done += n
         progress(done, total)
 
-    with store.writing() if store and not dry_run else nullcontext():
-        wanted: set[str] = set()
-        for path in files:
-            file_end = done + sizes[path]
-            name = source_name(path)
-            wanted.add(name)
-            loader = FileLoader(path, name)
-            try:
-                file_hash = loader.fingerprint()
-                old = indexed.get(name)
-                if old and old.complete and old.hashes == {file_hash}:
-                    report.unchanged += 1
-                else:
-                    if not dry_run:
-                        chunks = split(loader.lazy_load(), settings, file_hash)
-                        new_ids = _write(store, chunks, advance)
-                        store.delete([i for i in (old.ids if old else []) if i not in new_ids])
-                    (report.updated if old else report.added).append(name)
-            except BadDocumentError as e:  # raised before any chunk of the file is written
-                log.info("skipped %s: %s", name, e)  # the caller reports skipped files
-                report.skipped.append((name, str(e)))
-            advance(max(0, file_end - done))  # a file's text is shorter than its bytes
-        # A file under PATHS that is gone, or now unreadable, leaves the index; files
-        # indexed from elsewhere are not this run's business.
-        roots = [p.resolve() for p in paths]
-        wanted -= {name for name, _ in report.skipped}
-        for name, state in indexed.items():
-            inside = any(Path(name).resolve().is_relative_to(root) for root in roots)
-            if inside and name not in wanted:
-                report.removed.append(name)
-                if not dry_run:
-                    store.delete(state.ids)
-    report.chunks = sum(len(s.ids) for s in store.sources().values()) if store else 0
+    # What changed, from fingerprints alone: an unchanged corpus loads no model and no store.
+    todo: list[tuple[Path, FileLoader, str]] = []
+    for path in files:
+        loader = FileLoader(path, source_name(path))
+        try:
+            file_hash = loader.fingerprint()
+        except BadDocumentError as e:
+            log.info("skipped %s: %s", loader.name, e)  # the caller reports skipped files
+            report.skipped.append((loader.name, str(e)))
+            advance(sizes[path])
+            continue
+        old = indexed.get(loader.name)
+        if old and old.complete and old.hashes == {file_hash}:
+            report.unchanged += 1
+            advance(sizes[path])
+        else:
+            todo.append((path, loader, file_hash))
+    # A file under PATHS that is gone, or now unreadable, leaves the index; files indexed
+    # from elsewhere are not this run's business.
+    roots = [p.resolve() for p in paths]
+    wanted = {source_name(p) for p in files} - {name for name, _ in report.skipped}
+    gone = [
+        name
+        for name in indexed
+        if name not in wanted and any(Path(name).resolve().is_relative_to(r) for r in roots)
+    ]
+    if dry_run:
+        for _, loader, _ in todo:
+            (report.updated if loader.name in indexed else report.added).append(loader.name)
+        report.removed = gone
+        report.seconds = time.perf_counter() - began
+        return report
+    if store is None and (todo or gone or fresh):
+        from qa.store import Store
+
+        store = Store(settings, create=True)
+    if store is not None:
+        with store.writing():
+            _apply(store, settings, todo, gone, indexed, report, sizes, advance)
+        report.chunks = store.lexical.count()
+    else:
+        report.chunks = sum(s.chunks for s in indexed.values())
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _indexed(
+    settings: Settings, store: Store | None, create: bool
+) -> tuple[dict[str, SourceState], Store | None]:
+    """What the index holds, read from the lexical index alone when it is on disk (no store
+    is opened then), and the store, when one was opened."""
+    if store is None and not settings.chroma_url and lexical_path(settings).exists():
+        lexical = Lexical(lexical_path(settings))
+        try:
+            return lexical.sources(), None
+        finally:
+            lexical.close()
+    if store is None:
+        from qa.store import Store
+
+        store = Store(settings, create=create)
+    return store.sources(), store
+
+
+def _apply(
+    store: Store,
+    settings: Settings,
+    todo: list[tuple[Path, FileLoader, str]],
+    gone: list[str],
+    indexed: dict[str, SourceState],
+    report: IngestReport,
+    sizes: dict[Path, int],
+    advance: Callable[[int], None],
+) -> None:
+    """Write the changed files, then remove the gone ones (and any that failed to load)."""
+    writer = Writer(store, advance)
+    for path, loader, file_hash in todo:
+        try:
+            writer.file(loader.name, split(loader.lazy_load(), settings, file_hash))
+            (report.updated if loader.name in indexed else report.added).append(loader.name)
+        except BadDocumentError as e:  # raised before any chunk of the file is written
+            log.info("skipped %s: %s", loader.name, e)
+            report.skipped.append((loader.name, str(e)))
+            if loader.name in indexed:
+                gone.append(loader.name)
+        advance(max(0, sizes[path] - writer.advanced))  # a file's text is shorter than its bytes
+    writer.flush()
+    for name in gone:
+        report.removed.append(name)
+        store.prune(name)

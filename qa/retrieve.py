@@ -6,26 +6,20 @@ A small model reads a few sharp sentences faster and more faithfully than whole 
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from qa.store import searchable
-from qa.text import Span, content_words, sentences, stem
+from qa.lexical import Lexical, terms
+from qa.text import Span, sentences
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
-
-
-def terms(text: str) -> list[str]:
-    return [stem(w) for w in content_words(text)]
 
 
 def rrf(*rankings: list[str]) -> dict[str, float]:
@@ -78,60 +72,54 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: object
-    chunks: list[Document]
     k: int = 6
-    bm25: object = None
+    size: int = 0  # chunks in the index, for idf
+    known: dict[str, float] = Field(default_factory=dict)  # idf of terms already looked up
 
-    df: Counter = Field(default_factory=Counter)  # chunks that hold each term
-    starts: list[tuple[str, int]] = Field(default_factory=list)  # (source, start) of each chunk
+    @property
+    def lexical(self) -> Lexical:
+        return self.store.lexical
 
     def model_post_init(self, _context: object) -> None:
-        from rank_bm25 import BM25Okapi
-
-        if self.chunks:
-            tokenized = [terms(searchable(c)) for c in self.chunks]
-            self.bm25 = BM25Okapi(tokenized)
-            self.df = Counter(t for tokens in tokenized for t in set(tokens))
-            self.starts = [(c.metadata["source"], c.metadata["start"]) for c in self.chunks]
+        self.size = self.lexical.count()
 
     def chunk_at(self, source: str, offset: int) -> Document:
         """The chunk of ``source`` that holds ``offset`` (the last one starting before it)."""
-        i = bisect.bisect_right(self.starts, (source, offset)) - 1
-        return self.chunks[max(i, 0)]
+        return self.lexical.around(source, offset, 0, 0)[0]
 
     def idf(self, term: str) -> float:
         """Lucene's always-positive BM25 idf, right for a corpus of any size. A term no
         chunk holds weighs most: a question about it is likely one the documents do not
         answer."""
-        n = self.df.get(term, 0)
-        return math.log(1 + (len(self.chunks) - n + 0.5) / (n + 0.5))
+        if term not in self.known:
+            n = self.lexical.df(term)
+            self.known[term] = math.log(1 + (self.size - n + 0.5) / (n + 0.5))
+        return self.known[term]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        if self.k <= 0 or not self.chunks:
+        if self.k <= 0 or not self.size:
             return []
-        dense = [doc.id for doc, _ in self.store.search(query, self.k)]
-        scores = self.bm25.get_scores(terms(query))
-        lexical = [self.chunks[i].id for i in np.argsort(-scores)[: self.k] if scores[i] > 0]
-        fused = rrf(dense, lexical)
-        by_id = {c.id: c for c in self.chunks}
+        dense = [doc for doc, _ in self.store.search(query, self.k)]
+        lexical = self.lexical.search(terms(query), self.k)
+        fused = rrf([d.id for d in dense], lexical)
         best = sorted(fused, key=fused.get, reverse=True)[: self.k]
+        by_id = {d.id: d for d in dense}
+        by_id |= {d.id: d for d in self.lexical.get([i for i in best if i not in by_id])}
         return [by_id[i] for i in best if i in by_id]
 
 
-def regions(hits: list[Document], chunks: list[Document]) -> list[tuple[str, int, str]]:
+def regions(hits: list[Document], lexical: Lexical) -> list[tuple[str, int, str]]:
     """The contiguous source text around each hit (with its neighbour chunks), stitched from
     overlapping chunks: (source, start offset, text)."""
-    order = {c.id: i for i, c in enumerate(chunks)}
-    wanted = sorted(
-        {j for h in hits if h.id in order for j in range(order[h.id] - 1, order[h.id] + 2)}
-    )
+    near = {
+        c.id: c
+        for h in hits
+        for c in lexical.around(h.metadata["source"], h.metadata["start"], 1, 1)
+    }
     out: list[tuple[str, int, str]] = []
-    for j in wanted:
-        if not 0 <= j < len(chunks):
-            continue
-        c = chunks[j]
+    for c in sorted(near.values(), key=lambda c: (c.metadata["source"], c.metadata["start"])):
         src, start = c.metadata["source"], c.metadata["start"]
         if out and out[-1][0] == src and start <= out[-1][1] + len(out[-1][2]) + 2:
             _, r_start, r_text = out[-1]
@@ -156,7 +144,7 @@ def select(
     """Rank the sentences around the hits, keep the best ``k``, widen each with neighbours."""
     # (source, region start, region text, the region's sentences, index of this sentence)
     sents: list[tuple[str, int, str, list[Span], int]] = []
-    for source, start, text in regions(hits, retriever.chunks):
+    for source, start, text in regions(hits, retriever.lexical):
         spans = sentences(text, start)
         sents += [(source, start, text, spans, j) for j in range(len(spans))]
     # Each sentence's chunk: its section path and page.

@@ -1,4 +1,5 @@
-"""The Chroma index: an embedded persistent store or a Chroma server, one collection.
+"""The index: vectors in Chroma (an embedded persistent store or a Chroma server, one
+collection) and, beside them, the lexical index (qa.lexical), written together.
 
 The collection's metadata records which embedding model built it, so that querying with
 another model fails clearly instead of returning nonsense.
@@ -7,11 +8,10 @@ another model fails clearly instead of returning nonsense.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from langchain_core.documents import Document
@@ -19,26 +19,11 @@ from langchain_core.documents import Document
 from qa.config import Settings
 from qa.embeddings import load_embeddings, model_id
 from qa.errors import BackendError, IndexBusyError, ModelMismatchError, NoIndexError
+from qa.lexical import Lexical, SourceState, lexical_path, searchable
 
+log = logging.getLogger(__name__)
 
-def searchable(chunk: Document) -> str:
-    """What a chunk is found by: its text under its section path, since a heading says what
-    the text below it is about ("CREATE INDEX › Parameters")."""
-    section = chunk.metadata.get("section")
-    return f"{section}\n{chunk.page_content}" if section else chunk.page_content
-
-
-@dataclass
-class SourceState:
-    """What the index holds for one source file."""
-
-    hashes: set[str] = field(default_factory=set)
-    ids: list[str] = field(default_factory=list)
-    expected: int = 0  # chunk count, carried by the file's last chunk once it is written
-
-    @property
-    def complete(self) -> bool:
-        return len(self.hashes) == 1 and len(self.ids) == self.expected
+REBUILD_BATCH = 1000  # chunks read back per request when the lexical index is rebuilt
 
 
 def _client(settings: Settings):
@@ -96,6 +81,7 @@ class Store:
         self.collection = self.client.get_or_create_collection(
             settings.collection, embedding_function=None
         )
+        self.lexical = self._open_lexical(create)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -115,38 +101,67 @@ class Store:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def _open_lexical(self, create: bool) -> Lexical:
+        """The lexical index of this collection; an index built before it had one gets it
+        once, read back from the vectors (with a Chroma server, only by a writer)."""
+        path = lexical_path(self.settings)
+        if self.settings.chroma_url and not path.exists() and not create:
+            # A replica reading a server's vectors must not download the corpus to build it.
+            raise NoIndexError(f"{path} (the lexical index that qa ingest writes)")
+        lexical = Lexical(path)
+        held = self.collection.count()
+        if held and not lexical.count():
+            log.info("building the lexical index of %d chunks (once)", held)
+            with lexical.transaction():  # whole or not at all
+                for offset in range(0, held, REBUILD_BATCH):
+                    got = self.collection.get(
+                        include=["documents", "metadatas"], limit=REBUILD_BATCH, offset=offset
+                    )
+                    lexical.add(
+                        [
+                            Document(page_content=text, metadata=meta, id=chunk_id)
+                            for chunk_id, text, meta in zip(
+                                got["ids"], got["documents"], got["metadatas"], strict=True
+                            )
+                        ]
+                    )
+        return lexical
+
     def sources(self) -> dict[str, SourceState]:
-        states: dict[str, SourceState] = defaultdict(SourceState)
-        got = self.vectors.get(include=["metadatas"])
-        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-            state = states[meta["source"]]
-            state.hashes.add(meta["file_hash"])
-            state.ids.append(chunk_id)
-            state.expected = max(state.expected, meta["n_chunks"])
-        return dict(states)
+        return self.lexical.sources()
 
-    def add(self, chunks: list[Document], ids: list[str]) -> None:
-        self.collection.upsert(
-            ids=ids,
-            embeddings=self.embeddings.embed_documents([searchable(c) for c in chunks]),
-            documents=[c.page_content for c in chunks],
-            metadatas=[c.metadata for c in chunks],
-        )
+    def mismatch(self) -> tuple[int, int] | None:
+        """(lexical, vector) chunk counts when the two sides disagree, else None."""
+        counts = self.lexical.count(), self.collection.count()
+        return counts if counts[0] != counts[1] else None
 
-    def delete(self, ids: list[str]) -> None:
-        if ids:
-            self.vectors.delete(ids=ids)
+    def add(self, chunks: list[Document]) -> None:
+        """Write chunks to both sides: the lexical rows commit only once the vectors are in,
+        so a kill leaves at most vectors the lexical index lacks (``prune`` removes them)."""
+        vectors = self.embeddings.embed_documents([searchable(c) for c in chunks])
+        with self.lexical.transaction():
+            self.lexical.add(chunks)
+            self.collection.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=vectors,
+                documents=[c.page_content for c in chunks],
+                metadatas=[c.metadata for c in chunks],
+            )
+
+    def prune(self, source: str, keep: set[str] = frozenset()) -> None:
+        """Remove the source's chunks other than ``keep``, from both sides, including any
+        vectors a killed run wrote without their lexical rows."""
+        held = set(self.collection.get(where={"source": source}, include=[])["ids"])
+        held |= set(self.lexical.ids(source))
+        gone = sorted(held - keep)
+        if gone:
+            with self.lexical.transaction():
+                self.lexical.delete(gone)
+                self.collection.delete(ids=gone)
 
     def chunks(self) -> list[Document]:
-        """Every chunk, in source order (for lexical search and neighbouring context)."""
-        got = self.vectors.get(include=["documents", "metadatas"])
-        docs = [
-            Document(page_content=text, metadata=meta, id=chunk_id)
-            for chunk_id, text, meta in zip(
-                got["ids"], got["documents"], got["metadatas"], strict=True
-            )
-        ]
-        return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
+        """Every chunk, in source order (reads the whole index: for rebuilding documents)."""
+        return list(self.lexical.chunks())
 
     def search(self, query: str, k: int) -> list[tuple[Document, float]]:
         """Nearest chunks with cosine similarity (unit vectors: squared L2 d gives 1 - d/2)."""

@@ -84,7 +84,7 @@ def sources_html(answer: Answer, turn: int) -> str:
 
 def index_summary(answerer: Answerer) -> str:
     sources = answerer.store.sources()
-    chunks = sum(len(s.ids) for s in sources.values())
+    chunks = sum(s.chunks for s in sources.values())
     files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in sorted(sources))
     return (
         f"<p><b>{len(sources)}</b> files, <b>{chunks}</b> chunks, embedding model "

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.config import load_settings
@@ -93,3 +94,28 @@ def test_the_judge_reads_yes_and_no_and_gives_the_cached_prefix_back(tmp_path: P
     # The answer prompt's prefix is what the cache holds again, and answers come out alike.
     assert list(llm.llama.input_ids[: llm.llama.n_tokens]) == held
     assert llm.invoke(messages).content == before
+
+
+def test_documents_are_embedded_by_the_onnx_export_with_sentence_transformers_vectors():
+    """Ingest embeds on the ONNX export, batched by length; its vectors are the ones
+    sentence-transformers gives (so indexes built before stay valid): every chunk of the
+    article and of a sample of real HTML manual pages."""
+    from qa.embeddings import _load, load_embeddings
+    from qa.ingest import split
+    from qa.lexical import searchable
+    from qa.loaders import FileLoader
+
+    settings = load_settings({}, environ={})
+    pages = [ROOT / "corpus" / "newsweek-iran-border-defense.txt"]
+    manuals = Path("/usr/share/doc/python3.11/html/library")
+    pages += sorted(manuals.glob("*.html"))[::40] if manuals.is_dir() else []
+    texts = []
+    for page in pages:
+        loader = FileLoader(page, page.name)
+        texts += [searchable(c) for c in split(loader.lazy_load(), settings, "")]
+    embeddings = load_embeddings(settings.embed_model, settings.cache_dir, settings.threads)
+    got = np.array(embeddings.embed_documents(texts))
+    assert embeddings._exported() is not None  # the export made on the first load was used
+    want = _load(settings.embed_model)._client.encode(texts, normalize_embeddings=True)
+    cosines = np.sum(got * want, axis=1)
+    assert len(texts) > 100 and cosines.min() >= 0.9999, cosines.min()
