@@ -12,6 +12,7 @@ its opening and query time.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -126,7 +127,9 @@ def raw_ingest_s(index: Path, work: Path) -> float:
     model.encode(["warm up"])
     began = time.perf_counter()
     vectors = model.encode([searchable(c) for c in chunks], normalize_embeddings=True)
-    collection = chromadb.PersistentClient(path=str(work / "raw")).get_or_create_collection("raw")
+    # A folder of its own each time: Chroma keeps one client per path for the process.
+    raw = Path(tempfile.mkdtemp(prefix="raw-", dir=work))
+    collection = chromadb.PersistentClient(path=str(raw)).get_or_create_collection("raw")
     for i in range(0, len(chunks), 1000):  # Chroma's largest batch is about 5,000
         part = chunks[i : i + 1000]
         collection.add(
@@ -135,9 +138,7 @@ def raw_ingest_s(index: Path, work: Path) -> float:
             documents=[c.page_content for c in part],
             metadatas=[c.metadata for c in part],
         )
-    seconds = time.perf_counter() - began
-    shutil.rmtree(work / "raw")
-    return seconds
+    return time.perf_counter() - began
 
 
 def synthetic_lexical(work: Path, size: int = 250_000, queries: int = 50) -> dict:
@@ -150,7 +151,8 @@ def synthetic_lexical(work: Path, size: int = 250_000, queries: int = 50) -> dic
     syllables = ["ka", "lo", "mir", "ten", "vu", "sa", "dor", "pel", "qui", "ran", "zo", "bex"]
     words = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(60_000)}
     vocabulary = sorted(words)
-    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]  # Zipf's law
+    # Zipf's law: the word of rank r is r times rarer than the commonest.
+    zipf = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
     path = work / "synthetic.sqlite3"
     lexical = Lexical(path)
     began = time.perf_counter()
@@ -158,7 +160,7 @@ def synthetic_lexical(work: Path, size: int = 250_000, queries: int = 50) -> dic
     for first in range(0, size, batch):
         docs = []
         for i in range(first, min(size, first + batch)):
-            text = " ".join(rng.choices(vocabulary, weights, k=90)) + "."
+            text = " ".join(rng.choices(vocabulary, cum_weights=zipf, k=90)) + "."
             meta = {"source": f"s{i // 100}.txt", "start": (i % 100) * 700, "file_hash": "h"}
             docs.append(Document(page_content=text, metadata={**meta, "n_chunks": 0}, id=str(i)))
         with lexical.transaction():
@@ -172,7 +174,7 @@ def synthetic_lexical(work: Path, size: int = 250_000, queries: int = 50) -> dic
     times = []
     for _ in range(queries):
         # A question mixes common words and rarer ones: two of each.
-        asked = rng.choices(vocabulary, weights, k=2) + rng.choices(vocabulary, k=2)
+        asked = rng.choices(vocabulary, cum_weights=zipf, k=2) + rng.choices(vocabulary, k=2)
         query = content_words(" ".join(asked))
         began = time.perf_counter()
         lexical.search(query, 12)

@@ -48,6 +48,21 @@ def test_changed_file_is_replaced_and_removed_file_goes(tmp_path: Path):
     assert {c.metadata["source"] for c in Store(s).chunks()} == {"docs/a.md"}
 
 
+def test_an_unchanged_corpus_is_checked_without_opening_the_store(
+    article_corpus: Path, tmp_path: Path, monkeypatch
+):
+    """Fingerprints are read against the lexical index alone: no Chroma, no model."""
+    s = settings(tmp_path)
+    first = ingest([article_corpus], s)
+
+    def no_store(*args, **kwargs):
+        raise AssertionError("the store was opened for an unchanged corpus")
+
+    monkeypatch.setattr("qa.store.Store.__init__", no_store)
+    again = ingest([article_corpus], s)
+    assert again.unchanged == 1 and again.chunks == first.chunks and not again.added
+
+
 def test_ingesting_one_file_leaves_the_rest_of_the_index_alone(
     article_corpus: Path, tmp_path: Path
 ):

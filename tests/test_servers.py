@@ -146,6 +146,26 @@ def test_chroma_server_gives_the_same_citations(
         ]
 
 
+def test_a_replica_without_the_lexical_index_stops_with_one_line(chroma_server, tmp_path):
+    """A chat replica on a Chroma server reads the lexical index that qa ingest wrote; where
+    there is none it says so, rather than download the whole collection to build one."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The ridge station logged nine readings at dawn.\n")
+    server = ["--chroma-url", chroma_server, "--collection", "replica"]
+    runner = CliRunner()
+    written = runner.invoke(main, ["ingest", str(docs), *server, "--index", str(tmp_path / "i")])
+    assert written.exit_code == 0, written.output
+    ask = ["ask", "How many readings were logged?", *server]
+    elsewhere = runner.invoke(main, [*ask, "--index", str(tmp_path / "none")])
+    assert elsewhere.exit_code == 2 and "lexical index" in elsewhere.output
+    assert len(elsewhere.output.strip().splitlines()) == 1 and "Traceback" not in elsewhere.output
+    shared = runner.invoke(main, [*ask, "--index", str(tmp_path / "i"), "--json"])
+    assert shared.exit_code == 0, shared.output
+    answer = json.loads(shared.stdout)
+    assert not answer["declined"] and answer["citations"][0]["source"].endswith("a.txt")
+
+
 def test_unreachable_chroma_server_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["status", "--chroma-url", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code == 3 and result.output.startswith("error: cannot reach Chroma at")
