@@ -133,7 +133,7 @@ class Writer:
     count, the mark that the file went in whole; once it is written, the file's chunks
     from before (or from a killed run) are removed."""
 
-    def __init__(self, store, advance: Callable[[int], None]) -> None:
+    def __init__(self, store: Store, advance: Callable[[int], None]) -> None:
         self.store = store
         self.advance = advance
         self.pending: list[Document] = []
