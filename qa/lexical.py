@@ -47,6 +47,30 @@ CREATE TRIGGER IF NOT EXISTS counted AFTER INSERT ON chunks
     BEGIN UPDATE stats SET chunks = chunks + 1; END;
 CREATE TRIGGER IF NOT EXISTS uncounted AFTER DELETE ON chunks
     BEGIN UPDATE stats SET chunks = chunks - 1; END;
+-- Chunks per (file, version, chunk count carried), kept by triggers: what `qa status` and
+-- the page show is then read per file, not per chunk.
+CREATE TABLE IF NOT EXISTS files (
+    source TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    PRIMARY KEY (source, file_hash, expected)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS filed AFTER INSERT ON chunks BEGIN
+    INSERT INTO files VALUES (new.source, new.file_hash, new.n_chunks, 1)
+        ON CONFLICT (source, file_hash, expected) DO UPDATE SET chunks = chunks + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS unfiled AFTER DELETE ON chunks BEGIN
+    UPDATE files SET chunks = chunks - 1
+        WHERE (source, file_hash, expected) = (old.source, old.file_hash, old.n_chunks);
+    DELETE FROM files WHERE chunks = 0
+        AND (source, file_hash, expected) = (old.source, old.file_hash, old.n_chunks);
+END;
+"""
+# An index written before the files table gets it filled once, from its chunks.
+FILL_FILES = """
+INSERT INTO files SELECT source, file_hash, n_chunks, count(*) FROM chunks
+    WHERE NOT EXISTS (SELECT 1 FROM files) GROUP BY source, file_hash, n_chunks;
 """
 
 
@@ -100,7 +124,9 @@ class Lexical:
         self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")  # readers go on while ingest writes
         self.db.execute("PRAGMA busy_timeout=30000")
-        self.db.executescript(SCHEMA)
+        older = not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'files'").fetchone()
+        # One transaction: a process that opens the file meanwhile sees all of it or none.
+        self.db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {FILL_FILES if older else ''} COMMIT;")
 
     def close(self) -> None:
         self.db.close()
@@ -156,14 +182,13 @@ class Lexical:
 
     def sources(self) -> dict[str, SourceState]:
         """What the index holds for each source file."""
-        rows = self.db.execute(
-            "SELECT source, group_concat(DISTINCT file_hash), count(*), max(n_chunks)"
-            " FROM chunks GROUP BY source"
-        )
-        return {
-            source: SourceState(set(hashes.split(",")), chunks, expected)
-            for source, hashes, chunks, expected in rows
-        }
+        states: dict[str, SourceState] = {}
+        for source, file_hash, expected, chunks in self.db.execute("SELECT * FROM files"):
+            state = states.setdefault(source, SourceState())
+            state.hashes.add(file_hash)
+            state.chunks += chunks
+            state.expected = max(state.expected, expected)
+        return states
 
     def ids(self, source: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]

@@ -61,6 +61,27 @@ def test_a_failed_write_leaves_nothing_and_neighbours_come_in_order(tmp_path):
     assert [c.id for c in lexical.get(["c4", "c0"])] == ["c4", "c0"]
 
 
+def test_per_file_states_are_kept_by_triggers_and_filled_once_for_an_older_file(tmp_path):
+    path = tmp_path / "lexical.sqlite3"
+    lexical = Lexical(path)
+    last = Document("The end.", metadata={**chunk(2, "").metadata, "n_chunks": 3}, id="c2")
+    with lexical.transaction():
+        lexical.add([chunk(0, "One."), chunk(1, "Two."), last, chunk(7, "Other.", "b.txt")])
+        lexical.add([chunk(1, "Two, again.")])  # a replaced chunk is counted once
+    states = lexical.sources()
+    assert (states["a.txt"].chunks, states["a.txt"].expected) == (3, 3)
+    assert states["a.txt"].complete and not states["b.txt"].complete
+    with lexical.transaction():
+        lexical.delete(["c7"])
+        new = {**chunk(0, "").metadata, "file_hash": "h2"}
+        lexical.add([Document("New.", metadata=new, id="c0")])
+    assert "b.txt" not in lexical.sources()
+    assert lexical.sources()["a.txt"].hashes == {"h", "h2"}  # mid-update: two versions
+    # A file written before the table existed gets it filled once from its chunks.
+    lexical.db.executescript("DROP TABLE files; DROP TRIGGER filed; DROP TRIGGER unfiled;")
+    assert Lexical(path).sources() == lexical.sources() != {}
+
+
 def test_ingest_keeps_both_sides_equal_and_status_reports_a_mismatch(tmp_path: Path):
     docs = tmp_path / "docs"
     docs.mkdir()
