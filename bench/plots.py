@@ -69,6 +69,9 @@ def scaling(path: Path, rows: list[dict]) -> None:
         if target is not None:
             ax.axhline(target, color="grey", linestyle="--", label=f"target {target:g}")
         ax.set_xscale("log")
+        # Ticks at the measured sizes only: log-scale minor labels overlap at these spans.
+        ax.set_xticks(chunks, [f"{c:,}" for c in chunks], minor=False)
+        ax.set_xticks([], minor=True)
         ax.set_xlabel("chunks in the index")
         ax.set_ylabel(unit)
         ax.set_ylim(bottom=0)

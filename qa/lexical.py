@@ -183,7 +183,8 @@ class Lexical:
     def sources(self) -> dict[str, SourceState]:
         """What the index holds for each source file."""
         states: dict[str, SourceState] = {}
-        for source, file_hash, expected, chunks in self.db.execute("SELECT * FROM files"):
+        rows = self.db.execute("SELECT source, file_hash, expected, chunks FROM files")
+        for source, file_hash, expected, chunks in rows:
             state = states.setdefault(source, SourceState())
             state.hashes.add(file_hash)
             state.chunks += chunks
