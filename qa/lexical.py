@@ -124,9 +124,11 @@ class Lexical:
         self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")  # readers go on while ingest writes
         self.db.execute("PRAGMA busy_timeout=30000")
-        older = not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'files'").fetchone()
+        # The schema is written only where it is missing (a new file, or one from before the
+        # files table), so an ordinary open takes no write lock and never waits on an ingest.
         # One transaction: a process that opens the file meanwhile sees all of it or none.
-        self.db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {FILL_FILES if older else ''} COMMIT;")
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'files'").fetchone():
+            self.db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {FILL_FILES} COMMIT;")
 
     def close(self) -> None:
         self.db.close()
