@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-dev ingest lint eval decision manuals bench clean
+.PHONY: run test install install-dev ingest lint eval decision recall manuals bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ SQUAD ?= ../shared/squad-dev/dev-sample.json
 decision: install
 	$(BIN)/qa calibrate $(SQUAD) --output qa/data/decision.json --json eval/decision.json \
 		--plot eval/risk-coverage.png $(CALIBRATE_ARGS)
+
+# How often the passages given to the model hold the answer, over chunks searched, passages
+# given and passage length, on the SQuAD dev set's nine-document index (scripts/recall.py):
+# retrieval only, no model answers (a few minutes). Not in CI.
+recall: install
+	$(BIN)/python scripts/recall.py $(SQUAD) --json eval/recall.json $(RECALL_ARGS)
 
 # The manuals dev set (eval/manuals): real HTML and PDF manuals from Debian's packages, built
 # into .manuals/, checked, ingested and evaluated. Not run in CI (about 15 minutes).

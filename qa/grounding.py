@@ -22,6 +22,7 @@ from qa.lexical import terms
 from qa.retrieve import Evidence, Passage
 from qa.text import (
     Span,
+    acronyms,
     code_terms,
     content_words,
     is_code,
@@ -130,7 +131,9 @@ def _lexical(
     keys |= {t for t in _named(asked_as) if len(t) > 1 and not _has(t, names)}
     vocab = variants(set(words(section))) | code_terms(section)  # the heading names, too
     about = {stem(w) for w in vocab}
-    held = [variants(set(words(s))) | code_terms(s) for s in window]
+    # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
+    # and Cooperation in Europe").
+    held = [variants(set(words(s))) | code_terms(s) | acronyms(s) for s in window]
     on_topic = [bool(asked & ({stem(w) for w in tokens} | about)) for tokens in held]
     for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
         stems = {stem(w) for w in tokens}

@@ -56,15 +56,18 @@ class LocalModel:
     def run(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         return self.home.submit(fn, *args, **kw).result()
 
-    def stream(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """``create_chat_completion(stream=True)`` on the home thread, parts handed over
-        as they come; closing the iterator early stops the generation."""
+    def stream(
+        self, request: dict[str, Any], before: Callable[[], None] = lambda: None
+    ) -> Iterator[dict[str, Any]]:
+        """``create_chat_completion(stream=True)`` on the home thread (after ``before``),
+        parts handed over as they come; closing the iterator early stops the generation."""
         parts: queue.Queue = queue.Queue()
         stop = threading.Event()
         done = object()
 
         def work() -> None:
             try:
+                before()
                 for part in self.llama.create_chat_completion(**request, stream=True):
                     parts.put(part)
                     if stop.is_set():
@@ -179,10 +182,21 @@ class LlamaCppChat(BaseChatModel):
 
         return float(1 / (1 + np.exp(best("no", "No", " no") - best("yes", "Yes", " yes"))))
 
+    def _from_prefix(self) -> None:
+        """Read every prompt on from the primed prefix, not from what the last one left:
+        llama.cpp reuses the longest token prefix a prompt shares with the cache, and reading
+        the rest from another point splits it into other batches, whose rounding can tip a
+        greedy decode. So an answer does not depend on the question asked before it (in
+        `qa eval`, in a chat): it is the one a fresh `qa ask` gives."""
+        if self._prefix is not None:
+            kvcache.restore(self.llama, self._prefix)
+
+    def _complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._from_prefix()
+        return self.llama.create_chat_completion(**request)
+
     def _generate(self, messages, stop=None, run_manager=None, **kw: Any) -> ChatResult:
-        out = self.local.run(
-            lambda: self.llama.create_chat_completion(**self._request(messages, stop, **kw))
-        )
+        out = self.local.run(self._complete, self._request(messages, stop, **kw))
         text = out["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
@@ -193,7 +207,7 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kw: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for part in self.local.stream(self._request(messages, stop, **kw)):
+        for part in self.local.stream(self._request(messages, stop, **kw), self._from_prefix):
             token = part["choices"][0]["delta"].get("content")
             if token:
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))

@@ -20,6 +20,8 @@ from qa.lexical import Lexical, terms
 from qa.text import Span, sentences
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
+# Bumped whenever the passages a question gets change: stored signals are then not reused.
+VERSION = "2"
 
 
 def rrf(*rankings: list[str]) -> dict[str, float]:
@@ -160,11 +162,14 @@ def select(
     def overlap(text: str) -> float:
         return sum(retriever.idf(t) for t in q_terms & set(terms(text))) / q_weight
 
-    # A sentence is about what its section is about: the heading's words count as its own.
-    lexical = [
-        overlap(f"{sec}\n{spans[j].text}")
-        for sec, (*_, spans, j) in zip(sections, sents, strict=True)
-    ]
+    # A sentence is about what its section is about, and about what its neighbours name
+    # ("The default is a comma." follows the option it describes): the heading's words count
+    # as its own, and half the score comes from the sentence with both neighbours.
+    def about(sec: str, spans: list[Span], j: int) -> float:
+        around = " ".join(s.text for s in spans[max(0, j - 1) : j + 2])
+        return (overlap(f"{sec}\n{spans[j].text}") + overlap(f"{sec}\n{around}")) / 2
+
+    lexical = [about(sec, spans, j) for sec, (*_, spans, j) in zip(sections, sents, strict=True)]
     ids = [str(i) for i in range(len(sents))]
     fused = rrf(
         sorted(ids, key=lambda i: -cosines[int(i)]),

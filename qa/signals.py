@@ -11,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa import retrieve
 from qa.config import Settings
 from qa.decision import VERSION
 
@@ -27,6 +28,7 @@ def row_key(settings: Settings, corpus: str, question: str, history: list[str]) 
     """Signals are reused only for the same question, documents, models and code version."""
     what = [
         VERSION,
+        retrieve.VERSION,
         settings.llm,
         settings.llm_model,
         settings.llm_path,

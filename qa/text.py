@@ -135,6 +135,28 @@ def is_code(term: str) -> bool:
     return bool(_CODE.fullmatch(term))
 
 
+# Lower-case words that may sit inside a name an acronym stands for ("Bank for International
+# Settlements").
+_NAME_JOINS = frozenset(["of", "and", "for", "in", "on", "the", "de", "du", "la", "von"])
+
+
+def acronyms(text: str) -> set[str]:
+    """What the names of a text abbreviate to, lower case: the initials of every run of two
+    or more capitalised words, function words inside skipped ("osce" for "Organization of
+    Security and Cooperation in Europe")."""
+    found: set[str] = set()
+    run: list[str] = []
+    for tok in [*_WORD.findall(text), "."]:
+        if tok[0].isupper():
+            run.append(tok[0].lower())
+            continue
+        if tok.lower() in _NAME_JOINS and run:
+            continue
+        found |= {"".join(run[i:j]) for i in range(len(run)) for j in range(i + 2, len(run) + 1)}
+        run = []
+    return found
+
+
 def key_terms(text: str) -> set[str]:
     """Names and numbers: capitalised words that are not stopwords, anything with a digit,
     and the options and identifiers of ``code_terms``."""

@@ -106,3 +106,34 @@ def test_an_answer_saved_as_a_test_passes_in_eval(article_index: Path, monkeypat
         main, ["eval", str(tests), "--index", str(article_index / "index"), "--json", str(report)]
     )
     assert result.exit_code == 0 and json.loads(report.read_text())["summary"]["cited"] == 1
+
+
+def test_a_question_is_read_as_in_a_fresh_process_whatever_came_before():
+    """In one process (`qa eval`, a chat) the model reads each prompt on from the primed
+    prefix alone. Reused, the passages an earlier question shared would leave only the rest
+    of the prompt to read, in other batches, and that rounding can change a greedy answer.
+    The next-token scores of a prompt are the same bit for bit before and after another."""
+    import llama_cpp
+    import numpy as np
+
+    from qa.config import load_settings
+    from qa.llms import LlamaCppChat, load_llm
+    from qa.prompts import PREFIX, PROMPT
+
+    llm = load_llm(load_settings(environ={}))
+    assert isinstance(llm, LlamaCppChat)
+    llm.prime(PREFIX)
+    passages = (
+        "[1] The harbour office of Velta commands the northern base, which guards the pass.\n"
+        "[2] Its officers train each spring on the coast near Ostria."
+    )
+
+    def scores(question: str, max_tokens: int = 1) -> np.ndarray:
+        prompt = PROMPT.format_messages(passages=passages, question=question)
+        llm.invoke(prompt, max_tokens=max_tokens)
+        logits = llama_cpp.llama_get_logits_ith(llm.llama._ctx.ctx, -1)
+        return np.ctypeslib.as_array(logits, shape=(llm.llama.n_vocab(),)).copy()
+
+    first = scores("Who commands the northern base?")
+    scores("Where do the officers train?", max_tokens=40)  # the same passages
+    assert np.array_equal(scores("Who commands the northern base?"), first)

@@ -188,6 +188,19 @@ def test_support_is_the_sentence_about_the_question_not_a_headline_naming_the_an
     assert g.mode == "generated" and "harbour office" in g.support[0][1].text
 
 
+def test_a_name_the_question_abbreviates_may_be_spelt_out_in_the_sentence():
+    """A bare answer leaves the question's names to its sentence: "VTA" is there as the
+    initials of the words it stands for."""
+    evidence = _evidence(
+        "The Velta Transit Authority runs its trams with Ostria and Lumen as partners.",
+        "The Velta Tram Club meets with partners from Kessel.",
+    )
+    question = "Which cities partner with the VTA?"
+    g = ground("Ostria and Lumen [1].", evidence, question)
+    assert g.mode == "generated" and "Transit Authority" in g.support[0][1].text
+    assert ground("Kessel [2].", evidence, question).mode == "declined"
+
+
 def test_number_words_hyphens_and_irregular_verbs_are_matched():
     text = "The envoy told reporters on Sunday that the decade-long embargo had ended."
     passage = _evidence(text).passages[0]
