@@ -55,8 +55,8 @@ lint: install-dev
 	$(BIN)/ruff check qa tests ui.py scripts bench
 
 # The baseline and the floors are this machine's: llama.cpp is compiled for the CPU it is built
-# on, and a greedy decode can differ between CPUs (unchanged code: 63/70 cited on the machine
-# that made the last baseline, 62/70 on this one).
+# on, and a greedy decode can differ between CPUs (unchanged code once gave 63/70 cited on
+# another machine and 62/70 on this one, which made the current baseline).
 eval: ingest
 	$(BIN)/qa eval eval_questions.yaml --baseline eval/baseline.json --json eval/last.json \
 		--eval-min-cited 0.88 --eval-min-declined 0.9

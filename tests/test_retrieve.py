@@ -19,8 +19,8 @@ search goes. The default is 3.
 
 
 def test_a_sentence_is_ranked_with_what_its_neighbours_name(tmp_path: Path):
-    """ "The default is 3." names nothing the question asks about; the sentence before it
-    does. Two sentences alike in their own words are told apart by their neighbours."""
+    """Of two sentences alike in their own words ("The default is ..."), the one whose
+    neighbour names what the question asks about ranks first."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "manual.txt").write_text(MANUAL)
     settings = load_settings({"index": tmp_path / "index"}, environ={})
