@@ -159,17 +159,26 @@ def select(
     q_terms = set(terms(question))
     q_weight = sum(retriever.idf(t) for t in q_terms) or 1.0
 
+    def share(held: set[str]) -> float:
+        return sum(retriever.idf(t) for t in q_terms & held) / q_weight
+
     def overlap(text: str) -> float:
-        return sum(retriever.idf(t) for t in q_terms & set(terms(text))) / q_weight
+        return share(set(terms(text)))
 
     # A sentence is about what its section is about, and about what its neighbours name
     # ("The default is a comma." follows the option it describes): the heading's words count
-    # as its own, and half the score comes from the sentence with both neighbours.
-    def about(sec: str, spans: list[Span], j: int) -> float:
-        around = " ".join(s.text for s in spans[max(0, j - 1) : j + 2])
-        return (overlap(f"{sec}\n{spans[j].text}") + overlap(f"{sec}\n{around}")) / 2
+    # as its own, and half the score comes from the sentence with both neighbours. Each
+    # sentence and heading is read for terms once.
+    said = [set(terms(spans[j].text)) for *_, spans, j in sents]
+    heading = {sec: set(terms(sec)) for sec in set(sections)}
 
-    lexical = [about(sec, spans, j) for sec, (*_, spans, j) in zip(sections, sents, strict=True)]
+    def about(i: int) -> float:
+        *_, spans, j = sents[i]
+        own = heading[sections[i]] | said[i]
+        first, last = i - (j > 0), i + (j + 1 < len(spans))  # neighbours in the same region
+        return (share(own) + share(own.union(*said[first : last + 1]))) / 2
+
+    lexical = [about(i) for i in range(len(sents))]
     ids = [str(i) for i in range(len(sents))]
     fused = rrf(
         sorted(ids, key=lambda i: -cosines[int(i)]),
