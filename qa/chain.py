@@ -29,7 +29,7 @@ from qa.judge import judge_with
 from qa.llms import LlamaCppChat, load_llm
 from qa.prompts import PREFIX, PROMPT
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
-from qa.text import Span
+from qa.text import Span, is_head
 
 MAX_QUESTION_CHARS = 2000
 
@@ -93,10 +93,20 @@ def check_question(question: str) -> str:
 
 
 def numbered(evidence: Evidence) -> str:
-    """The passages as the prompt shows them: "[n] (section) text", one a line."""
+    """The passages as the prompt shows them: "[n] (section) text", one a line; a heading or a
+    definition list's term is set off from what it names ("--depth <depth> — Create a
+    shallow clone..."), as its own line sets it off on the page."""
+
+    def text(p: Passage) -> str:
+        if not p.sentences:
+            return " ".join(p.text.split())
+        parts = []
+        for s in p.sentences:
+            parts += [" ".join(s.text.split()), " — " if is_head(s.text) else " "]
+        return "".join(parts[:-1])
+
     return "\n".join(
-        f"[{p.n}] {f'({p.section}) ' if p.section else ''}{' '.join(p.text.split())}"
-        for p in evidence.passages
+        f"[{p.n}] {f'({p.section}) ' if p.section else ''}{text(p)}" for p in evidence.passages
     )
 
 

@@ -39,13 +39,20 @@ class Claim:
     judged: float = -1.0  # the judge's P(yes) for it (-1: not asked)
 
 
-# A claim that ends on an article, a conjunction or a copula was cut off.
+# A claim that ends on an article, a conjunction or a copula was cut off ("The default is."),
+# unless a question word opened the clause the copula closes ("...where the file is.").
 _DANGLING = frozenset({"a", "an", "the", "and", "or", "but", "is", "are", "was", "were"})
+_COPULAS = frozenset({"is", "are", "was", "were"})
+_OPENS_CLAUSE = frozenset({"where", "what", "which", "who", "whom", "how", "when", "why"})
 
 
 def is_complete(claim: str) -> bool:
     tokens = words(claim)
-    return bool(tokens) and tokens[-1] not in _DANGLING
+    # The last token as written: an option ("-a") or a symbol ("<", "-") is no article.
+    last = claim.split()[-1].strip(".,;:!?\"'`”’)]").lower() if tokens else ""
+    if last not in _DANGLING:
+        return bool(tokens)
+    return last in _COPULAS and bool(_OPENS_CLAUSE & set(tokens[:-1]))
 
 
 def is_decline(text: str) -> bool:

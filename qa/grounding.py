@@ -26,8 +26,10 @@ from qa.text import (
     code_terms,
     content_words,
     is_code,
+    is_head,
     is_verb,
     key_terms,
+    operators,
     stem,
     variants,
     words,
@@ -124,6 +126,7 @@ def _lexical(
     given = {w for w in names if _has(w, key_terms(question))}
     new = {stem(w) for w in content_words(claim) if w not in given} - asked
     keys = {t for t in names - key_terms(question) - given if len(t) > 1}
+    keys |= operators(claim) - operators(question)
     says = bool(new or keys)  # a claim of only a name ("--depth", "Smith") says something
     # The question's own names that the claim leaves out must be in its sentence: "Northern
     # officials accused the mayor of fraud" does not answer what Southern officials accused
@@ -133,7 +136,7 @@ def _lexical(
     about = {stem(w) for w in vocab}
     # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
     # and Cooperation in Europe").
-    held = [variants(set(words(s))) | code_terms(s) | acronyms(s) for s in window]
+    held = [variants(set(words(s))) | code_terms(s) | acronyms(s) | operators(s) for s in window]
     on_topic = [bool(asked & ({stem(w) for w in tokens} | about)) for tokens in held]
     for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
         stems = {stem(w) for w in tokens}
@@ -160,7 +163,9 @@ def best_span(
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
     spans = passage.sentences
     pairs = [spans[i : i + 2] for i in range(len(spans) - 1)]
-    windows = [[s] for s in spans] + pairs  # single sentences are preferred on ties
+    # Single sentences are preferred on ties; a heading or a term alone supports nothing
+    # but together with the sentence it introduces.
+    windows = [spans[i : i + 1 + is_head(s.text)] for i, s in enumerate(spans)] + pairs
     scored = []
     for w in windows:
         can, share = _lexical(
@@ -231,7 +236,7 @@ def ground(
     top = evidence.passages[0] if evidence.passages else None
     if kept and fits:
         candidate = _stated("generated", kept, True, True)
-    elif top and strong(evidence) and answers_the_kind_asked(question, top.anchor.text):
+    elif top and strong(evidence) and answers_the_kind_asked(question, quote(top).text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
         candidate = _quoted(top, True, True)
     elif doubted := [c for c in found if c.best and is_complete(c.text)]:
@@ -240,7 +245,7 @@ def ground(
         shown = " ".join(c.support[1].text for c in doubted)
         candidate = _stated("rescued", doubted, False, answers_the_kind_asked(question, shown))
     elif top:
-        fits = answers_the_kind_asked(question, top.anchor.text)
+        fits = answers_the_kind_asked(question, quote(top).text)
         candidate = _quoted(top, False, fits)
     else:
         candidate = None
@@ -276,8 +281,28 @@ def ground(
     )
 
 
+def quote(passage: Passage) -> Span:
+    """What to quote of a passage: the sentence that ranked, with the heading or definition
+    term it falls under ("ort" before "This is the default strategy.") where the section path
+    does not already name it, or, where it is that term, with the sentence that defines it."""
+    spans, anchor = passage.sentences, passage.anchor
+    at = next((i for i, s in enumerate(spans) if s.start == anchor.start), None)
+    if at is None:
+        return anchor
+    if is_head(anchor.text):
+        window = spans[at : at + 2]
+    elif at and is_head(head := spans[at - 1].text) and head not in passage.section:
+        window = spans[at - 1 : at + 1]
+    else:
+        window = [anchor]
+    return Span(window[0].start, window[-1].end, _join(passage, window))
+
+
 def _quoted(top: Passage, rules: bool, fits: bool) -> Candidate:
-    return Candidate("quoted", f"{top.anchor.text} [1]", [(top, top.anchor)], [], rules, fits)
+    span = quote(top)
+    # The quote's lines as one answer line; the citation keeps the source text exactly.
+    said = " — ".join(s.text for s in top.sentences if span.start <= s.start < span.end)
+    return Candidate("quoted", f"{said} [1]", [(top, span)], [], rules, fits)
 
 
 def _stated(kind: str, said: list[Claim], rules: bool, fits: bool) -> Candidate:

@@ -17,11 +17,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from qa.lexical import Lexical, terms
-from qa.text import Span, sentences
+from qa.text import Span, is_head, sentences
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
 # Bumped whenever the passages a question gets change: stored signals are then not reused.
-VERSION = "2"
+VERSION = "3"
 
 
 def rrf(*rankings: list[str]) -> dict[str, float]:
@@ -189,7 +189,7 @@ def select(
         source, r_start, r_text, spans, j = sents[int(i)]
         if any(p.source == source and p.start <= spans[j].start < p.end for p in passages):
             continue
-        window = _widen(spans, j, max_chars)
+        window = widen(spans, j, max_chars)
         start, end = window[0].start, window[-1].end
         text = r_text[start - r_start : end - r_start]
         page = places[int(i)].get("page", 0)
@@ -210,11 +210,18 @@ def select(
     )
 
 
-def _widen(spans: list[Span], i: int, max_chars: int) -> list[Span]:
-    """The sentence, then its previous and next neighbours while the window fits."""
+def widen(spans: list[Span], i: int, max_chars: int) -> list[Span]:
+    """The sentence, then its previous and next neighbours while the window fits, within its
+    item: a heading or a definition list's term begins what follows it, so a window takes
+    the one before its sentence and stops at the next ("--soft" is not the default that the
+    sentence under "--mixed" names). A heading's subheading is still part of its item."""
     lo = hi = i
     for j in (i - 1, i + 1, i - 2, i + 2):
         fits = 0 <= j < len(spans) and spans[max(hi, j)].end - spans[min(lo, j)].start <= max_chars
-        if j in (lo - 1, hi + 1) and fits:
-            lo, hi = min(lo, j), max(hi, j)
+        if j == lo - 1 and fits and not is_head(spans[lo].text):
+            lo = j
+        elif j == hi + 1 and fits:
+            said = any(not is_head(s.text) for s in spans[lo:j])
+            if not (said and is_head(spans[j].text)):
+                hi = j
     return spans[lo : hi + 1]

@@ -62,6 +62,20 @@ def sentences(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
+def is_head(sentence: str) -> bool:
+    """A line that ends no sentence and names what follows it: a heading ("11.6. Unique
+    Indexes") or the term of a definition list ("--depth <depth>", "ort"); not a table's row,
+    whose cells are set apart by runs of spaces, nor a list of words ("rivers, lakes, sea")."""
+    short = 0 < len(words(sentence)) <= 8
+    listed = sentence.count(",") >= 2 and not code_terms(sentence)
+    return (
+        short
+        and sentence.rstrip("\"'”’)]")[-1:] not in ".!?:;,"
+        and not re.search(r"\s{2,}", sentence)
+        and not listed
+    )
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, dotted abbreviations kept whole (u.s)."""
     return [w.lower().strip(".") for w in _WORD.findall(text)]
@@ -129,6 +143,17 @@ _CODE = re.compile(r"(?<![\w\\-])(?:--?[A-Za-z][\w-]*|\\[A-Za-z]+|\w{2,}(?:[._]\
 def code_terms(text: str) -> set[str]:
     """The options, commands and identifiers of a text, exactly as written."""
     return {tok.rstrip(".") for tok in _CODE.findall(text)}
+
+
+_OPERATOR = re.compile(r"[<>=!%&|+*/^~$@#-]{1,3}")
+
+
+def operators(text: str) -> set[str]:
+    """The operators a text shows as tokens of their own ("<-", "|>", "&&", quoted or not):
+    an answer of symbols ("the characters < and -") says something, and only a text that
+    shows them holds it."""
+    bare = (tok.strip("\"'‘’“”()[]{},.;:") for tok in text.split())
+    return {tok for tok in bare if _OPERATOR.fullmatch(tok)}
 
 
 def is_code(term: str) -> bool:

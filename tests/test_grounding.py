@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from qa.chain import Answerer
+from qa.chain import Answerer, numbered
+from qa.claims import is_complete
 from qa.config import load_settings
-from qa.grounding import MIN_YES, best_span, claims, ground, is_decline
+from qa.grounding import MIN_YES, best_span, claims, ground, is_decline, quote
 from qa.retrieve import Evidence, Passage
 from qa.text import sentences
 
@@ -37,6 +38,15 @@ def test_claims_and_their_citations():
     ]
     assert is_decline("The documents do not say.") and is_decline("")
     assert not is_decline("Iran backs Azerbaijan [1].")
+
+
+def test_a_claim_cut_off_is_told_from_one_that_ends_on_an_option_or_a_clause():
+    """ "-a" is no article and "<" no conjunction; "where the file is" ends its clause."""
+    assert not is_complete("The option that makes a signed tag is the.")
+    assert not is_complete("The default mode is")
+    assert is_complete("The option that makes an annotated tag is -a.")
+    assert is_complete("The two characters are < and -.")
+    assert is_complete("LUMEN_HOME tells lumen where the settings file is.")
 
 
 def test_supported_claim_is_kept_and_narrowed_to_its_sentence(scripted):
@@ -223,6 +233,8 @@ def test_options_and_identifiers_must_occur_exactly():
     question = "How can I see what would be copied without copying it?"
     assert best_span("Use the --dry-run option.", passage, question)[1]
     assert best_span("--dry-run", passage, question)[1]  # a bare answer is an answer
+    # cited with what it does: the term alone would support nothing
+    assert best_span("--dry-run", passage, question).span.text == passage.text
     assert not best_span("Use the --force option.", passage, question)[1]
     assert not best_span("Use the --dry option.", passage, question)[1]  # no prefix match
 
@@ -251,3 +263,40 @@ def test_rare_words_weigh_more_than_common_ones():
     assert not best_span(claim, passage, question)[1]  # each word counts the same
     rare = {"abort": 5.0}
     assert best_span(claim, passage, question, weight=lambda t: rare.get(t, 0.5))[1]
+
+
+def test_a_quote_carries_the_term_it_describes():
+    """Quoted, "This is the default." is only an answer with the term above it."""
+    text = "--soft\n\nKeeps the index.\n\n--mixed\n\nThis is the default."
+    spans = sentences(text)
+    under = Passage("guide.html", 0, len(text), text, spans[2:], spans[3], section="lumen")
+    assert quote(under).text == "--mixed\n\nThis is the default."
+    under.section = "lumen › --mixed"  # the citation's section path names it already
+    assert quote(under).text == "This is the default."
+    term = Passage("guide.html", 0, len(text), text, spans[:2], spans[0], section="lumen")
+    assert quote(term).text == "--soft\n\nKeeps the index."
+    plain = Passage("guide.html", 0, len(text), text, spans[1:2], spans[1], section="lumen")
+    assert quote(plain).text == "Keeps the index."
+
+
+def test_the_prompt_sets_a_term_off_from_what_it_names():
+    """Run into one line, "--depth <depth> Create a shallow clone." hides where the option's
+    name ends; the page's line break is shown as a dash."""
+    text = "--depth <depth>\n\nCreate a  shallow clone.\nIt implies --single-branch."
+    spans = sentences(text)
+    p = Passage("guide.html", 0, len(text), text, spans, spans[1], n=1, section="lumen › Options")
+    assert numbered(Evidence([p])) == (
+        "[1] (lumen › Options) --depth <depth> — Create a shallow clone. "
+        "It implies --single-branch."
+    )
+
+
+def test_an_answer_of_symbols_says_something_and_must_be_shown():
+    """ "| and >" is an answer (no word of it is new), and "%" is not in the sentence."""
+    passage = _manual(
+        "The pipe operator (‘|>’) is made of the two characters ‘|’ and ‘>’ side by side.",
+        "lumen › Operators",
+    )
+    question = "Which two characters make up the pipe operator?"
+    assert best_span("The two characters are | and >.", passage, question)[1]
+    assert not best_span("The two characters are % and >.", passage, question)[1]

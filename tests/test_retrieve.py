@@ -6,8 +6,9 @@ from pathlib import Path
 
 from qa.config import load_settings
 from qa.ingest import ingest
-from qa.retrieve import HybridRetriever, select
+from qa.retrieve import HybridRetriever, select, widen
 from qa.store import Store
+from qa.text import sentences
 
 MANUAL = """Options
 
@@ -33,3 +34,18 @@ def test_a_sentence_is_ranked_with_what_its_neighbours_name(tmp_path: Path):
     evidence = select(question, hits, retriever, store.embeddings, k=9, max_chars=20)
     anchors = [p.anchor.text for p in evidence.passages]
     assert anchors.index("The default is 3.") < anchors.index("The default is auto.")
+
+
+def test_a_passage_keeps_within_its_item_of_a_definition_list():
+    """A term begins what follows it: the window around a definition takes the term before
+    it and stops before the next term, which another item's description follows."""
+    text = (
+        "--soft\nKeeps the index.\n--mixed\nResets the index. This is the default.\n"
+        "--hard\nResets all."
+    )
+    spans = sentences(text)
+    anchor = next(i for i, s in enumerate(spans) if s.text == "This is the default.")
+    window = [s.text for s in widen(spans, anchor, 200)]
+    assert window == ["--mixed", "Resets the index.", "This is the default."]
+    term = next(i for i, s in enumerate(spans) if s.text == "--hard")
+    assert [s.text for s in widen(spans, term, 200)] == ["--hard", "Resets all."]
