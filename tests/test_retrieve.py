@@ -8,7 +8,7 @@ from qa.config import load_settings
 from qa.ingest import ingest
 from qa.retrieve import HybridRetriever, select, widen
 from qa.store import Store
-from qa.text import sentences
+from qa.text import is_head, sentences
 
 MANUAL = """Options
 
@@ -49,3 +49,11 @@ def test_a_passage_keeps_within_its_item_of_a_definition_list():
     assert window == ["--mixed", "Resets the index.", "This is the default."]
     term = next(i for i, s in enumerate(spans) if s.text == "--hard")
     assert [s.text for s in widen(spans, term, 200)] == ["--hard", "Resets all."]
+
+
+def test_a_head_is_a_heading_or_a_term_not_a_table_row_or_a_list_of_words():
+    assert is_head("--depth <depth>") and is_head("ort") and is_head("11.6. Unique Indexes")
+    assert not is_head("boolean  1 byte  state of true or false")  # cells set apart
+    assert not is_head("rivers, lakes, sea, coast")  # a page's keywords
+    assert not is_head('"The fleet has outrun itself."')  # a quoted sentence ends too
+    assert not is_head("Resets the index.")
