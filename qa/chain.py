@@ -29,7 +29,7 @@ from qa.judge import judge_with
 from qa.llms import LlamaCppChat, load_llm
 from qa.prompts import PREFIX, PROMPT
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
-from qa.text import Span, is_head
+from qa.text import Span, as_line
 
 MAX_QUESTION_CHARS = 2000
 
@@ -94,16 +94,10 @@ def check_question(question: str) -> str:
 
 def numbered(evidence: Evidence) -> str:
     """The passages as the prompt shows them: "[n] (section) text", one a line; a heading or a
-    definition list's term is set off from what it names ("--depth <depth> — Create a
-    shallow clone..."), as its own line sets it off on the page."""
+    definition list's term is set off from what it names (``qa.text.as_line``)."""
 
     def text(p: Passage) -> str:
-        if not p.sentences:
-            return " ".join(p.text.split())
-        parts = []
-        for s in p.sentences:
-            parts += [" ".join(s.text.split()), " — " if is_head(s.text) else " "]
-        return "".join(parts[:-1])
+        return " ".join((as_line(p.sentences) if p.sentences else p.text).split())
 
     return "\n".join(
         f"[{p.n}] {f'({p.section}) ' if p.section else ''}{text(p)}" for p in evidence.passages

@@ -23,6 +23,7 @@ from qa.retrieve import Evidence, Passage
 from qa.text import (
     Span,
     acronyms,
+    as_line,
     code_terms,
     content_words,
     is_code,
@@ -281,28 +282,31 @@ def ground(
     )
 
 
-def quote(passage: Passage) -> Span:
+def _quoted_sentences(passage: Passage) -> list[Span]:
     """What to quote of a passage: the sentence that ranked, with the heading or definition
     term it falls under ("ort" before "This is the default strategy.") where the section path
     does not already name it, or, where it is that term, with the sentence that defines it."""
     spans, anchor = passage.sentences, passage.anchor
     at = next((i for i, s in enumerate(spans) if s.start == anchor.start), None)
     if at is None:
-        return anchor
+        return [anchor]
     if is_head(anchor.text):
-        window = spans[at : at + 2]
-    elif at and is_head(head := spans[at - 1].text) and head not in passage.section:
-        window = spans[at - 1 : at + 1]
-    else:
-        window = [anchor]
+        return spans[at : at + 2]
+    if at and is_head(head := spans[at - 1].text) and head not in passage.section:
+        return spans[at - 1 : at + 1]
+    return [anchor]
+
+
+def quote(passage: Passage) -> Span:
+    """The exact source text a quoted answer cites (see ``_quoted_sentences``)."""
+    window = _quoted_sentences(passage)
     return Span(window[0].start, window[-1].end, _join(passage, window))
 
 
 def _quoted(top: Passage, rules: bool, fits: bool) -> Candidate:
-    span = quote(top)
     # The quote's lines as one answer line; the citation keeps the source text exactly.
-    said = " — ".join(s.text for s in top.sentences if span.start <= s.start < span.end)
-    return Candidate("quoted", f"{said} [1]", [(top, span)], [], rules, fits)
+    said = as_line(_quoted_sentences(top))
+    return Candidate("quoted", f"{said} [1]", [(top, quote(top))], [], rules, fits)
 
 
 def _stated(kind: str, said: list[Claim], rules: bool, fits: bool) -> Candidate:

@@ -76,6 +76,14 @@ def is_head(sentence: str) -> bool:
     )
 
 
+def as_line(spans: list[Span]) -> str:
+    """Sentences as one line, a heading or a term set off from what it names by a dash
+    ("--depth <depth> — Create a shallow clone."), as its own line sets it off on the page."""
+    return "".join(s.text + (" — " if is_head(s.text) else " ") for s in spans[:-1]) + (
+        spans[-1].text if spans else ""
+    )
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, dotted abbreviations kept whole (u.s)."""
     return [w.lower().strip(".") for w in _WORD.findall(text)]
