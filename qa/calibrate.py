@@ -60,7 +60,12 @@ def figures(rows: list[Row], p: np.ndarray, threshold: np.ndarray | float) -> Fi
 
 
 def matrix(rows: list[Row]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.array([[r.signals.get(f, 0.0) for f in FEATURES] for r in rows], dtype=float)
+    """Signal rows in ``FEATURES`` order (a signal some rows lack reads as the others' mean),
+    and whether each candidate is right."""
+    x = np.array([[r.signals.get(f, np.nan) for f in FEATURES] for r in rows], dtype=float)
+    if np.isnan(x).any():
+        filled = np.nanmean(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0)
+        x = np.where(np.isnan(x), filled, x)
     return x, np.array([r.right for r in rows])
 
 

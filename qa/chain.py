@@ -19,7 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from qa.claims import claims, is_decline
+from qa.claims import Draft, claims, is_decline
 from qa.config import Settings
 from qa.decision import load_decision
 from qa.errors import UsageError
@@ -179,13 +179,16 @@ class Answerer:
         hits = self.retriever.invoke(question)
         return select(question, hits, self.retriever, self.embed, k, self.settings.passage_chars)
 
-    def _generate(self, inputs: dict) -> str:
+    def _generate(self, inputs: dict) -> Draft:
         evidence: Evidence = inputs["evidence"]
         if not evidence.passages:
-            return ""
-        return (PROMPT | self.llm | StrOutputParser()).invoke(
+            return Draft("")
+        said = (PROMPT | self.llm).invoke(
             {"passages": numbered(evidence), "question": inputs["question"]}
         )
+        # Token log-probabilities as LangChain's OpenAI model and ours give them.
+        tokens = (said.response_metadata.get("logprobs") or {}).get("content") or []
+        return Draft(str(said.content), tuple((t["token"], t["logprob"]) for t in tokens))
 
     def _finish(self, inputs: dict) -> Grounded:
         draft, evidence = inputs["draft"], inputs["evidence"]
@@ -199,11 +202,11 @@ class Answerer:
                 draft, evidence, question, self.embed, judge, self.decision, threshold, self.record
             )
         # The plain chain: the model's words as they are, whole passages as citations.
-        found = claims(draft)
+        found = claims(draft.text)
         cited = sorted({n for c in found for n in c.cited if 0 < n <= len(evidence.passages)})
         support = [(evidence.passages[n - 1], None) for n in cited]
-        mode = "declined" if is_decline(draft) else "generated"
-        return Grounded(draft.strip(), mode, support, len(found), len(found))
+        mode = "declined" if is_decline(draft.text) else "generated"
+        return Grounded(draft.text.strip(), mode, support, len(found), len(found))
 
     def _build(self) -> Runnable:
         def clock(name: str, fn: Callable[[dict], Any]) -> RunnableLambda:
@@ -269,7 +272,7 @@ class Answerer:
                 "claims": g.claims,
                 "kept": g.kept,
                 "mode": g.mode,
-                "draft": out["draft"],
+                "draft": out["draft"].text,
                 "confidence": round(g.confidence, 4),
             },
             passages=[_cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],

@@ -4,12 +4,14 @@ was checked (``qa.grounding``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from qa.retrieve import Passage
 from qa.text import Span, sentences, words
 
+_WORD = re.compile(r"\w+")
 _CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _DECLINE = re.compile(
     r"\b(do(es)?n[o']t say|do(es)? not (say|mention|state|specify|contain|provide)|"
@@ -74,6 +76,31 @@ def claims(draft: str) -> list[Claim]:
         if text and words(text):
             out.append(Claim(text, cited))
     return out
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The model's answer as generated, with each of its tokens and the token's
+    log-probability where the backend gives them (the in-process models do)."""
+
+    text: str
+    tokens: tuple[tuple[str, float], ...] = ()
+
+    def logprobs(self, within: Callable[[str], bool] = lambda word: True) -> list[float]:
+        """The log-probabilities of the tokens that fall in a word ``within`` accepts
+        (citation markers are no words)."""
+        out, at = [], 0
+        unmarked = _CITE.sub(lambda m: " " * len(m.group()), self.text)  # offsets kept
+        spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(unmarked)]
+        for token, logprob in self.tokens:
+            start, at = at, at + len(token)
+            if any(a < at and start < b and within(w) for a, b, w in spans):
+                out.append(logprob)
+        return out
+
+    @classmethod
+    def of(cls, draft: str | Draft) -> Draft:
+        return draft if isinstance(draft, Draft) else cls(draft)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.claims import Candidate, Check, Claim, claims, is_complete, is_decline
+from qa.claims import Candidate, Check, Claim, Draft, claims, is_complete, is_decline
 from qa.decision import Decision, signals
 from qa.followups import Asked
 from qa.kinds import answers_the_kind_asked
@@ -206,7 +206,7 @@ def locate(claim: Claim, evidence: Evidence, asked: Asked, embed=None) -> None:
 
 
 def ground(
-    draft: str,
+    draft: str | Draft,
     evidence: Evidence,
     question: str | Asked = "",
     embed=None,
@@ -224,9 +224,9 @@ def ground(
     """
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
-    asked = Asked.of(question)
+    asked, draft = Asked.of(question), Draft.of(draft)
     question = asked.full
-    found = [c for c in claims(draft) if not is_decline(c.text)]
+    found = [c for c in claims(draft.text) if not is_decline(c.text)]
     for claim in found:
         locate(claim, evidence, asked, embed)
         if judge and judge_all and claim.best:

@@ -137,3 +137,32 @@ def test_a_question_is_read_as_in_a_fresh_process_whatever_came_before():
     first = scores("Who commands the northern base?")
     scores("Where do the officers train?", max_tokens=40)  # the same passages
     assert np.array_equal(scores("Who commands the northern base?"), first)
+
+
+def test_the_model_tells_how_sure_it_was_of_each_token_it_chose():
+    """An answer's tokens come with their log-probabilities, read while the model chooses
+    them: they spell the answer exactly, a name copied from the passage is near certain, and
+    reading them changes nothing the model says."""
+    from llama_cpp import Llama
+
+    from qa.config import load_settings
+    from qa.llms import LlamaCppChat, chat_messages, load_llm
+    from qa.prompts import PREFIX, PROMPT
+
+    llm = load_llm(load_settings(environ={}))
+    assert isinstance(llm, LlamaCppChat)
+    llm.prime(PREFIX)
+    passages = "[1] The harbour office of Velta commands the northern base, which guards the pass."
+    prompt = PROMPT.format_messages(passages=passages, question="Who commands the northern base?")
+    said = llm.invoke(prompt)
+    tokens = said.response_metadata["logprobs"]["content"]
+    assert "".join(t["token"] for t in tokens) == said.content
+    assert all(t["logprob"] <= 0 for t in tokens)
+    assert "Velta" in said.content
+    velta = next(i for i, t in enumerate(tokens) if "V" in t["token"])
+    assert tokens[velta]["logprob"] > -0.7  # copied from the passage: P > 0.5
+    llm.prime(PREFIX)
+    plain = Llama.create_chat_completion(
+        llm.llama, chat_messages(prompt), max_tokens=llm.max_tokens, temperature=0.0
+    )
+    assert plain["choices"][0]["message"]["content"] == said.content

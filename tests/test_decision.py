@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa.calibrate import MIN_QUESTIONS, calibrate, held_out
+from qa.calibrate import MIN_QUESTIONS, calibrate, held_out, matrix
+from qa.claims import Draft
 from qa.cli import main
 from qa.decision import (
     FEATURES,
@@ -136,3 +137,29 @@ def test_which_decision_answers(tmp_path):
     assert load_decision(settings) == own  # qa calibrate's fit takes effect under auto
     assert load_decision(settings.with_overrides(decision="rules")) is None
     assert load_decision(settings.with_overrides(judge=False)) is None
+
+
+def test_how_sure_the_model_was_is_read_from_the_tokens_of_its_words():
+    """The draft's token log-probabilities give three signals: over all its words, the least
+    sure token, and the words the question did not already use; citation markers and
+    punctuation are no words. A backend without them gives none, and a fit then reads its
+    training mean: the signal moves nothing."""
+    tokens = (("R", -0.2), ("ichard", -0.0), (" took", -0.1), (" it", -0.3), (" [", -0.9))
+    tokens += (("1", -2.0), ("].", -0.5))
+    draft = Draft("Richard took it [1].", tokens)
+    assert draft.logprobs() == [-0.2, -0.0, -0.1, -0.3]
+    assert draft.logprobs(lambda word: word != "took") == [-0.2, -0.0, -0.3]
+    evidence = _evidence("In 1191 the island was taken by Richard after a short siege.")
+    question = "Who took the island in 1191?"
+    sure = ground(draft, evidence, question, None, lambda *a: 0.9).signals
+    assert sure["sure"] == pytest.approx(-0.15) and sure["least_sure"] == -0.3
+    assert sure["sure_new"] == pytest.approx(-0.1)  # "Richard": "took" was asked, "it" says nothing
+    unsure = ground(draft.text, evidence, question, None, lambda *a: 0.9).signals
+    assert not {"sure", "least_sure", "sure_new"} & set(unsure)
+
+    d = Decision(("judge", "sure"), (0.5, -0.5), (1.0, 1.0), (1.0, 1.0), 0.0, 0.5)
+    assert d.probability({"judge": 0.7}) == d.probability({"judge": 0.7, "sure": -0.5})
+    data = rows(3)
+    del data[0].signals["judge"]
+    x, _ = matrix(data)
+    assert x[0, FEATURES.index("judge")] == np.mean([r.signals["judge"] for r in data[1:]])
