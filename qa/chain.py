@@ -26,7 +26,7 @@ from qa.errors import UsageError
 from qa.followups import REWRITE, Asked, standalone
 from qa.grounding import Grounded, ground
 from qa.judge import judge_with
-from qa.llms import LlamaCppChat, load_llm
+from qa.llms import LlamaCppChat, load_llm, logprobs_of
 from qa.prompts import PREFIX, PROMPT
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
 from qa.text import Span, as_line
@@ -186,9 +186,8 @@ class Answerer:
         said = (PROMPT | self.llm).invoke(
             {"passages": numbered(evidence), "question": inputs["question"]}
         )
-        # Token log-probabilities as LangChain's OpenAI model and ours give them.
-        tokens = (said.response_metadata.get("logprobs") or {}).get("content") or []
-        return Draft(str(said.content), tuple((t["token"], t["logprob"]) for t in tokens))
+        tokens = tuple((t["token"], t["logprob"]) for t in logprobs_of(said))
+        return Draft(str(said.content), tokens)
 
     def _finish(self, inputs: dict) -> Grounded:
         draft, evidence = inputs["draft"], inputs["evidence"]

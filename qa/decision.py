@@ -92,13 +92,17 @@ def signals(candidate: Candidate, evidence: Evidence, question: str, draft: Draf
     idf = {t: evidence.weight(t) for t in asked}
     rarest = max(idf.values(), default=1.0) or 1.0
     said_words = set(terms(candidate.answer))
-    known = {w.lower() for w in words(question)} | STOPWORDS  # words that say nothing new
+    known = set(words(question)) | STOPWORDS  # words that say nothing new
     top = evidence.passages[0].score if evidence.passages else 0.0
     sure = {}
     if every := draft.logprobs():
         new = draft.logprobs(lambda word: word.lower() not in known) or every
-        sure = {"sure": np.mean(every), "least_sure": min(every), "sure_new": np.mean(new)}
-    return {k: float(v) for k, v in sure.items()} | {
+        sure = {
+            "sure": float(np.mean(every)),
+            "least_sure": min(every),
+            "sure_new": float(np.mean(new)),
+        }
+    return sure | {
         "rules": float(candidate.rules),
         "quoted": float(candidate.kind == "quoted"),
         "rescued": float(candidate.kind == "rescued"),

@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from qa.grounding import Judge
-from qa.llms import LlamaCppChat
+from qa.llms import LlamaCppChat, logprobs_of
 
 SYSTEM = "You check whether a text supports an answer to a question. Reply yes or no."
 ASK = "Text: {passage}\nQuestion: {question}\nAnswer: {answer}\nDoes the text support this answer?"
@@ -72,7 +72,7 @@ def judge_with(llm: BaseChatModel, cache_dir: Path | None = None) -> Judge:
 def _from_reply(reply: AIMessage) -> float:
     import math
 
-    first = ((reply.response_metadata.get("logprobs") or {}).get("content") or [{}])[0]
+    first = (logprobs_of(reply) or [{}])[0]
     odds = {"yes": 0.0, "no": 0.0}
     for alt in first.get("top_logprobs") or []:
         word = alt["token"].strip().lower()

@@ -114,6 +114,12 @@ class TokenOdds:
         return {"logprobs": {"content": self.chosen}}
 
 
+def logprobs_of(message: BaseMessage) -> list[dict[str, Any]]:
+    """A reply's tokens with their log-probabilities (``[{"token", "logprob", ...}]``), as
+    LangChain's OpenAI model and ``TokenOdds`` give them; [] where the backend gave none."""
+    return (message.response_metadata.get("logprobs") or {}).get("content") or []
+
+
 class LlamaCppChat(BaseChatModel):
     """A chat model over an in-process ``llama_cpp.Llama`` (chat template from the GGUF)."""
 
