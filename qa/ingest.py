@@ -9,6 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # the store imports Chroma: loaded only when there is work
 
 log = logging.getLogger(__name__)
 
-BATCH = 64  # chunks embedded and written per call: bounds memory on large corpora
+BATCH = 256  # chunks embedded and written per call: bounds memory on large corpora
 
 
 @dataclass
@@ -131,13 +132,19 @@ class Writer:
     """Writes chunks in batches that run across files: a folder of small files is embedded
     in full batches, not one short batch per file. A file's last chunk carries its chunk
     count, the mark that the file went in whole; once it is written, the file's chunks
-    from before (or from a killed run) are removed."""
+    from before (or from a killed run) are removed.
 
-    def __init__(self, store: Store, advance: Callable[[int], None]) -> None:
+    A batch is embedded on ``pool`` while this thread reads and splits the next files and
+    writes the batch before it, so the cores the model leaves idle (between its runs, and
+    while Chroma and SQLite write) go to that work. Batches are written in order."""
+
+    def __init__(self, store: Store, advance: Callable[[int], None], pool: Executor) -> None:
         self.store = store
         self.advance = advance
+        self.pool = pool
         self.pending: list[Document] = []
         self.written: list[tuple[str, set[str]]] = []  # files whose last chunk is pending
+        self.embedding: Batch | None = None  # the batch whose vectors are being computed
         self.reported = 0  # where in the current file's text progress was last reported
         self.advanced = 0  # characters of the current file reported
         self.end = 0  # where the current file's last chunk queued ends
@@ -170,17 +177,41 @@ class Writer:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending:
-            self.store.add(self.pending)
-            _trim_heap()
-            self.pending = []
-        for name, ids in self.written:
-            self.store.prune(name, keep=ids)
-        self.written = []
+        """Start embedding what is queued, and write the batch before it."""
+        batch = Batch(self.pending, self.written)
+        if batch.chunks:
+            batch.vectors = self.pool.submit(self.store.embed, batch.chunks)
+        self.pending, self.written = [], []
+        self._write()
+        self.embedding = batch
         step = max(0, self.end - self.reported)
         self.advance(step)
         self.advanced += step
         self.reported = self.end
+
+    def finish(self) -> None:
+        """Write everything queued."""
+        self.flush()
+        self._write()
+
+    def _write(self) -> None:
+        if (batch := self.embedding) is None:
+            return
+        self.embedding = None
+        if batch.vectors is not None:
+            self.store.add(batch.chunks, batch.vectors.result())
+            _trim_heap()
+        for name, ids in batch.files:
+            self.store.prune(name, keep=ids)
+
+
+@dataclass
+class Batch:
+    """Chunks on their way in, and the files whose last chunk is among them."""
+
+    chunks: list[Document]
+    files: list[tuple[str, set[str]]]
+    vectors: Future[list[list[float]]] | None = None
 
 
 def ingest(
@@ -287,18 +318,19 @@ def _apply(
     advance: Callable[[int], None],
 ) -> None:
     """Write the changed files, then remove the gone ones (and any that failed to load)."""
-    writer = Writer(store, advance)
-    for path, loader, file_hash in todo:
-        try:
-            writer.file(loader.name, split(loader.lazy_load(), settings, file_hash))
-            (report.updated if loader.name in indexed else report.added).append(loader.name)
-        except BadDocumentError as e:  # raised before any chunk of the file is written
-            log.info("skipped %s: %s", loader.name, e)
-            report.skipped.append((loader.name, str(e)))
-            if loader.name in indexed:
-                gone.append(loader.name)
-        advance(max(0, sizes[path] - writer.advanced))  # a file's text is shorter than its bytes
-    writer.flush()
+    with ThreadPoolExecutor(1, thread_name_prefix="embed") as pool:
+        writer = Writer(store, advance, pool)
+        for path, loader, file_hash in todo:
+            try:
+                writer.file(loader.name, split(loader.lazy_load(), settings, file_hash))
+                (report.updated if loader.name in indexed else report.added).append(loader.name)
+            except BadDocumentError as e:  # raised before any chunk of the file is written
+                log.info("skipped %s: %s", loader.name, e)
+                report.skipped.append((loader.name, str(e)))
+                if loader.name in indexed:
+                    gone.append(loader.name)
+            advance(max(0, sizes[path] - writer.advanced))  # text is shorter than its bytes
+        writer.finish()
     for name in gone:
         report.removed.append(name)
         store.prune(name)

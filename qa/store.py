@@ -135,10 +135,15 @@ class Store:
         counts = self.lexical.count(), self.collection.count()
         return counts if counts[0] != counts[1] else None
 
-    def add(self, chunks: list[Document]) -> None:
+    def embed(self, chunks: list[Document]) -> list[list[float]]:
+        """The chunks' vectors (of their searchable text); safe to run beside ``add``."""
+        return self.embeddings.embed_documents([searchable(c) for c in chunks])
+
+    def add(self, chunks: list[Document], vectors: list[list[float]] | None = None) -> None:
         """Write chunks to both sides: the lexical rows commit only once the vectors are in,
         so a kill leaves at most vectors the lexical index lacks (``prune`` removes them)."""
-        vectors = self.embeddings.embed_documents([searchable(c) for c in chunks])
+        if vectors is None:
+            vectors = self.embed(chunks)
         with self.lexical.transaction():
             self.lexical.add(chunks)
             self.collection.upsert(

@@ -126,3 +126,45 @@ def test_index_remembers_its_embedding_model(article_corpus: Path, tmp_path: Pat
         assert "re-ingest" in str(e)
     else:
         raise AssertionError("querying with another embedding model must fail")
+
+
+def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
+    """The writer embeds one batch while it writes the one before: batches still reach the
+    store in order, each with its own vectors, and a file's old chunks are pruned only once
+    the batch holding its last chunk is written (a double store records the calls)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from langchain_core.documents import Document
+
+    import qa.ingest
+
+    monkeypatch.setattr(qa.ingest, "BATCH", 3)
+    calls: list[tuple] = []
+
+    class Recorder:
+        def embed(self, chunks):
+            return [[float(c.metadata["end"])] for c in chunks]
+
+        def add(self, chunks, vectors):
+            assert vectors == self.embed(chunks)
+            calls.append(("add", [c.id for c in chunks]))
+
+        def prune(self, name, keep):
+            calls.append(("prune", name, len(keep)))
+
+    def chunks(name: str, n: int):
+        for i in range(n):
+            yield Document(f"{name} {i}", id=f"{name}{i}", metadata={"end": i + 1})
+
+    with ThreadPoolExecutor(1) as pool:
+        writer = qa.ingest.Writer(Recorder(), lambda n: None, pool)
+        writer.file("a", chunks("a", 4))
+        writer.file("b", chunks("b", 4))
+        writer.finish()
+    assert calls == [
+        ("add", ["a0", "a1", "a2"]),
+        ("add", ["a3", "b0", "b1"]),
+        ("prune", "a", 4),
+        ("add", ["b2", "b3"]),
+        ("prune", "b", 4),
+    ]
