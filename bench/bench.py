@@ -56,7 +56,8 @@ def ingest_overhead(work: Path) -> dict:
 
     settings = load_settings({"index": work / "ingest-index"}, environ={})
     model = _load(settings.embed_model)._client  # the SentenceTransformer itself
-    model.encode(["warm up"])  # both sides start with a loaded model
+    model.encode(["warm up"])  # both sides start with a loaded model (and Chroma loaded):
+    ingest([ROOT / "corpus"], load_settings({"index": work / "warm-index"}, environ={}))
     chunks = []
     for path in sorted((ROOT / "corpus").glob("*")):
         loader = FileLoader(path, path.name)
