@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from qa.retrieve import Passage
-from qa.text import Span, sentences, words
+from qa.text import Span, sentences, word_spans, words
 
-_WORD = re.compile(r"\w+")
 _CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _DECLINE = re.compile(
     r"\b(do(es)?n[o']t say|do(es)? not (say|mention|state|specify|contain|provide)|"
@@ -91,7 +90,7 @@ class Draft:
         (citation markers are no words)."""
         out, at = [], 0
         unmarked = _CITE.sub(lambda m: " " * len(m.group()), self.text)  # offsets kept
-        spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(unmarked)]
+        spans = word_spans(unmarked)  # the words the question's are compared with
         for token, logprob in self.tokens:
             start, at = at, at + len(token)
             if any(a < at and start < b and within(w) for a, b, w in spans):

@@ -27,7 +27,7 @@ from qa.retrieve import Evidence
 from qa.text import STOPWORDS, content_words, words
 
 # Bumped whenever a signal's meaning changes: stored signals of other versions are not reused.
-VERSION = "3"
+VERSION = "4"
 SIGNALS = (
     "rules",  # the hand-set rules would give this answer
     "quoted",  # a sentence of the documents, verbatim
@@ -96,7 +96,7 @@ def signals(candidate: Candidate, evidence: Evidence, question: str, draft: Draf
     top = evidence.passages[0].score if evidence.passages else 0.0
     sure = {}
     if every := draft.logprobs():
-        new = draft.logprobs(lambda word: word.lower() not in known) or every
+        new = draft.logprobs(lambda word: word not in known) or every
         sure = {
             "sure": float(np.mean(every)),
             "least_sure": min(every),

@@ -149,6 +149,9 @@ def test_how_sure_the_model_was_is_read_from_the_tokens_of_its_words():
     draft = Draft("Richard took it [1].", tokens)
     assert draft.logprobs() == [-0.2, -0.0, -0.1, -0.3]
     assert draft.logprobs(lambda word: word != "took") == [-0.2, -0.0, -0.3]
+    # Words are the question's words (qa.text.words): a name with an apostrophe is one.
+    named = Draft("O'Brien left.", (("O", -1.0), ("'", -1.0), ("Brien", -1.0), (" left", -0.2)))
+    assert named.logprobs(lambda word: word != "o'brien") == [-0.2]
     evidence = _evidence("In 1191 the island was taken by Richard after a short siege.")
     question = "Who took the island in 1191?"
     sure = ground(draft, evidence, question, None, lambda *a: 0.9).signals
