@@ -26,7 +26,7 @@ from qa.errors import UsageError
 from qa.grounding import ground
 from qa.retrieve import Evidence, Passage
 from qa.signals import Row, SignalStore
-from qa.text import sentences
+from qa.text import sentences, word_spans, words
 
 
 def rows(n: int, groups: int = 4, seed: int = 0) -> list[Row]:
@@ -152,6 +152,9 @@ def test_how_sure_the_model_was_is_read_from_the_tokens_of_its_words():
     # Words are the question's words (qa.text.words): a name with an apostrophe is one.
     named = Draft("O'Brien left.", (("O", -1.0), ("'", -1.0), ("Brien", -1.0), (" left", -0.2)))
     assert named.logprobs(lambda word: word != "o'brien") == [-0.2]
+    said = "O'Brien met U.S. officials."
+    assert words(said) == ["o'brien", "met", "u.s", "officials"]
+    assert [w for *_, w in word_spans(said)] == words(said)
     evidence = _evidence("In 1191 the island was taken by Richard after a short siege.")
     question = "Who took the island in 1191?"
     sure = ground(draft, evidence, question, None, lambda *a: 0.9).signals
