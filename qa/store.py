@@ -139,11 +139,10 @@ class Store:
         """The chunks' vectors (of their searchable text); safe to run beside ``add``."""
         return self.embeddings.embed_documents([searchable(c) for c in chunks])
 
-    def add(self, chunks: list[Document], vectors: list[list[float]] | None = None) -> None:
-        """Write chunks to both sides: the lexical rows commit only once the vectors are in,
-        so a kill leaves at most vectors the lexical index lacks (``prune`` removes them)."""
-        if vectors is None:
-            vectors = self.embed(chunks)
+    def add(self, chunks: list[Document], vectors: list[list[float]]) -> None:
+        """Write chunks and their vectors (``embed``) to both sides: the lexical rows commit
+        only once the vectors are in, so a kill leaves at most vectors the lexical index
+        lacks (``prune`` removes them)."""
         with self.lexical.transaction():
             self.lexical.add(chunks)
             self.collection.upsert(
