@@ -209,6 +209,7 @@ def test_answers_are_saved_as_tests_from_the_page(page, server, shots):
 def test_an_upload_during_an_answer_waits_its_turn(server, tmp_path):
     """Answers and uploads share one queue: an upload sent while an answer is being written
     is indexed after it, and both complete; the answer is the article's alone."""
+    import httpx
     from gradio_client import Client, handle_file
     from gradio_client.utils import Status
 
@@ -220,8 +221,15 @@ def test_an_upload_during_an_answer_waits_its_turn(server, tmp_path):
     doc = tmp_path / "pier-notes.txt"
     doc.write_text("The harbour master of the north pier is Ola Brandt.\n")
     uploading = Client(server[0], verbose=False).submit([handle_file(str(doc))], api_name="/upload")
+    # Seen from the server: the upload waits in the queue, which with one slot means behind
+    # the answer. (Comparing when each job looked done to the client raced: the one-line file
+    # can be indexed before the answer's last message reaches its own client.)
+    waited = False
+    while not (waited or uploading.done()):
+        waited = httpx.get(f"{server[0]}gradio_api/queue/status").json()["queue_size"] > 0
+        time.sleep(0.05)
+    assert waited
     chat, *_ = asking.result(timeout=300)
-    assert not uploading.done()  # it waited for the answer (indexing takes seconds)
     status, *_ = uploading.result(timeout=300)
     assert "files: 1 added" in status
     assert "Tabas" in text(chat[1]) and "Brandt" not in text(chat[1])
