@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ def corpus(folder: Path, files: int = 40) -> Path:
     return folder
 
 
+def chunks_written(lexical: Path) -> int:
+    """Chunks a running ingest has committed to the lexical index (0 before it exists)."""
+    try:
+        with closing(sqlite3.connect(f"file:{lexical}?mode=ro", uri=True, timeout=5)) as db:
+            return db.execute("SELECT chunks FROM stats").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
 def qa(*args: str, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
@@ -42,14 +53,18 @@ def qa(*args: str, cwd: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_kill_during_ingest_then_ingest_again_is_consistent(tmp_path: Path):
-    docs = corpus(tmp_path / "docs")
+    docs = corpus(tmp_path / "docs", files=100)  # about 550 chunks: three batches
     proc = qa("ingest", "docs", "--index", "index", cwd=tmp_path)
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "index" / "chroma.sqlite3").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(4)  # the model is loaded and batches are being written
+    # Killed once the first batch is in, whatever this machine's speed: a fixed wait could
+    # fall before any write or after the last.
+    written = 0
+    deadline = time.monotonic() + 300
+    while not written and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        written = chunks_written(tmp_path / "index" / "lexical-docqa.sqlite3")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert written
     done = qa("ingest", "docs", "--index", "index", cwd=tmp_path)
     _, err = done.communicate(timeout=600)
     assert done.returncode == 0, err
@@ -59,6 +74,7 @@ def test_kill_during_ingest_then_ingest_again_is_consistent(tmp_path: Path):
     assert all(s.complete for s in sources.values())
     ids = [c.id for c in store.chunks()]
     assert len(ids) == len(set(ids)) == sum(s.expected for s in sources.values())
+    assert written < len(ids)  # the kill did fall mid-way
     status = CliRunner().invoke(main, ["status", "--index", str(tmp_path / "index")])
     assert status.exit_code == 0 and "inconsistent" not in status.output
 
