@@ -7,6 +7,7 @@ through the same ``Answerer`` as ``qa ask``.
 
 from __future__ import annotations
 
+import platform
 import re
 import string
 from collections.abc import Callable, Iterable
@@ -140,6 +141,23 @@ def selective(results: list[Result]) -> dict[str, Any]:
     }
 
 
+def machine() -> dict[str, str]:
+    """The CPU and the instruction sets llama.cpp was built for: a greedy decode can differ
+    between machines (other kernels round differently), so a baseline names where it was made."""
+    try:
+        import llama_cpp
+
+        built = llama_cpp.llama_print_system_info().decode().strip(" |")
+    except ImportError:
+        built = ""
+    try:
+        with open("/proc/cpuinfo") as info:  # Linux names the model; platform does not
+            names = [ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")]
+    except OSError:
+        names = []
+    return {"cpu": names[0] if names else platform.machine(), "llama_cpp": built}
+
+
 def regressions(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Ids that passed in the baseline and fail now: (regressed, stale). A question whose
     ``support`` is no longer in the documents is stale: its document changed, not the code."""
@@ -228,6 +246,7 @@ def run(
             "judge": settings.judge,
             "embed_model": settings.embed_model,
         },
+        "machine": machine(),
         "questions": [r.__dict__ for r in results],
     }
     return report

@@ -105,9 +105,19 @@ def eval_(
     elif baseline:
         if not baseline.is_file():
             raise click.UsageError(f"no baseline at {baseline} (create it with --update-baseline)")
-        regressed, stale = evaluate.regressions(report, json.loads(baseline.read_text()))
+        before = json.loads(baseline.read_text())
+        regressed, stale = evaluate.regressions(report, before)
         if regressed:
             failures.append(f"regressed since the baseline: {', '.join(regressed)}")
+        made_on = before.get("machine")
+        if regressed and made_on and made_on != report["machine"]:
+            click.echo(
+                f"eval: the baseline was made on another machine ({made_on['cpu']}; "
+                f"{made_on['llama_cpp']}) than this run ({report['machine']['cpu']}; "
+                f"{report['machine']['llama_cpp']}): greedy decoding can differ between "
+                f"CPUs, so compare on the baseline's machine or remake it there",
+                err=True,
+            )
         if stale:
             click.echo(
                 f"eval: stale, not regressed (their support is no longer in the documents; "
