@@ -7,11 +7,14 @@ through the same ``Answerer`` as ``qa ask``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
@@ -156,6 +159,13 @@ def machine() -> dict[str, str]:
     except OSError:
         names = []
     return {"cpu": names[0] if names else platform.machine(), "llama_cpp": built}
+
+
+def own_baseline(path: Path, here: dict[str, str]) -> Path:
+    """Where the baseline made on this machine lives beside ``path`` (``NAME-KEY.json``, the
+    key a hash of ``machine()``): the gate prefers it to ``path`` where it exists."""
+    key = hashlib.sha256(json.dumps(here, sort_keys=True).encode()).hexdigest()[:10]
+    return path.with_name(f"{path.stem}-{key}{path.suffix}")
 
 
 def regressions(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[str], list[str]]:
