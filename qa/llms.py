@@ -320,6 +320,11 @@ def _openai(settings: Settings) -> BaseChatModel:
         timeout=settings.llm_timeout,
         max_retries=2,  # transient errors: connection resets, 429, 5xx
         streaming=True,
+        # How sure the model was of each token of its draft is one of the calibrated
+        # decision's signals, as in process; a server that gives none is read as average.
+        # (llama-cpp-python's server gives them only when top_logprobs is asked for too.)
+        logprobs=True,
+        top_logprobs=1,
     )
 
 

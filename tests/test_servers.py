@@ -85,6 +85,14 @@ def test_openai_backend_judges_from_the_servers_logprobs(use_server):
     assert 0 < wrong < right < 1  # odds from the logprobs, not a bare yes or no
 
 
+def test_openai_backend_drafts_carry_the_models_certainty(use_server):
+    from qa.chain import Answerer
+
+    answer = Answerer(load_settings(), record=True).ask(QUESTIONS[0])
+    signals = answer.checked.signals
+    assert signals["least_sure"] <= signals["sure"] <= 0  # the draft's token log-probabilities
+
+
 def test_openai_backend_streams(use_server):
     from qa.chain import Answerer
 
