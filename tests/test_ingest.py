@@ -136,9 +136,9 @@ def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
 
     from langchain_core.documents import Document
 
-    import qa.ingest
+    import qa.writer
 
-    monkeypatch.setattr(qa.ingest, "BATCH", 3)
+    monkeypatch.setattr(qa.writer, "BATCH", 3)
     calls: list[tuple] = []
 
     class Recorder:
@@ -157,7 +157,7 @@ def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
             yield Document(f"{name} {i}", id=f"{name}{i}", metadata={"end": i + 1})
 
     with ThreadPoolExecutor(1) as pool:
-        writer = qa.ingest.Writer(Recorder(), lambda n: None, pool)
+        writer = qa.writer.Writer(Recorder(), lambda n: None, pool)
         writer.file("a", chunks("a", 4))
         writer.file("b", chunks("b", 4))
         writer.finish()
