@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from langchain_core.documents import Document
+
 from qa.config import load_settings
 from qa.ingest import ingest
-from qa.retrieve import HybridRetriever, select, widen
+from qa.retrieve import HybridRetriever, near, select, widen
 from qa.store import Store
 from qa.text import is_head, sentences
 
@@ -34,6 +36,21 @@ def test_a_sentence_is_ranked_with_what_its_neighbours_name(tmp_path: Path):
     evidence = select(question, hits, retriever, store.embeddings, k=9, max_chars=20)
     anchors = [p.anchor.text for p in evidence.passages]
     assert anchors.index("The default is 3.") < anchors.index("The default is auto.")
+
+
+def test_only_sentences_near_a_hit_are_ranked():
+    """A neighbour chunk gives a hit its context; only the hit's own sentences and ``reach``
+    either side of them are ranked (each one ranked costs an embedding)."""
+    text = " ".join(f"Sentence number {i} is here." for i in range(10))
+    spans = sentences(text)
+    region = [("a.txt", 0, text, spans, j) for j in range(len(spans))]
+    other = sentences("One more. And another.")
+    region += [("b.txt", 0, "One more. And another.", other, j) for j in range(len(other))]
+    hit = Document("", metadata={"source": "a.txt", "start": spans[4].start, "end": spans[5].end})
+    assert near(region, [hit], 2) == [2, 3, 4, 5, 6, 7]
+    assert near(region, [hit], 0) == [4, 5]
+    elsewhere = Document("", metadata={"source": "b.txt", "start": 0, "end": 3})
+    assert near(region, [elsewhere], 1) == [10, 11]
 
 
 def test_a_passage_keeps_within_its_item_of_a_definition_list():
