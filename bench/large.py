@@ -27,7 +27,8 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 DOCS = Path("/usr/share/doc/python3.11/html")
-# Questions a user of that corpus would ask (bench data for the Python docs, not the article).
+# Questions a user of that corpus would ask (bench data for the Python docs, not the article):
+# twenty, as the median of six moved with a single question.
 QUESTIONS = [
     "How do I read a file line by line?",
     "What does the walrus operator do?",
@@ -35,6 +36,20 @@ QUESTIONS = [
     "How do I create a virtual environment?",
     "What is the difference between a list and a tuple?",
     "How do I parse command line arguments?",
+    "How do I get the current date and time?",
+    "How can I run a shell command and capture its output?",
+    "What does the yield statement do in a function?",
+    "How do I copy a dictionary without changing the original?",
+    "How can I format a number with two decimal places?",
+    "How do I make an HTTP request with the standard library?",
+    "What happens when an exception is raised inside a with block?",
+    "How do I write a unit test for a function?",
+    "How can I measure how long a piece of code takes to run?",
+    "What is a decorator and how do I write one?",
+    "How do I read and write JSON files?",
+    "How can I run functions in parallel with threads?",
+    "How do I match a pattern with a regular expression?",
+    "How do I define a class with a property?",
 ]
 
 

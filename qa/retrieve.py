@@ -7,6 +7,7 @@ A small model reads a few sharp sentences faster and more faithfully than whole 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -89,10 +90,6 @@ class HybridRetriever(BaseRetriever):
     def model_post_init(self, _context: object) -> None:
         self.size = self.lexical.count()
 
-    def chunk_at(self, source: str, offset: int) -> Document:
-        """The chunk of ``source`` that holds ``offset`` (the last one starting before it)."""
-        return self.lexical.around(source, offset, 0, 0)[0]
-
     def idf(self, term: str) -> float:
         """Lucene's always-positive BM25 idf, right for a corpus of any size. A term no
         chunk holds weighs most: a question about it is likely one the documents do not
@@ -116,16 +113,21 @@ class HybridRetriever(BaseRetriever):
         return [by_id[i] for i in best if i in by_id]
 
 
-def regions(hits: list[Document], lexical: Lexical) -> list[tuple[str, int, str]]:
-    """The contiguous source text around each hit (with its neighbour chunks), stitched from
-    overlapping chunks: (source, start offset, text)."""
-    near = {
+def neighbourhood(hits: list[Document], lexical: Lexical) -> list[Document]:
+    """The hits and their neighbour chunks, each once, in source order."""
+    around = {
         c.id: c
         for h in hits
         for c in lexical.around(h.metadata["source"], h.metadata["start"], 1, 1)
     }
+    return sorted(around.values(), key=lambda c: (c.metadata["source"], c.metadata["start"]))
+
+
+def regions(chunks: list[Document]) -> list[tuple[str, int, str]]:
+    """The contiguous source text of ``chunks`` (in source order), stitched from overlapping
+    chunks: (source, start offset, text)."""
     out: list[tuple[str, int, str]] = []
-    for c in sorted(near.values(), key=lambda c: (c.metadata["source"], c.metadata["start"])):
+    for c in chunks:
         src, start = c.metadata["source"], c.metadata["start"]
         if out and out[-1][0] == src and start <= out[-1][1] + len(out[-1][2]) + 2:
             _, r_start, r_text = out[-1]
@@ -151,15 +153,17 @@ def select(
     its neighbours."""
     # (source, region start, region text, the region's sentences, index of this sentence)
     sents: list[tuple[str, int, str, list[Span], int]] = []
-    for source, start, text in regions(hits, retriever.lexical):
+    chunks = neighbourhood(hits, retriever.lexical)
+    for source, start, text in regions(chunks):
         spans = sentences(text, start)
         sents += [(source, start, text, spans, j) for j in range(len(spans))]
     own = [spans[j] for *_, spans, j in sents]
     ranked = near(sents, hits, REACH)
     if not ranked or k <= 0:
         return Evidence([])
-    # Each ranked sentence's chunk: its section path and page.
-    places = {i: retriever.chunk_at(sents[i][0], own[i].start) for i in ranked}
+    # Each ranked sentence's chunk (the last to start before it): its section path and page.
+    keys = [(c.metadata["source"], c.metadata["start"]) for c in chunks]
+    places = {i: chunks[bisect_right(keys, (sents[i][0], own[i].start)) - 1] for i in ranked}
     sections = {i: c.metadata.get("section", "") for i, c in places.items()}
     vectors = embed.encode([own[i].text for i in ranked])
     cosines = dict(zip(ranked, vectors @ embed.encode([question])[0], strict=True))
