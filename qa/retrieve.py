@@ -22,8 +22,8 @@ from qa.text import Span, is_head, sentences
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
 # Sentences ranked beyond each hit's own, either side. The neighbour chunks hold a hit's
-# context; only the sentences next to the hit ever became passages (on the SQuAD dev set, 9 of
-# 1,080 passages were farther), and each sentence ranked costs an embedding.
+# context, but farther sentences seldom became passages (9 of the 1,080 of the SQuAD dev
+# sample's questions), and each sentence ranked costs an embedding.
 REACH = 2
 # Bumped whenever the passages a question gets change: stored signals are then not reused.
 VERSION = "4"
@@ -157,15 +157,15 @@ def select(
     for source, start, text in regions(chunks):
         spans = sentences(text, start)
         sents += [(source, start, text, spans, j) for j in range(len(spans))]
-    own = [spans[j] for *_, spans, j in sents]
+    span_of = [spans[j] for *_, spans, j in sents]
     ranked = near(sents, hits, REACH)
     if not ranked or k <= 0:
         return Evidence([])
     # Each ranked sentence's chunk (the last to start before it): its section path and page.
     keys = [(c.metadata["source"], c.metadata["start"]) for c in chunks]
-    places = {i: chunks[bisect_right(keys, (sents[i][0], own[i].start)) - 1] for i in ranked}
+    places = {i: chunks[bisect_right(keys, (sents[i][0], span_of[i].start)) - 1] for i in ranked}
     sections = {i: c.metadata.get("section", "") for i, c in places.items()}
-    vectors = embed.encode([own[i].text for i in ranked])
+    vectors = embed.encode([span_of[i].text for i in ranked])
     cosines = dict(zip(ranked, vectors @ embed.encode([question])[0], strict=True))
     q_terms = set(terms(question))
     q_weight = sum(retriever.idf(t) for t in q_terms) or 1.0
@@ -180,7 +180,7 @@ def select(
     # ("The default is a comma." follows the option it describes): the heading's words count
     # as its own, and half the score comes from the sentence with both neighbours. Each
     # sentence and heading is read for terms once.
-    said = [set(terms(s.text)) for s in own]
+    said = [set(terms(s.text)) for s in span_of]
     heading = {sec: set(terms(sec)) for sec in set(sections.values())}
 
     def about(i: int) -> float:
