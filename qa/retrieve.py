@@ -229,6 +229,7 @@ def near(
         any(s == src and b < spans[j].end and spans[j].start < e for s, b, e in held)
         for src, _, _, spans, j in sents
     ]
+    # ``sents`` holds each region's sentences in order: sentence m of i's region is i - j + m.
     return [
         i
         for i, (*_, spans, j) in enumerate(sents)
