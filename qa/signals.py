@@ -14,6 +14,7 @@ from pathlib import Path
 from qa import retrieve
 from qa.config import Settings
 from qa.decision import VERSION
+from qa.prompts import PREFIX
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,12 @@ class Row:
 
 
 def row_key(settings: Settings, corpus: str, question: str, history: list[str]) -> str:
-    """Signals are reused only for the same question, documents, models and code version."""
+    """Signals are reused only for the same question, documents, models, prompt and code
+    version (the prompt's fixed part: another wording drafts other answers)."""
     what = [
         VERSION,
         retrieve.VERSION,
+        [str(m.content) for m in PREFIX],
         settings.llm,
         settings.llm_model,
         settings.llm_path,

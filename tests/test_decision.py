@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from qa import signals
 from qa.calibrate import MIN_QUESTIONS, calibrate, held_out, matrix
 from qa.claims import Draft
 from qa.cli import main
+from qa.config import load_settings
 from qa.decision import (
     FEATURES,
     SIGNALS,
@@ -25,7 +27,7 @@ from qa.decision import (
 from qa.errors import UsageError
 from qa.grounding import ground
 from qa.retrieve import Evidence, Passage
-from qa.signals import Row, SignalStore
+from qa.signals import Row, SignalStore, row_key
 from qa.text import sentences, word_spans, words
 
 
@@ -94,6 +96,16 @@ def test_signal_store_keeps_rows_by_key(tmp_path):
     row = rows(1)[0]
     store.put("a", row)
     assert SignalStore(tmp_path / "s.sqlite").get(["a", "b"]) == {"a": row}
+
+
+def test_stored_signals_are_not_reused_for_another_prompt(monkeypatch):
+    """Another wording of the answer prompt drafts other answers: its signals are new."""
+    settings = load_settings(environ={})
+    before = row_key(settings, "corpus", "Who?", [])
+    assert row_key(settings, "corpus", "Who?", []) == before
+    reworded = [*signals.PREFIX[:-1], signals.PREFIX[-1].model_copy(update={"content": "?"})]
+    monkeypatch.setattr(signals, "PREFIX", reworded)
+    assert row_key(settings, "corpus", "Who?", []) != before
 
 
 def _evidence(text: str) -> Evidence:
