@@ -14,7 +14,8 @@ from pathlib import Path
 from qa import retrieve
 from qa.config import Settings
 from qa.decision import VERSION
-from qa.prompts import PREFIX
+from qa.judge import JUDGE
+from qa.prompts import PROMPT
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,12 @@ class Row:
 
 
 def row_key(settings: Settings, corpus: str, question: str, history: list[str]) -> str:
-    """Signals are reused only for the same question, documents, models, prompt and code
-    version (the prompt's fixed part: another wording drafts other answers)."""
+    """Signals are reused only for the same question, documents, models, prompts and code
+    version (another wording of the answer or judge prompt drafts or judges otherwise)."""
     what = [
         VERSION,
         retrieve.VERSION,
-        [str(m.content) for m in PREFIX],
+        [PROMPT.pretty_repr(), JUDGE.pretty_repr()],
         settings.llm,
         settings.llm_model,
         settings.llm_path,

@@ -98,13 +98,16 @@ def test_signal_store_keeps_rows_by_key(tmp_path):
     assert SignalStore(tmp_path / "s.sqlite").get(["a", "b"]) == {"a": row}
 
 
-def test_stored_signals_are_not_reused_for_another_prompt(monkeypatch):
-    """Another wording of the answer prompt drafts other answers: its signals are new."""
+@pytest.mark.parametrize("prompt", ["PROMPT", "JUDGE"])
+def test_stored_signals_are_not_reused_for_another_prompt(monkeypatch, prompt):
+    """Another wording of the answer or judge prompt drafts or judges otherwise: its signals
+    are new."""
     settings = load_settings(environ={})
     before = row_key(settings, "corpus", "Who?", [])
     assert row_key(settings, "corpus", "Who?", []) == before
-    reworded = [*signals.PREFIX[:-1], signals.PREFIX[-1].model_copy(update={"content": "?"})]
-    monkeypatch.setattr(signals, "PREFIX", reworded)
+    template = getattr(signals, prompt)
+    reworded = template.model_copy(update={"messages": template.messages[:-1]})
+    monkeypatch.setattr(signals, prompt, reworded)
     assert row_key(settings, "corpus", "Who?", []) != before
 
 
