@@ -125,7 +125,7 @@ def answer_overhead(work: Path) -> dict:
         answerer.warm_up()
 
         def raw(on_token, request=request, tokens=tokens):
-            # On the model's own thread, as docqa's calls are (see qa.llms.LocalModel).
+            # On the model's own thread, as docqa's calls are (see qa.local.LocalModel).
             call = {"messages": request, "max_tokens": tokens, "temperature": 0.0}
             for part in answerer.llm.local.stream(call):
                 if part["choices"][0]["delta"].get("content"):

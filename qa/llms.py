@@ -12,13 +12,7 @@ one ``Llama`` per process, whose KV cache is reused for the shared prompt prefix
 
 from __future__ import annotations
 
-import atexit
-import logging
-import queue
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,61 +25,16 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from qa import kvcache
 from qa.bundled import DEFAULT_BUNDLED, bundled_path
 from qa.config import Settings
-from qa.errors import ModelUnavailableError, UsageError
+from qa.errors import UsageError
 from qa.kvcache import Snapshot
+from qa.local import LocalModel, open_model
 from qa.remote import openai_chat
-
-log = logging.getLogger(__name__)
 
 
 def chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
     """LangChain messages as llama.cpp's chat API takes them."""
     roles = {"human": "user", "ai": "assistant", "system": "system"}
     return [{"role": roles.get(m.type, "user"), "content": m.content} for m in messages]
-
-
-class LocalModel:
-    """A llama.cpp model and the one thread that makes all its calls. llama.cpp contexts are
-    not thread-safe, and its OpenMP build keeps a team of worker threads per calling thread:
-    calls from several threads (LangChain runs steps in pool threads) leave teams spinning
-    against each other for the cores, measured 20% slower on 2 cores."""
-
-    def __init__(self, llama: Any) -> None:
-        self.llama = llama
-        self.home = ThreadPoolExecutor(1, "llama")  # one thread: also one call at a time
-
-    def run(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        return self.home.submit(fn, *args, **kw).result()
-
-    def stream(
-        self, request: dict[str, Any], before: Callable[[], None] = lambda: None
-    ) -> Iterator[dict[str, Any]]:
-        """``create_chat_completion(stream=True)`` on the home thread (after ``before``),
-        parts handed over as they come; closing the iterator early stops the generation."""
-        parts: queue.Queue = queue.Queue()
-        stop = threading.Event()
-        done = object()
-
-        def work() -> None:
-            try:
-                before()
-                for part in self.llama.create_chat_completion(**request, stream=True):
-                    parts.put(part)
-                    if stop.is_set():
-                        break
-            except BaseException as e:  # raised again in the caller's thread
-                parts.put(e)
-            finally:
-                parts.put(done)
-
-        self.home.submit(work)
-        try:
-            while (part := parts.get()) is not done:
-                if isinstance(part, BaseException):
-                    raise part
-                yield part
-        finally:
-            stop.set()
 
 
 class TokenOdds:
@@ -126,7 +75,7 @@ class LlamaCppChat(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    local: Any = Field(exclude=True)  # a LocalModel
+    local: LocalModel = Field(exclude=True)
     model_name: str = "gguf"
     max_tokens: int = 160
     streaming: bool = True  # LangChain then streams tokens to callbacks during invoke()
@@ -263,26 +212,10 @@ class LlamaCppChat(BaseChatModel):
         yield ChatGenerationChunk(message=AIMessageChunk(content=""), generation_info=odds.metadata)
 
 
-@cache
-def _llama(path: str, n_ctx: int, threads: int) -> LocalModel:
-    try:
-        from llama_cpp import Llama
-    except ImportError:
-        raise ModelUnavailableError(
-            "llama-cpp-python is not installed: pip install llama-cpp-python"
-        ) from None
-    try:
-        llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
-    except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
-        raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
-    atexit.register(llama.close)  # free it before the interpreter tears llama.cpp down
-    return LocalModel(llama)
-
-
 def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
     if not path.is_file():
         raise UsageError(f"no GGUF file at {path}")
-    local = _llama(str(path), settings.context_tokens, settings.threads)
+    local = open_model(str(path), settings.context_tokens, settings.threads)
     # streaming set explicitly: LangChain streams to callbacks only for fields set by hand.
     return LlamaCppChat(
         local=local, model_name=name, max_tokens=settings.max_tokens, streaming=True

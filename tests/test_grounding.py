@@ -8,10 +8,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from qa.chain import Answerer, numbered
-from qa.claims import is_complete
+from qa.claims import claims, is_complete, is_decline
 from qa.config import load_settings
-from qa.grounding import MIN_YES, best_span, claims, ground, is_decline, quote
+from qa.grounding import MIN_YES, ground, quote
 from qa.retrieve import Evidence, Passage
+from qa.support import best_span
 from qa.text import sentences
 
 ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "newsweek-iran-border-defense.txt"
