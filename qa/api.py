@@ -29,7 +29,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from qa.chain import MAX_QUESTION_CHARS, Answer, Answerer
+from qa.answer import Answer
+from qa.chain import MAX_QUESTION_CHARS, Answerer
 from qa.errors import QAError, UsageError
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -19,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from qa.answer import Answer, cite
 from qa.claims import Draft, claims, is_decline
 from qa.config import Settings
 from qa.decision import load_decision
@@ -29,48 +29,9 @@ from qa.judge import judge_with
 from qa.llms import LlamaCppChat, load_llm, logprobs_of
 from qa.prompts import PREFIX, PROMPT
 from qa.retrieve import Evidence, HybridRetriever, Passage, select
-from qa.text import Span, as_line
+from qa.text import as_line
 
 MAX_QUESTION_CHARS = 2000
-
-
-@dataclass
-class Citation:
-    n: int
-    source: str
-    start: int
-    end: int
-    quote: str  # exactly the source text from start to end
-    passage_start: int = 0  # the passage the quote was found in, for context
-    passage: str = ""
-    section: str = ""  # the section path of the quote (title › heading › subheading)
-    page: int = 0  # the quote's page in a PDF, 0 for documents without pages
-
-    @property
-    def where(self) -> str:
-        """Section and page, for people: "R › Arrays, p. 31" ("" when neither is known)."""
-        parts = [self.section] if self.section else []
-        if self.page:
-            parts.append(f"p. {self.page}")
-        return ", ".join(parts)
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    declined: bool
-    citations: list[Citation]
-    timings: dict[str, float]
-    grounding: dict[str, Any] = field(default_factory=dict)
-    passages: list[Citation] = field(default_factory=list)  # closest passages, as evidence
-    standalone: str = ""  # the follow-up as retrieval saw it, when history changed it
-    checked: Grounded | None = field(default=None, repr=False)  # what grounding weighed
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(replace(self, checked=None))
-        del data["checked"]
-        return data
 
 
 class _Tokens(BaseCallbackHandler):
@@ -101,29 +62,6 @@ def numbered(evidence: Evidence) -> str:
 
     return "\n".join(
         f"[{p.n}] {f'({p.section}) ' if p.section else ''}{text(p)}" for p in evidence.passages
-    )
-
-
-# What the user is told when checking changed the model's draft, by grounding mode.
-MODE_NOTES = {
-    "quoted": "The model's own wording could not be checked, so this quotes the documents.",
-    "declined": "Not found in the documents.",
-    "generated": "Parts that the passages do not support were removed.",
-}
-
-
-def _cite(n: int, passage: Passage, span: Span | None = None) -> Citation:
-    span = span or Span(passage.start, passage.end, passage.text)
-    return Citation(
-        n,
-        passage.source,
-        span.start,
-        span.end,
-        span.text,
-        passage.start,
-        passage.text,
-        passage.section,
-        passage.page,
     )
 
 
@@ -229,8 +167,8 @@ class Answerer:
     def _standalone(self, question: str, history: list[str]) -> Asked:
         if not history or self.settings.followups != "llm":
             return standalone(question, history)
-        rewritten = (REWRITE | self.llm | StrOutputParser()).invoke(
-            {"history": "\n".join(history[-3:]), "question": question}, max_tokens=60
+        rewritten = (REWRITE | self.llm.bind(max_tokens=60) | StrOutputParser()).invoke(
+            {"history": "\n".join(history[-3:]), "question": question}
         )
         return Asked(" ".join(rewritten.split()) or question)
 
@@ -265,7 +203,7 @@ class Answerer:
             question=question,
             answer=g.answer,
             declined=g.mode == "declined",
-            citations=[_cite(n, p, s) for n, (p, s) in enumerate(g.support, 1)],
+            citations=[cite(n, p, s) for n, (p, s) in enumerate(g.support, 1)],
             timings=timings,
             grounding={
                 "claims": g.claims,
@@ -274,7 +212,7 @@ class Answerer:
                 "draft": out["draft"].text,
                 "confidence": round(g.confidence, 4),
             },
-            passages=[_cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],
+            passages=[cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],
             standalone=asked.full if asked.full != question else "",
             checked=g,
         )

@@ -81,7 +81,7 @@ def _print_answer(answer, streamed: str) -> None:
     if answer.answer != streamed.strip():
         if streamed:
             click.echo()
-            from qa.chain import MODE_NOTES
+            from qa.answer import MODE_NOTES
 
             click.echo(f"[{MODE_NOTES[answer.grounding['mode']]}]", err=True)
         click.echo(answer.answer)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from qa.chain import Answer
+from qa.answer import Answer
 from qa.errors import UsageError
 from qa.evaluate import normalise
 from qa.retrieve import terms

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from qa.answer import MODE_NOTES, Answer
 from qa.api import Turns
-from qa.chain import MODE_NOTES, Answer, Answerer
+from qa.chain import Answerer
 from qa.errors import QAError
 from qa.loaders import SUFFIXES
 from qa.savetest import append, entry

@@ -144,6 +144,25 @@ def test_follow_up_carries_the_names_of_the_previous_turn():
     assert standalone("Where did he go?", []).about == ()
 
 
+def test_an_llm_rewritten_follow_up_is_asked_for_at_most_60_tokens(article_index: Path):
+    """``QA_FOLLOWUPS=llm``: the rewrite is a question, not an answer; the cap reaches the
+    model (a keyword given to the whole chain would stop at its first step, the prompt)."""
+
+    asked: list[dict] = []  # the keywords each call reached the model with
+
+    class Recording(FakeListChatModel):
+        def _call(self, messages, stop=None, run_manager=None, **kw):
+            asked.append(kw)
+            return super()._call(messages, stop, run_manager, **kw)
+
+    llm = Recording(responses=["Where did Abbas Araghchi go next?", "He went to Baku [1]."])
+    overrides = {"index": article_index / "index", "judge": False, "followups": "llm"}
+    answerer = Answerer(load_settings(overrides, environ={}), llm=llm)
+    answer = answerer.ask("Where did he go next?", history=["Who is Abbas Araghchi?"])
+    assert answer.standalone == "Where did Abbas Araghchi go next?"
+    assert asked[0].get("max_tokens") == 60 and "max_tokens" not in asked[1]
+
+
 def _evidence(*texts: str) -> Evidence:
     """Hand-made evidence, one passage per text (weak: nothing will be quoted)."""
     passages, start = [], 0

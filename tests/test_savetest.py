@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.chain import Answer, Citation
+from qa.answer import Answer, Citation
 from qa.errors import UsageError
 from qa.questions import load_questions
 from qa.savetest import append, entry, key_phrase
