@@ -6,8 +6,8 @@
   in ``qa.remote``.
 
 The in-process models use a thin LangChain adapter on llama-cpp-python rather than
-``langchain-community``'s ``ChatLlamaCpp`` (that package is being sunset). The adapter keeps
-one ``Llama`` per process, whose KV cache is reused for the shared prompt prefix.
+``langchain-community``'s ``ChatLlamaCpp`` (that package is being sunset), over one
+``Llama`` a process (``qa.local``), whose KV cache is reused for the shared prompt prefix.
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class LocalModel:
 
 @cache
 def open_model(path: str, n_ctx: int, threads: int) -> LocalModel:
+    """The GGUF at ``path``, loaded once a process: the answer chain and the judge share it."""
     try:
         from llama_cpp import Llama
     except ImportError:
