@@ -17,7 +17,7 @@ from qa.followups import Asked
 from qa.kinds import answers_the_kind_asked
 from qa.lexical import terms
 from qa.retrieve import Evidence, Passage
-from qa.support import joined, locate
+from qa.support import locate, window_span
 from qa.text import Span, as_line, is_head, stem, variants, words
 
 # Evidence strong enough to quote when the model's own words do not survive.
@@ -154,7 +154,7 @@ def _quoted_sentences(passage: Passage) -> list[Span]:
 def quote(passage: Passage) -> Span:
     """The exact source text a quoted answer cites (see ``_quoted_sentences``)."""
     window = _quoted_sentences(passage)
-    return Span(window[0].start, window[-1].end, joined(passage, window))
+    return window_span(passage, window)
 
 
 def _quoted(top: Passage, rules: bool, fits: bool) -> Candidate:

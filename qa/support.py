@@ -129,7 +129,7 @@ def best_span(
         )
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
-    span = Span(window[0].start, window[-1].end, joined(passage, window))
+    span = window_span(passage, window)
     cosine = 0.0
     if embed is not None:
         cosine = float(np.array(embed.embed_query(span.text)) @ claim_vec)
@@ -137,9 +137,10 @@ def best_span(
     return Check(span, supported, can, share, cosine)
 
 
-def joined(passage: Passage, window: list[Span]) -> str:
-    """The exact passage text from the window's first sentence to its last."""
-    return passage.text[window[0].start - passage.start : window[-1].end - passage.start]
+def window_span(passage: Passage, window: list[Span]) -> Span:
+    """The window of sentences as one span: the exact passage text from its first to last."""
+    start, end = window[0].start, window[-1].end
+    return Span(start, end, passage.text[start - passage.start : end - passage.start])
 
 
 def locate(claim: Claim, evidence: Evidence, asked: Asked, embed=None) -> None:
