@@ -21,6 +21,8 @@ from typing import Any
 from qa.config import Settings
 from qa.questions import Question
 
+PUNCTUATION = frozenset(string.punctuation)
+
 
 def normalise(text: str) -> str:
     """Case-insensitive, whitespace-normalised (the project's own question sets)."""
@@ -29,7 +31,7 @@ def normalise(text: str) -> str:
 
 def squad_normalise(text: str) -> str:
     """SQuAD's answer normalisation: lower case, no punctuation, no articles."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = "".join(ch for ch in text.lower() if ch not in PUNCTUATION)
     return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
@@ -99,6 +101,7 @@ def score(q: Question, answer: dict[str, Any]) -> Result:
 
 
 def summarise(results: list[Result]) -> dict[str, Any]:
+    """Counts, rates and latency percentiles of a set of results (all, or one group's)."""
     ans = [r for r in results if r.answerable]
     una = [r for r in results if not r.answerable]
     lat = sorted(r.latency_s for r in results)
@@ -191,6 +194,7 @@ def documents(chunks: list) -> list[str]:
 
 
 def below_thresholds(summary: dict[str, Any], settings: Settings) -> list[str]:
+    """The gate's floors this summary misses, a line each (a rate with no questions passes)."""
     checks = [("cited_rate", settings.eval_min_cited), ("decline_rate", settings.eval_min_declined)]
     return [
         f"{name} {summary[name]:.2f} < {floor:.2f}"
