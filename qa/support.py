@@ -122,11 +122,10 @@ def best_span(
     # Single sentences are preferred on ties; a heading or a term alone supports nothing
     # but together with the sentence it introduces.
     windows = [spans[i : i + 1 + is_head(s.text)] for i, s in enumerate(spans)] + pairs
+    asked = Asked.of(question)
     scored = []
     for w in windows:
-        can, share = _lexical(
-            claim, [s.text for s in w], Asked.of(question), passage.section, weight
-        )
+        can, share = _lexical(claim, [s.text for s in w], asked, passage.section, weight)
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = window_span(passage, window)
