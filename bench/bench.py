@@ -28,14 +28,14 @@ sys.path.insert(0, str(ROOT))
 import plots  # noqa: E402
 from large import first_token_s, large_corpus, synthetic_lexical  # noqa: E402
 
-from qa.chain import Answerer, numbered  # noqa: E402
+from qa.answering.chain import Answerer, numbered  # noqa: E402
+from qa.answering.prompts import PROMPT  # noqa: E402
 from qa.config import load_settings  # noqa: E402
-from qa.embeddings import _load  # noqa: E402
-from qa.ingest import ingest, split  # noqa: E402
-from qa.llms import chat_messages  # noqa: E402
-from qa.loaders import FileLoader  # noqa: E402
-from qa.prompts import PROMPT  # noqa: E402
-from qa.questions import load_questions  # noqa: E402
+from qa.documents.loaders import FileLoader  # noqa: E402
+from qa.evaluation.questions import load_questions  # noqa: E402
+from qa.index.ingest import ingest, split  # noqa: E402
+from qa.models.embeddings import _load  # noqa: E402
+from qa.models.llms import chat_messages  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 # The project's own eval questions, the first answerable ones: warm answers on the article.
@@ -125,7 +125,7 @@ def answer_overhead(work: Path) -> dict:
         answerer.warm_up()
 
         def raw(on_token, request=request, tokens=tokens):
-            # On the model's own thread, as docqa's calls are (see qa.local.LocalModel).
+            # On the model's own thread, as docqa's calls are (see qa.models.local.LocalModel).
             call = {"messages": request, "max_tokens": tokens, "temperature": 0.0}
             for part in answerer.llm.local.stream(call):
                 if part["choices"][0]["delta"].get("content"):
@@ -191,7 +191,7 @@ def cold_start(work: Path) -> dict:
         """A whole one-off `qa ask --json`, as a script runs it."""
         began = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--json"],
+            [sys.executable, "-m", "qa", "ask", QUESTIONS[0], "--json"],
             env={**env, "PYTHONPATH": str(ROOT), "QA_INDEX": str(work / "index")},
             capture_output=True,
             check=True,
@@ -214,7 +214,7 @@ def api_overhead(work: Path) -> dict:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_INDEX": str(work / "index")}
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", "-", "--json"],
+        [sys.executable, "-m", "qa", "ask", "-", "--json"],
         input="\n".join(QUESTIONS) + "\n",
         capture_output=True,
         text=True,

@@ -70,7 +70,7 @@ def _qa(args: list[str], cwd: Path) -> tuple[float, float, str]:
     began = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "qa.cli", *args],
+            [sys.executable, "-m", "qa", *args],
             cwd=cwd,
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -95,8 +95,8 @@ def _size_mb(folder: Path) -> float:
 def _retrieval(index: Path) -> dict:
     """Opening the index (vectors and lexical index) and per-question retrieval."""
     from qa.config import load_settings
-    from qa.retrieve import HybridRetriever, select
-    from qa.store import Store
+    from qa.index.store import Store
+    from qa.retrieval.retrieve import HybridRetriever, select
 
     settings = load_settings({"index": index}, environ={})
     began = time.perf_counter()
@@ -116,7 +116,7 @@ def first_token_s(index: Path, env: dict[str, str]) -> float:
     """Process start to the first answer byte on stdout of a one-off `qa ask`."""
     began = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--index", str(index)],
+        [sys.executable, "-m", "qa", "ask", QUESTIONS[0], "--index", str(index)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
@@ -132,9 +132,9 @@ def raw_ingest_s(index: Path, work: Path) -> float:
     import chromadb
 
     from qa.config import load_settings
-    from qa.embeddings import _load
-    from qa.lexical import searchable
-    from qa.store import Store
+    from qa.index.lexical import searchable
+    from qa.index.store import Store
+    from qa.models.embeddings import _load
 
     settings = load_settings({"index": index}, environ={})
     chunks = Store(settings).chunks()
@@ -159,7 +159,7 @@ def raw_ingest_s(index: Path, work: Path) -> float:
 def synthetic_lexical(work: Path, size: int = 250_000, queries: int = 50) -> dict:
     """The lexical index alone at ``size`` generated chunks (Zipf-distributed pseudo-words,
     90 a chunk): build time, opening time and query p50 and p95."""
-    from qa.lexical import Lexical
+    from qa.index.lexical import Lexical
     from qa.text import content_words
 
     rng = random.Random(0)

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.loaders import FileLoader, supported  # noqa: E402
-from qa.questions import load_questions  # noqa: E402
+from qa.documents.loaders import FileLoader, supported  # noqa: E402
+from qa.evaluation.questions import load_questions  # noqa: E402
 
 PAGES = ROOT / "eval" / "manuals" / "pages.txt"
 QUESTIONS = ROOT / "eval" / "manuals" / "questions.yaml"

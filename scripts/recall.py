@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import load_settings  # noqa: E402
-from qa.evaluate import matches, normalise, squad_normalise  # noqa: E402
-from qa.questions import Question, load_questions, squad_index  # noqa: E402
-from qa.retrieve import HybridRetriever, Passage, select  # noqa: E402
-from qa.store import Store  # noqa: E402
+from qa.evaluation.evaluate import matches, normalise, squad_normalise  # noqa: E402
+from qa.evaluation.questions import Question, load_questions, squad_index  # noqa: E402
+from qa.index.store import Store  # noqa: E402
+from qa.retrieval.retrieve import HybridRetriever, Passage, select  # noqa: E402
 
 
 class CachedEncoder:

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.cli import main  # noqa: E402
 from qa.config import describe, env_name  # noqa: E402
+from qa.interfaces.cli import main  # noqa: E402
 
 COMMANDS = ["ingest", "ask", "eval", "calibrate", "serve", "status"]
 

@@ -15,8 +15,8 @@ ARTICLE = ROOT / "corpus" / "newsweek-iran-border-defense.txt"
 def own_cache(tmp_path_factory: pytest.TempPathFactory):
     """A cache folder for the tests (prompt-cache states, ONNX exports, stored signals), so
     that the user's own is never written; the assembled bundled model is linked, not copied."""
-    from qa.bundled import DEFAULT_BUNDLED, bundled_path
     from qa.config import load_settings
+    from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
 
     real = bundled_path(DEFAULT_BUNDLED, load_settings(environ={}).cache_dir)
     home = tmp_path_factory.mktemp("cache")
@@ -64,7 +64,7 @@ def article_corpus(tmp_path: Path) -> Path:
 def article_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The article indexed once for the whole session (read-only for tests)."""
     from qa.config import load_settings
-    from qa.ingest import ingest
+    from qa.index.ingest import ingest
 
     base = tmp_path_factory.mktemp("article")
     shutil.copytree(ARTICLE.parent, base / "corpus")
@@ -83,7 +83,7 @@ def article_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def answerer(article_index: Path):
     """The real chain on the article: real Chroma, MiniLM and the default bundled LLM."""
-    from qa.chain import Answerer
+    from qa.answering.chain import Answerer
     from qa.config import load_settings
 
     return Answerer(load_settings({"index": article_index / "index"}, environ={}))

@@ -44,5 +44,5 @@ def serve(cwd: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, 
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "qa", "serve", "--port", str(port)]
     return start(cmd, f"{url}/", log, cwd=cwd, env=env), url

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
+from qa.interfaces.cli import main
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def test_batch_mode_reads_stdin_and_writes_json_lines(article_index: Path):
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_INDEX": str(article_index / "index")}
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", "-", "--json"],
+        [sys.executable, "-m", "qa", "ask", "-", "--json"],
         cwd=article_index,
         input="\n".join(questions) + "\n",
         capture_output=True,
@@ -116,9 +116,9 @@ def test_a_question_is_read_as_in_a_fresh_process_whatever_came_before():
     import llama_cpp
     import numpy as np
 
+    from qa.answering.prompts import PREFIX, PROMPT
     from qa.config import load_settings
-    from qa.llms import LlamaCppChat, load_llm
-    from qa.prompts import PREFIX, PROMPT
+    from qa.models.llms import LlamaCppChat, load_llm
 
     llm = load_llm(load_settings(environ={}))
     assert isinstance(llm, LlamaCppChat)
@@ -145,9 +145,9 @@ def test_the_model_tells_how_sure_it_was_of_each_token_it_chose():
     reading them changes nothing the model says."""
     from llama_cpp import Llama
 
+    from qa.answering.prompts import PREFIX, PROMPT
     from qa.config import load_settings
-    from qa.llms import LlamaCppChat, chat_messages, load_llm
-    from qa.prompts import PREFIX, PROMPT
+    from qa.models.llms import LlamaCppChat, chat_messages, load_llm
 
     llm = load_llm(load_settings(environ={}))
     assert isinstance(llm, LlamaCppChat)

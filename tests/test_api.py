@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     shutil.copytree(ROOT / "corpus", base / "corpus")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_INDEX": str(base / "index")}
     subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ingest"], cwd=base, env=env, check=True, timeout=300
+        [sys.executable, "-m", "qa", "ingest"], cwd=base, env=env, check=True, timeout=300
     )
     env = {**env, "QA_API_KEY": KEY, "GRADIO_ANALYTICS_ENABLED": "False"}
     proc, url = serve(base, env, base / "server.log")

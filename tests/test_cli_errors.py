@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
+from qa.interfaces.cli import main
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
-QA = [sys.executable, "-m", "qa.cli"]
+QA = [sys.executable, "-m", "qa"]
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:

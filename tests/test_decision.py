@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import signals
-from qa.calibrate import MIN_QUESTIONS, calibrate, held_out, matrix
-from qa.claims import Draft
-from qa.cli import main
 from qa.config import load_settings
-from qa.decision import (
+from qa.errors import UsageError
+from qa.evaluation import signals
+from qa.evaluation.calibrate import MIN_QUESTIONS, calibrate, held_out, matrix
+from qa.evaluation.signals import Row, SignalStore, row_key
+from qa.grounding.claims import Draft
+from qa.grounding.decision import (
     FEATURES,
     SIGNALS,
     VERSION,
@@ -24,10 +25,9 @@ from qa.decision import (
     operating_point,
     risk_coverage,
 )
-from qa.errors import UsageError
-from qa.grounding import ground
-from qa.retrieve import Evidence, Passage
-from qa.signals import Row, SignalStore, row_key
+from qa.grounding.ground import ground
+from qa.interfaces.cli import main
+from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import sentences, word_spans, words
 
 
@@ -139,7 +139,7 @@ def test_grounding_follows_the_decision_over_the_rules():
 
 def test_which_decision_answers(tmp_path):
     from qa.config import load_settings
-    from qa.decision import load_decision, own_path, shipped
+    from qa.grounding.decision import load_decision, own_path, shipped
 
     settings = load_settings({"index": tmp_path / "index"}, environ={})
     assert load_decision(settings) is None  # auto, and no fit of this index's own: the rules

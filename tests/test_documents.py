@@ -16,8 +16,8 @@ import lxml.html
 import pytest
 
 from qa.config import load_settings
-from qa.ingest import split
-from qa.loaders import FileLoader
+from qa.documents.loaders import FileLoader
+from qa.index.ingest import split
 from qa.text import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def manuals_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def qa(cwd: Path, *args: str) -> str:
     """Run the `qa` command in a process of its own; its stdout."""
     result = subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args],
+        [sys.executable, "-m", "qa", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -223,8 +223,8 @@ def test_answers_from_manuals_cite_section_and_page(
 
 def test_citations_show_their_section_and_page():
     """The shell's source lines and the chat page's sources panel say where a quote is."""
-    from qa.answer import Answer, Citation
-    from qa.web import sources_html
+    from qa.answering.answer import Answer, Citation
+    from qa.interfaces.web import sources_html
 
     cited = Citation(1, "r/R-data.pdf", 10, 20, "use scan", 0, "x" * 30, "R Data › scan", 15)
     assert cited.where == "R Data › scan, p. 15"

@@ -10,8 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from qa.cli import main
-from qa.evaluate import (
+from qa.evaluation.evaluate import (
     documents,
     machine,
     matches,
@@ -22,8 +21,9 @@ from qa.evaluate import (
     squad_normalise,
     summarise,
 )
-from qa.questions import Question, load_questions
-from qa.report import by_group
+from qa.evaluation.questions import Question, load_questions
+from qa.evaluation.report import by_group
+from qa.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

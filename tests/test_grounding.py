@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from qa.chain import Answerer, numbered
-from qa.claims import claims, is_complete, is_decline
+from qa.answering.chain import Answerer, numbered
 from qa.config import load_settings
-from qa.grounding import MIN_YES, ground, quote
-from qa.retrieve import Evidence, Passage
-from qa.support import best_span
+from qa.grounding.claims import claims, is_complete, is_decline
+from qa.grounding.ground import MIN_YES, ground, quote
+from qa.grounding.support import best_span
+from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import sentences
 
 ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "newsweek-iran-border-defense.txt"
@@ -128,14 +128,14 @@ def test_no_passages_means_declined(scripted, article_index):
 
 
 def test_evidence_without_passages_is_not_strong():
-    from qa.grounding import strong
+    from qa.grounding.ground import strong
 
     assert not strong(Evidence([]))
     assert Passage  # the type is part of the public surface used by the UI
 
 
 def test_follow_up_carries_the_names_of_the_previous_turn():
-    from qa.followups import standalone
+    from qa.retrieval.followups import standalone
 
     follow_up = standalone("Where did he go next?", ["Who is Abbas Araghchi?"])
     assert follow_up.about == ("Abbas", "Araghchi")

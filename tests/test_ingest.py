@@ -6,10 +6,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from qa.cli import main
 from qa.config import load_settings
-from qa.ingest import ingest
-from qa.store import Store
+from qa.index.ingest import ingest
+from qa.index.store import Store
+from qa.interfaces.cli import main
 
 
 def settings(tmp_path: Path):
@@ -58,7 +58,7 @@ def test_an_unchanged_corpus_is_checked_without_opening_the_store(
     def no_store(*args, **kwargs):
         raise AssertionError("the store was opened for an unchanged corpus")
 
-    monkeypatch.setattr("qa.store.Store.__init__", no_store)
+    monkeypatch.setattr("qa.index.store.Store.__init__", no_store)
     again = ingest([article_corpus], s)
     assert again.unchanged == 1 and again.chunks == first.chunks and not again.added
 
@@ -114,8 +114,8 @@ def test_dry_run_changes_nothing(article_corpus: Path, tmp_path: Path):
 
 
 def test_index_remembers_its_embedding_model(article_corpus: Path, tmp_path: Path):
-    from qa.embeddings import _resolve
     from qa.errors import ModelMismatchError
+    from qa.models.embeddings import _resolve
 
     s = settings(tmp_path)
     ingest([article_corpus], s)
@@ -136,9 +136,9 @@ def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
 
     from langchain_core.documents import Document
 
-    import qa.writer
+    import qa.index.writer
 
-    monkeypatch.setattr(qa.writer, "BATCH", 3)
+    monkeypatch.setattr(qa.index.writer, "BATCH", 3)
     calls: list[tuple] = []
 
     class Recorder:
@@ -157,7 +157,7 @@ def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
             yield Document(f"{name} {i}", id=f"{name}{i}", metadata={"end": i + 1})
 
     with ThreadPoolExecutor(1) as pool:
-        writer = qa.writer.Writer(Recorder(), lambda n: None, pool)
+        writer = qa.index.writer.Writer(Recorder(), lambda n: None, pool)
         writer.file("a", chunks("a", 4))
         writer.file("b", chunks("b", 4))
         writer.finish()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.chain import Answerer
+from qa.answering.chain import Answerer
 from qa.config import load_settings
-from qa.ingest import ingest
+from qa.index.ingest import ingest
 
 DOC = """Harbour notes
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from langchain_core.documents import Document
 
-from qa.cli import main
 from qa.config import load_settings
-from qa.ingest import ingest
-from qa.lexical import Lexical, terms
-from qa.store import Store
+from qa.index.ingest import ingest
+from qa.index.lexical import Lexical, terms
+from qa.index.store import Store
+from qa.interfaces.cli import main
 
 
 def chunk(i: int, text: str, source: str = "a.txt", start: int | None = None) -> Document:

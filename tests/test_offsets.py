@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.documents import Document
 
-from qa import loaders
 from qa.config import load_settings
-from qa.ingest import split
+from qa.documents import loaders
+from qa.index.ingest import split
 from qa.text import sentences
 
 # Pieces that stress the splitters: stops, abbreviations, quotes, blank lines, runs of spaces.

@@ -7,9 +7,9 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from qa.config import load_settings
-from qa.ingest import ingest
-from qa.retrieve import HybridRetriever, near, select, widen
-from qa.store import Store
+from qa.index.ingest import ingest
+from qa.index.store import Store
+from qa.retrieval.retrieve import HybridRetriever, near, select, widen
 from qa.text import is_head, sentences
 
 MANUAL = """Options

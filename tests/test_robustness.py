@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
 from qa.config import load_settings
-from qa.store import Store
+from qa.index.store import Store
+from qa.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ def chunks_written(lexical: Path) -> int:
 def qa(*args: str, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", *args],
+        [sys.executable, "-m", "qa", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -108,8 +108,8 @@ def big_text(path: Path, size: int = 100 * 2**20) -> Path:
 def test_a_100_mb_text_file_is_read_in_bounded_memory(tmp_path: Path):
     import tracemalloc
 
-    from qa.ingest import split
-    from qa.loaders import FileLoader
+    from qa.documents.loaders import FileLoader
+    from qa.index.ingest import split
 
     path = big_text(tmp_path / "big.txt")
     tracemalloc.start()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import Answer, Citation
+from qa.answering.answer import Answer, Citation
 from qa.errors import UsageError
-from qa.questions import load_questions
-from qa.savetest import append, entry, key_phrase
+from qa.evaluation.questions import load_questions
+from qa.evaluation.savetest import append, entry, key_phrase
 
 QUOTE = "Foreign Ministry spokesperson Saeed Khatibzadeh said on Monday that talks would resume."
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
 from qa.config import load_settings
+from qa.interfaces.cli import main
 from tests.servers import free_port, start, stop
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory):
-    from qa.bundled import DEFAULT_BUNDLED, bundled_path
+    from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
 
     gguf = bundled_path(DEFAULT_BUNDLED, load_settings(environ={}).cache_dir)
     port = free_port()
@@ -73,9 +73,9 @@ def test_openai_backend_gives_a_grounded_cited_answer(use_server):
 
 
 def test_openai_backend_judges_from_the_servers_logprobs(use_server):
-    from qa.grounding import MIN_YES
-    from qa.judge import judge_with
-    from qa.llms import load_llm
+    from qa.grounding.ground import MIN_YES
+    from qa.grounding.judge import judge_with
+    from qa.models.llms import load_llm
 
     judge = judge_with(load_llm(load_settings()))
     text = "The Ferro Tunnel, dug by the firm Kessel for the town of Marn, opened in 1911."
@@ -86,7 +86,7 @@ def test_openai_backend_judges_from_the_servers_logprobs(use_server):
 
 
 def test_openai_backend_drafts_carry_the_models_certainty(use_server):
-    from qa.chain import Answerer
+    from qa.answering.chain import Answerer
 
     answer = Answerer(load_settings(), record=True).ask(QUESTIONS[0])
     signals = answer.checked.signals
@@ -94,7 +94,7 @@ def test_openai_backend_drafts_carry_the_models_certainty(use_server):
 
 
 def test_openai_backend_streams(use_server):
-    from qa.chain import Answerer
+    from qa.answering.chain import Answerer
 
     tokens: list[str] = []
     answer = Answerer(load_settings()).ask(QUESTIONS[1], on_token=tokens.append)

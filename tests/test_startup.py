@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.answering.prompts import PREFIX, PROMPT
 from qa.config import load_settings
-from qa.llms import load_llm
-from qa.prompts import PREFIX, PROMPT
+from qa.models.llms import load_llm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ PROBE = """
 import json, sys
 from pathlib import Path
 from qa.config import load_settings
-from qa.store import Store
+from qa.index.store import Store
 store = Store(load_settings({"index": Path(sys.argv[1])}, environ={}))
 texts = ["Who designed the bridge?", "The bridge opened in 1932 and spans the river."]
 vectors = store.embeddings.encode(texts)
@@ -73,8 +73,8 @@ def test_the_prompt_prefix_is_loaded_from_disk_and_answers_alike(tmp_path: Path,
 
 @pytest.mark.slow
 def test_the_judge_reads_yes_and_no_and_gives_the_cached_prefix_back(tmp_path: Path):
-    from qa.grounding import MIN_YES
-    from qa.judge import judge_with
+    from qa.grounding.ground import MIN_YES
+    from qa.grounding.judge import judge_with
 
     llm = load_llm(load_settings({}, environ={}))
     llm.prime(PREFIX, tmp_path)
@@ -100,10 +100,10 @@ def test_documents_are_embedded_by_the_onnx_export_with_sentence_transformers_ve
     """Ingest embeds on the ONNX export, batched by length; its vectors are the ones
     sentence-transformers gives (so indexes built before stay valid): every chunk of the
     article and of a sample of real HTML manual pages."""
-    from qa.embeddings import _load, load_embeddings
-    from qa.ingest import split
-    from qa.lexical import searchable
-    from qa.loaders import FileLoader
+    from qa.documents.loaders import FileLoader
+    from qa.index.ingest import split
+    from qa.index.lexical import searchable
+    from qa.models.embeddings import _load, load_embeddings
 
     settings = load_settings({}, environ={})
     pages = [ROOT / "corpus" / "newsweek-iran-border-defense.txt"]

@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ingest"],
+        [sys.executable, "-m", "qa", "ingest"],
         cwd=base,
         env=env,
         check=True,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from qa.errors import BackendError
-from qa.web import build
+from qa.interfaces.web import build
 
 
 class Raising:
@@ -45,7 +45,7 @@ def test_a_failed_answer_is_one_line_in_the_chat(error, shown, caplog):
 
 
 def test_binding_beyond_loopback_without_a_key_is_warned_about():
-    from qa.server import exposure
+    from qa.interfaces.server import exposure
 
     assert exposure("127.0.0.1", "") == exposure("localhost", "") == ""
     assert exposure("0.0.0.0", "secret") == ""

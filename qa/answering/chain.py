@@ -1,0 +1,218 @@
+"""The answer chain (LCEL): retrieve passages -> prompt -> LLM -> ground -> Answer.
+
+The same chain serves ``qa ask``, ``qa eval`` and the chat page. With grounding off it is
+the plain chain (vector top-k chunks, one prompt, citations taken as the model gives them),
+kept so that ``qa eval --compare`` can show what grounding buys.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from qa.answering.answer import Answer, cite
+from qa.answering.prompts import PREFIX, PROMPT
+from qa.config import Settings
+from qa.errors import UsageError
+from qa.grounding.claims import Draft, claims, is_decline
+from qa.grounding.decision import load_decision
+from qa.grounding.ground import Grounded, ground
+from qa.grounding.judge import judge_with
+from qa.models.llms import LlamaCppChat, load_llm, logprobs_of
+from qa.retrieval.followups import REWRITE, Asked, standalone
+from qa.retrieval.retrieve import Evidence, HybridRetriever, Passage, select
+from qa.text import as_line
+
+MAX_QUESTION_CHARS = 2000
+
+
+class _Tokens(BaseCallbackHandler):
+    """Forwards each generated token to a function (the CLI's stdout, the UI's stream)."""
+
+    def __init__(self, on_token: Callable[[str], None]) -> None:
+        self.on_token = on_token
+
+    def on_llm_new_token(self, token: str, **_: Any) -> None:
+        self.on_token(token)
+
+
+def check_question(question: str) -> str:
+    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\t\n").strip()
+    if not cleaned:
+        raise UsageError("the question is empty")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise UsageError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    return " ".join(cleaned.split())
+
+
+def numbered(evidence: Evidence) -> str:
+    """The passages as the prompt shows them: "[n] (section) text", one a line; a heading or a
+    definition list's term is set off from what it names (``qa.text.as_line``)."""
+
+    def text(p: Passage) -> str:
+        return " ".join((as_line(p.sentences) if p.sentences else p.text).split())
+
+    return "\n".join(
+        f"[{p.n}] {f'({p.section}) ' if p.section else ''}{text(p)}" for p in evidence.passages
+    )
+
+
+class Answerer:
+    """Loads the store, retriever and models once; answers many questions."""
+
+    def __init__(self, settings: Settings, store=None, llm=None, record: bool = False) -> None:
+        """``record``: read every signal of every answer (for calibration), not only those
+        that can change its decision."""
+        from qa.index.store import Store
+
+        self.settings = settings
+        self.record = record
+        # The model loads (and reads its cached prompt prefix) in the background while the
+        # index opens: a one-off `qa ask` waits for the slower of the two, not for both.
+        self._llm: Future = ThreadPoolExecutor(1, "qa-llm").submit(self._load_llm, llm)
+        with self._loaded_on_error():
+            self.store = store or Store(settings)
+            self.embed = self.store.embeddings
+            self.refresh()
+            self.decision = load_decision(settings)
+        self.chain = self._build()
+
+    @contextmanager
+    def _loaded_on_error(self) -> Iterator[None]:
+        """llama-cpp-python mutes the whole process's stdout and stderr while a model loads:
+        an error is raised only once that is over, so that its message can be seen."""
+        try:
+            yield
+        except BaseException:
+            wait([self._llm])
+            raise
+
+    def _load_llm(self, llm: BaseChatModel | None) -> BaseChatModel:
+        llm = llm or load_llm(self.settings)
+        if isinstance(llm, LlamaCppChat):
+            llm.prime(PREFIX, self.settings.cache_dir)
+        return llm
+
+    @property
+    def llm(self) -> BaseChatModel:
+        return self._llm.result()
+
+    def refresh(self) -> None:
+        """Count the index's chunks afresh, for idf (after documents were added)."""
+        self.retriever = HybridRetriever(store=self.store, k=2 * self.settings.k)
+
+    def _retrieve(self, inputs: dict) -> Evidence:
+        question, k = inputs["question"], self.settings.k
+        if self.settings.retrieval == "dense":  # vector top-k chunks as they are
+            hits = self.store.search(question, k)
+            return Evidence([Passage.of_chunk(d, n) for n, (d, _) in enumerate(hits, 1)])
+        hits = self.retriever.invoke(question)
+        return select(question, hits, self.retriever, self.embed, k, self.settings.passage_chars)
+
+    def _generate(self, inputs: dict) -> Draft:
+        evidence: Evidence = inputs["evidence"]
+        if not evidence.passages:
+            return Draft("")
+        said = (PROMPT | self.llm).invoke(
+            {"passages": numbered(evidence), "question": inputs["question"]}
+        )
+        tokens = tuple((t["token"], t["logprob"]) for t in logprobs_of(said))
+        return Draft(str(said.content), tokens)
+
+    def _finish(self, inputs: dict) -> Grounded:
+        draft, evidence = inputs["draft"], inputs["evidence"]
+        if self.settings.grounding:
+            judge = judge_with(self.llm, self.settings.cache_dir) if self.settings.judge else None
+            threshold = self.settings.min_confidence or (
+                self.decision.threshold if self.decision else 0.5
+            )
+            question = inputs["asked"]
+            return ground(
+                draft, evidence, question, self.embed, judge, self.decision, threshold, self.record
+            )
+        # The plain chain: the model's words as they are, whole passages as citations.
+        found = claims(draft.text)
+        cited = sorted({n for c in found for n in c.cited if 0 < n <= len(evidence.passages)})
+        support = [(evidence.passages[n - 1], None) for n in cited]
+        mode = "declined" if is_decline(draft.text) else "generated"
+        return Grounded(draft.text.strip(), mode, support, len(found), len(found))
+
+    def _build(self) -> Runnable:
+        def clock(name: str, fn: Callable[[dict], Any]) -> RunnableLambda:
+            """The step, timed into this invocation's own ``timings`` dict."""
+
+            def run(inputs: dict) -> Any:
+                began = time.perf_counter()
+                try:
+                    return fn(inputs)
+                finally:
+                    inputs["timings"][name] = round(time.perf_counter() - began, 3)
+
+            return RunnableLambda(run, name=name)
+
+        return (
+            RunnablePassthrough.assign(evidence=clock("retrieve_s", self._retrieve))
+            | RunnablePassthrough.assign(draft=clock("generate_s", self._generate))
+            | RunnablePassthrough.assign(grounded=clock("ground_s", self._finish))
+        )
+
+    def _standalone(self, question: str, history: list[str]) -> Asked:
+        if not history or self.settings.followups != "llm":
+            return standalone(question, history)
+        rewritten = (REWRITE | self.llm.bind(max_tokens=60) | StrOutputParser()).invoke(
+            {"history": "\n".join(history[-3:]), "question": question}
+        )
+        return Asked(" ".join(rewritten.split()) or question)
+
+    def warm_up(self) -> None:
+        """Load the models and fill the KV cache with the fixed prompt prefix."""
+        self.embed.embed_query("warm up")
+        if isinstance(self.llm, LlamaCppChat):
+            self.llm.prime(PREFIX)  # back to the prefix alone, as between questions
+        else:
+            self.llm.invoke(PREFIX, max_tokens=1)
+
+    def ask(
+        self,
+        question: str,
+        on_token: Callable[[str], None] | None = None,
+        history: list[str] | None = None,
+    ) -> Answer:
+        """Answer one question; ``on_token`` sees the model's draft as it is generated;
+        ``history`` holds earlier questions of the conversation, oldest first."""
+        began = time.perf_counter()
+        config = {"callbacks": [_Tokens(on_token)]} if on_token else {}
+        timings: dict[str, float] = {}
+        with self._loaded_on_error():
+            question = check_question(question)
+            asked = self._standalone(question, history or [])
+            inputs = {"question": asked.full, "asked": asked, "timings": timings}
+            out = self.chain.invoke(inputs, config=config)
+        timings["total_s"] = round(time.perf_counter() - began, 3)
+        g: Grounded = out["grounded"]
+        evidence: Evidence = out["evidence"]
+        return Answer(
+            question=question,
+            answer=g.answer,
+            declined=g.mode == "declined",
+            citations=[cite(n, p, s) for n, (p, s) in enumerate(g.support, 1)],
+            timings=timings,
+            grounding={
+                "claims": g.claims,
+                "kept": g.kept,
+                "mode": g.mode,
+                "draft": out["draft"].text,
+                "confidence": round(g.confidence, 4),
+            },
+            passages=[cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],
+            standalone=asked.full if asked.full != question else "",
+            checked=g,
+        )

@@ -1,0 +1,160 @@
+"""Read a file into LangChain ``Document``s of plain text, one per part of a section.
+
+Thin adapters on the underlying libraries (inscriptis for HTML, pypdf; see ``markup`` and
+``pdf`` beside this module) rather than ``langchain-community``'s loaders: that package is
+being sunset and warns on import, and these adapters let a bad file fail with one clear reason. Each
+Document carries its ``offset`` into the text citations point into (the file itself for
+plain text and Markdown, the extracted text for HTML and PDF), its ``section`` path and,
+for PDFs, its ``page``.
+
+Plain text and Markdown are streamed: a file of any size comes as consecutive pieces cut at
+paragraph breaks, so memory stays bounded. HTML and PDF must be parsed whole, and are
+refused above ``MAX_PARSED_BYTES``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from langchain_core.document_loaders import BaseLoader
+from langchain_core.documents import Document
+
+from qa.documents.markup import MarkdownReader, Part, html_parts
+from qa.documents.pdf import pdf_parts
+from qa.errors import BadDocumentError
+
+# How files are read; part of every file's fingerprint, so that a new way of reading
+# re-indexes the files it reads differently.
+READING = "2"
+MAX_PARSED_BYTES = 50 * 1024 * 1024  # HTML and PDF are parsed in memory: larger is refused
+BLOCK = 1 << 20  # bytes read at a time
+PIECE = 1 << 20  # characters of plain text handed on at a time (cut at a paragraph break)
+
+
+def _check_binary(head: bytes) -> None:
+    if b"\x00" in head[:8192]:
+        raise BadDocumentError("binary file")
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while block := f.read(BLOCK):
+            yield block
+
+
+def _decoded(path: Path, digest=None) -> Iterator[str]:
+    """The file's text, block by block (each block also fed to ``digest``); a decoding
+    error names its byte offset."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    offset = 0
+    for block in _blocks(path):
+        if digest is not None:
+            digest.update(block)
+        if offset == 0:
+            _check_binary(block)
+        try:
+            yield decoder.decode(block)
+        except UnicodeDecodeError as e:
+            raise BadDocumentError(f"not UTF-8 text (byte {offset + e.start})") from None
+        offset += len(block)
+    try:
+        yield decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise BadDocumentError("not UTF-8 text (cut off at the end)") from None
+
+
+def _cut(text: str) -> int:
+    """Where to end a piece: after the last paragraph break in its second half, else the
+    last line break, else the last space, else at PIECE characters."""
+    window = text[PIECE // 2 : PIECE]
+    for sep in ("\n\n", "\n", " "):
+        if (at := window.rfind(sep)) >= 0:
+            return PIECE // 2 + at + len(sep)
+    return PIECE
+
+
+def _pieces(path: Path) -> Iterator[tuple[int, str]]:
+    """(offset, text) pieces of a plain-text file, so that chunks rarely straddle two."""
+    buffer, offset = "", 0
+    for text in _decoded(path):
+        buffer += text
+        while len(buffer) > PIECE:
+            cut = _cut(buffer)
+            yield offset, buffer[:cut]
+            buffer, offset = buffer[cut:], offset + cut
+    if buffer:
+        yield offset, buffer
+
+
+def _html(path: Path) -> list[Part]:
+    data = path.read_bytes()
+    _check_binary(data)
+    return html_parts(data)
+
+
+PARSERS: dict[str, Callable[[Path], list[Part]]] = {
+    ".html": _html,
+    ".htm": _html,
+    ".pdf": pdf_parts,
+}
+MARKDOWN = {".md", ".markdown"}
+STREAMED = {".txt", *MARKDOWN}
+SUFFIXES = frozenset(PARSERS) | STREAMED  # every kind of file docqa reads
+
+
+def supported(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+class FileLoader(BaseLoader):
+    """Loads one supported file; every Document's ``source`` is ``name`` and its
+    ``offset`` is where its text starts in the file's text."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.name = name
+        self.streamed = path.suffix.lower() in STREAMED
+
+    def fingerprint(self) -> str:
+        """sha256 of the file's bytes, read in blocks. Plain text is also checked here
+        (binary, not UTF-8, blank), so that it cannot fail half-way through loading."""
+        size = self.path.stat().st_size
+        if size == 0:
+            raise BadDocumentError("empty file")
+        if not self.streamed and size > MAX_PARSED_BYTES:
+            raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
+        digest = hashlib.sha256(f"docqa reading {READING}\0".encode())
+        if not self.streamed:
+            for block in _blocks(self.path):
+                digest.update(block)
+            return digest.hexdigest()
+        blank = True
+        for text in _decoded(self.path, digest):  # to the end: the hash needs every byte
+            blank = blank and not text.strip()
+        if blank:
+            raise BadDocumentError("no text in it")
+        return digest.hexdigest()
+
+    def parts(self) -> Iterator[Part]:
+        suffix = self.path.suffix.lower()
+        if suffix in MARKDOWN:
+            reader = MarkdownReader()
+            for offset, text in _pieces(self.path):
+                yield from reader.parts(text, offset)
+        elif self.streamed:
+            yield from (Part(offset, text) for offset, text in _pieces(self.path))
+        else:
+            if self.path.stat().st_size > MAX_PARSED_BYTES:
+                raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
+            parts = PARSERS[suffix](self.path)
+            if not any(p.text.strip() for p in parts):
+                raise BadDocumentError("no text in it")
+            yield from parts
+
+    def lazy_load(self) -> Iterator[Document]:
+        for part in self.parts():
+            meta = {"source": self.name, "offset": part.offset, "section": part.section}
+            yield Document(page_content=part.text, metadata=meta | {"page": part.page})

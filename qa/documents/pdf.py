@@ -1,0 +1,159 @@
+"""PDF read as a person reads it: page by page, without running headers, footers and page
+numbers, words hyphenated at a line end joined, paragraphs reflowed, and each page's parts
+under the section of the PDF's outline (its bookmarks) they belong to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from statistics import quantiles
+
+from qa.documents.markup import Outline, Part
+from qa.errors import BadDocumentError
+
+EDGE = 2  # lines at the top and at the bottom of a page that may be a running header/footer
+RUNNING = 3  # an edge line seen on this many pages (digits aside) runs through the document
+# A line of a table of contents or an index: a title, dot leaders, page numbers.
+_LEADERS = re.compile(r"(?:\.\s?){4,}\s*[\dxvi]+(?:,\s*\d+)*\s*$")
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
+
+
+def _pattern(line: str) -> str:
+    """A line with its numbers masked: "Chapter 2: Basics 14" runs on as "Chapter #: Basics #"."""
+    return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Indexes of the lines at the top and the bottom of a page."""
+    return sorted({*range(min(EDGE, len(lines))), *range(max(0, len(lines) - EDGE), len(lines))})
+
+
+def _folio(line: str) -> int | None:
+    """The number a line starts or ends with, as a page number would."""
+    m = re.match(r"^\s*(\d+)\b", line) or re.search(r"\b(\d+)\s*$", line)
+    return int(m[1]) if m else None
+
+
+def _numbering(pages: list[list[str]]) -> int | None:
+    """How printed page numbers relate to page indexes (index - number), where the edge lines
+    of several pages agree on it: such a line carries its page's number."""
+    votes = Counter(
+        index - n
+        for index, lines in enumerate(pages)
+        for i in _edges(lines)
+        if (n := _folio(lines[i])) is not None
+    )
+    best = votes.most_common(1)
+    return best[0][0] if best and best[0][1] >= RUNNING else None
+
+
+def _body(lines: list[str], running: set[str], folio: int | None) -> list[str]:
+    """A page's lines less running headers, footers and page numbers at its edges (a line
+    that recurs on several pages, digits aside, or that carries the page's printed number),
+    and less the lines of a table of contents or an index."""
+    keep = list(lines)
+    for i in _edges(lines):
+        line = lines[i]
+        if _PAGE_NUMBER.match(line) or _pattern(line) in running or _folio(line) == folio:
+            keep[i] = ""
+    return [line for line in keep if line.strip() and not _LEADERS.search(line)]
+
+
+def _heading(title: str) -> re.Pattern:
+    """A line that is the title, perhaps after a number ("1.7 Getting help")."""
+    words = re.escape(" ".join(title.split())).replace(r"\ ", r"\s+")
+    return re.compile(rf"^[^\n]{{0,12}}?{words}\s*$", re.M | re.I)
+
+
+def _reflow(lines: list[str], width: float, titles: list[str]) -> str:
+    """Lines joined into paragraphs: a line nearly as wide as the text runs on into the next
+    (a word hyphenated at its end is joined whole); a shorter line, or one before a heading
+    of the outline, ends its paragraph."""
+    headings = [_heading(t) for t in titles]
+    out = ""
+    for i, line in enumerate(lines):
+        line = line.rstrip()
+        last = i == len(lines) - 1
+        if last or len(line) < 0.8 * width or any(h.match(lines[i + 1]) for h in headings):
+            out += line + ("" if last else "\n")
+        elif re.search(r"[a-z]-$", line) and lines[i + 1][:1].islower():
+            out += line[:-1]
+        else:
+            out += line + " "
+    return out
+
+
+def _sections(reader) -> list[tuple[int, int, str]]:
+    """(page index, depth, title) of every outline entry, in order."""
+    found: list[tuple[int, int, str]] = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # a broken bookmark is no reason to refuse the document
+                continue
+            if page is not None and page >= 0:
+                found.append((page, depth, str(item.title or "")))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # pypdf raises many kinds of error on damaged outlines
+        return []
+    return sorted(found, key=lambda x: x[0])
+
+
+def _cut_at_headings(text: str, titles: list[str]) -> list[tuple[int, str]]:
+    """Where each outline title starts a line of the page's text: [(offset, title)]."""
+    found = ((_heading(title).search(text), title) for title in titles)
+    return sorted((m.start(), title) for m, title in found if m)
+
+
+def pdf_parts(path: Path) -> list[Part]:
+    """The PDF's text, one part per page and section, each knowing its page number."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        outline = _sections(reader)
+        title = str((reader.metadata or {}).get("/Title") or "")
+    except (PdfReadError, ValueError, KeyError, OSError) as e:
+        raise BadDocumentError(f"unreadable PDF ({e})") from None
+    edges = Counter(_pattern(line) for lines in pages for line in {lines[i] for i in _edges(lines)})
+    running = {p for p, n in edges.items() if n >= RUNNING and p.strip("# ")}
+    numbering = _numbering(pages)
+    bodies = [
+        _body(lines, running, None if numbering is None else index - numbering)
+        for index, lines in enumerate(pages)
+    ]
+    lengths = [len(line) for lines in bodies for line in lines]
+    width = quantiles(lengths, n=10)[8] if len(lengths) > 1 else 80.0  # a full line's width
+    parts: list[Part] = []
+    state = Outline(" ".join(title.split()))
+    offset = 0
+    for index, lines in enumerate(bodies):
+        starting = [(d, t) for p, d, t in outline if p == index]
+        text = _reflow(lines, width, [t for _, t in starting]).strip()
+        cuts = _cut_at_headings(text, [t for _, t in starting])
+        depth = {t: d for d, t in starting}
+        bounds = [(0, None), *cuts] if not cuts or cuts[0][0] > 0 else cuts
+        for (start, title), (end, _) in zip(bounds, [*bounds[1:], (len(text), None)], strict=True):
+            if title is not None:
+                state.enter(depth[title], title)
+            piece = text[start:end].strip()
+            if piece:
+                offset += 2 if parts else 0
+                parts.append(Part(offset, piece, state.path, index + 1))
+                offset += len(piece)
+        # An entry not found in the page's text opens its section from the next page on.
+        for d, t in starting:
+            if t not in {c for _, c in cuts}:
+                state.enter(d, t)
+    return parts

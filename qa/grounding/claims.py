@@ -1,0 +1,114 @@
+"""A draft's claims: its sentences, each with the passage numbers it cites, and how each
+was checked (``qa.grounding.ground``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from qa.retrieval.retrieve import Passage
+from qa.text import Span, sentences, word_spans, words
+
+_CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_DECLINE = re.compile(
+    r"\b(do(es)?n[o']t say|do(es)? not (say|mention|state|specify|contain|provide)|"
+    r"(don'?t|do not) know|not (mentioned|provided|specified|stated|given|available)|"
+    r"no (information|mention)|cannot (answer|determine|be determined)|not enough information|"
+    r"unable to (answer|determine))\b",
+    re.IGNORECASE,
+)
+
+
+class Check(NamedTuple):
+    """How well one window of a passage holds a claim."""
+
+    span: Span
+    supported: bool  # the word checks' verdict (or the embedding's, where words fall short)
+    can: bool  # its names and numbers are there, and its sentences are about the question
+    share: float  # idf-weighted share of the claim's new words it holds
+    cosine: float = 0.0  # claim vs. the window in embedding space (0 without a model)
+
+
+@dataclass
+class Claim:
+    text: str  # without citation markers
+    cited: list[int]  # passage numbers the model gave
+    support: tuple[Passage, Span] | None = None  # the passage and sentence(s) that hold it
+    best: tuple[Passage, Check] | None = None  # the closest window, supported or not
+    judged: float = -1.0  # the judge's P(yes) for it (-1: not asked)
+
+
+# A claim that ends on an article, a conjunction or a copula was cut off ("The default is."),
+# unless a question word opened the clause the copula closes ("...where the file is.").
+_DANGLING = frozenset({"a", "an", "the", "and", "or", "but", "is", "are", "was", "were"})
+_COPULAS = frozenset({"is", "are", "was", "were"})
+_OPENS_CLAUSE = frozenset({"where", "what", "which", "who", "whom", "how", "when", "why"})
+
+
+def is_complete(claim: str) -> bool:
+    tokens = words(claim)
+    # The last token as written: an option ("-a") or a symbol ("<", "-") is no article.
+    last = claim.split()[-1].strip(".,;:!?\"'`”’)]").lower() if tokens else ""
+    if last not in _DANGLING:
+        return bool(tokens)
+    return last in _COPULAS and bool(_OPENS_CLAUSE & set(tokens[:-1]))
+
+
+def is_decline(text: str) -> bool:
+    return not text.strip() or bool(_DECLINE.search(text))
+
+
+_CITE_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+
+
+def claims(draft: str) -> list[Claim]:
+    """The draft's sentences, each with the passage numbers it cites."""
+    # "It was so. [1]" cites the sentence before the marker; "U. S." is one name.
+    draft = _CITE_AFTER_STOP.sub(r"\2\1", _SPACED_INITIALS.sub(r"\1.", draft.strip()))
+    out = []
+    for sent in sentences(draft):
+        cited = [int(n) for m in _CITE.finditer(sent.text) for n in re.split(r"[,;]", m.group(1))]
+        text = _CITE.sub("", sent.text).strip()
+        if text and words(text):
+            out.append(Claim(text, cited))
+    return out
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The model's answer as generated, with each of its tokens and the token's
+    log-probability where the backend gives them (the in-process models do)."""
+
+    text: str
+    tokens: tuple[tuple[str, float], ...] = ()
+
+    def logprobs(self, within: Callable[[str], bool] = lambda word: True) -> list[float]:
+        """The log-probabilities of the tokens that fall in a word ``within`` accepts
+        (citation markers are no words)."""
+        out, at = [], 0
+        unmarked = _CITE.sub(lambda m: " " * len(m.group()), self.text)  # offsets kept
+        spans = word_spans(unmarked)  # the words the question's are compared with
+        for token, logprob in self.tokens:
+            start, at = at, at + len(token)
+            if any(a < at and start < b and within(w) for a, b, w in spans):
+                out.append(logprob)
+        return out
+
+    @classmethod
+    def of(cls, draft: str | Draft) -> Draft:
+        return draft if isinstance(draft, Draft) else cls(draft)
+
+
+@dataclass
+class Candidate:
+    """The answer the checks weighed, whether or not it is given, and what they found."""
+
+    kind: str  # generated: claims the rules keep | rescued: claims they doubt | quoted
+    answer: str
+    support: list[tuple[Passage, Span]]
+    claims: list[Claim]  # the claims it says (none for a quote)
+    rules: bool  # the hand-set rules give this answer
+    kind_asked: bool  # its evidence is of the kind asked (a number for "how many")

@@ -1,0 +1,160 @@
+"""Where a claim's support is: the window of a passage's sentences that holds it best.
+
+No entailment model ships offline, so support is read from the words: a claim's names and
+numbers must occur in its window, and its new words (those the question did not give) must
+largely occur there, or the embedding model must find claim and window close.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa.grounding.claims import Check, Claim
+from qa.index.lexical import terms
+from qa.retrieval.followups import Asked
+from qa.retrieval.retrieve import Evidence, Passage
+from qa.text import (
+    Span,
+    acronyms,
+    code_terms,
+    content_words,
+    is_code,
+    is_head,
+    is_verb,
+    key_terms,
+    operators,
+    stem,
+    variants,
+    words,
+)
+
+# Share of a claim's new content words (those not in the question) the passage must hold.
+MIN_OVERLAP = 0.6
+MIN_COSINE = 0.7  # or: claim and supporting sentence this close in embedding space
+
+
+def _has(term: str, vocab: set[str]) -> bool:
+    """A name or number occurs, allowing inflection of names (Ostrian ~ Ostria)."""
+    if term in vocab or any(c.isdigit() for c in term) or is_code(term):
+        return term in vocab  # numbers, options and identifiers occur exactly or not at all
+    return any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in vocab)
+
+
+def _named(asked: Asked) -> set[str]:
+    """The names the question itself uses (not those a follow-up carried over), but not its
+    first word (capitalised as any first word is)."""
+    own = asked.text
+    return key_terms(own.split(maxsplit=1)[1] if " " in own else "")
+
+
+def _defines(sentence: str) -> bool:
+    """A line that only names options or identifiers ("-u --set-upstream", "--depth <depth>",
+    "\\l[+] or \\list[+] [ pattern ]"): the term of a definition list."""
+    names = [n.lower() for n in code_terms(sentence)]
+    rest = [w for w in words(sentence) if not any(w in n for n in names)]
+    return bool(names) and len(rest) <= 2
+
+
+def _even(term: str) -> float:
+    """Every word weighs the same (where no index tells how telling words are)."""
+    return 1.0
+
+
+def _lexical(
+    claim: str, window: list[str], asked_as: Asked, section: str = "", weight=_even
+) -> tuple[bool, float]:
+    """(the window of sentences can support the claim, share of the claim's new content
+    words it holds, each weighed by how telling it is: "use" little, "abort" much).
+
+    It can when the claim says something the question did not (a claim that only restates
+    the question answers nothing), the window holds every name and number of the claim that
+    the question did not give, and each sentence that lends the claim words is about what
+    was asked (shares a content word with the question): a sentence elsewhere in the
+    document cannot lend an answer its words; a sentence is also about what its ``section``
+    is about. Words the claim repeats prove nothing.
+    """
+    question = asked_as.full
+    asked = set(terms(question))
+    # An imperative's verb is no name, capitalised as it stands first ("Use the -a option").
+    names = key_terms(claim) - {w for w in words(claim)[:1] if is_verb(w)}
+    # A name the question gave, inflected ("Ostria" for "Ostrian"), is not new either: "Ostria
+    # built the drones that crashed near the Ostrian border" says nothing the question did not.
+    given = {w for w in names if _has(w, key_terms(question))}
+    new = {stem(w) for w in content_words(claim) if w not in given} - asked
+    keys = {t for t in names - key_terms(question) - given if len(t) > 1}
+    keys |= operators(claim) - operators(question)
+    says = bool(new or keys)  # a claim of only a name ("--depth", "Smith") says something
+    # The question's own names that the claim leaves out must be in its sentence: "Northern
+    # officials accused the mayor of fraud" does not answer what Southern officials accused
+    # him of.
+    keys |= {t for t in _named(asked_as) if len(t) > 1 and not _has(t, names)}
+    vocab = variants(set(words(section))) | code_terms(section)  # the heading names, too
+    about = {stem(w) for w in vocab}
+    # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
+    # and Cooperation in Europe").
+    held = [variants(set(words(s))) | code_terms(s) | acronyms(s) | operators(s) for s in window]
+    on_topic = [bool(asked & ({stem(w) for w in tokens} | about)) for tokens in held]
+    for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
+        stems = {stem(w) for w in tokens}
+        lends = bool(new & stems) or any(_has(t, tokens) for t in keys)
+        # A term that a definition list defines ("--depth <depth>") is about what the
+        # definition beside it is about.
+        if lends and asked and not topical and not (_defines(sentence) and any(on_topic)):
+            return False, 0.0
+        vocab |= tokens
+    stems = {stem(w) for w in vocab}
+    keys_ok = all(_has(t, vocab) for t in keys)
+    share = sum(map(weight, new & stems)) / sum(map(weight, new)) if new else 1.0
+    return says and keys_ok, share
+
+
+def best_span(
+    claim: str,
+    passage: Passage,
+    question: str | Asked = "",
+    embed=None,
+    claim_vec=None,
+    weight=_even,
+) -> Check:
+    """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
+    spans = passage.sentences
+    pairs = [spans[i : i + 2] for i in range(len(spans) - 1)]
+    # Single sentences are preferred on ties; a heading or a term alone supports nothing
+    # but together with the sentence it introduces.
+    windows = [spans[i : i + 1 + is_head(s.text)] for i, s in enumerate(spans)] + pairs
+    asked = Asked.of(question)
+    scored = []
+    for w in windows:
+        can, share = _lexical(claim, [s.text for s in w], asked, passage.section, weight)
+        scored.append((can, share, -len(w), w))
+    can, share, _, window = max(scored, key=lambda x: x[:3])
+    span = window_span(passage, window)
+    cosine = 0.0
+    if embed is not None:
+        cosine = float(np.array(embed.embed_query(span.text)) @ claim_vec)
+    supported = can and (share >= MIN_OVERLAP or (embed is not None and cosine >= MIN_COSINE))
+    return Check(span, supported, can, share, cosine)
+
+
+def window_span(passage: Passage, window: list[Span]) -> Span:
+    """The window of sentences as one span: the exact passage text from its first to last."""
+    start, end = window[0].start, window[-1].end
+    return Span(start, end, passage.text[start - passage.start : end - passage.start])
+
+
+def locate(claim: Claim, evidence: Evidence, asked: Asked, embed=None) -> None:
+    """Find the window that holds ``claim`` best: of those that support it, the one most
+    about the question, the cited passage on a tie (a wrong pointer is re-pointed; so is a
+    right one to a headline that merely repeats the answer's name)."""
+    wanted = set(terms(asked.full))
+    claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
+    best = None
+    for passage in evidence.passages:
+        check = best_span(claim.text, passage, asked, embed, claim_vec, evidence.weight)
+        overlap = len(wanted & {stem(w) for w in words(check.span.text)})
+        rank = (check.supported, check.can, overlap, passage.n in claim.cited)
+        if best is None or rank > best[0]:
+            best = (rank, passage, check)
+    if best:
+        claim.best = best[1], best[2]
+        claim.support = (best[1], best[2].span) if best[2].supported else None

@@ -1,0 +1,232 @@
+"""Ingestion: sync an index to a set of files (add new, replace changed, remove gone)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.documents import Document
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from qa.config import Settings
+from qa.documents.loaders import FileLoader, supported
+from qa.errors import BadDocumentError, UsageError
+from qa.index.lexical import Lexical, SourceState, lexical_path
+from qa.index.writer import Writer
+
+if TYPE_CHECKING:  # the store imports Chroma: loaded only when there is work
+    from qa.index.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    unchanged: int = 0
+    chunks: int = 0  # chunks the index holds afterwards
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"files: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped, "
+            f"{self.unchanged} unchanged; {self.chunks} chunks; {self.seconds:.1f} s"
+        )
+
+
+def source_name(path: Path) -> str:
+    """How citations name a file: relative to the working directory when under it."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """Supported files under ``paths``, sorted, each once; symlink loops are not followed."""
+    seen: set[Path] = set()
+    for root in paths:
+        if not root.exists():
+            raise UsageError(f"no such file or directory: {root}")
+        candidates = (
+            [root]
+            if root.is_file()
+            else sorted(
+                Path(d) / f
+                for d, _, files in os.walk(root)
+                for f in files  # walk skips link loops
+            )
+        )
+        for path in candidates:
+            real = path.resolve()
+            if path.is_file() and supported(path) and real not in seen:
+                seen.add(real)
+                yield path
+
+
+def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
+        keep_separator="end",
+        add_start_index=True,
+    )
+
+
+def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Iterator[Document]:
+    """Chunks of one file's pieces, numbered, with ``start``/``end`` offsets into the file's
+    text and stable ids. ``n_chunks`` is 0 here: the writer sets it on the last chunk."""
+    text_splitter = splitter(settings)
+    n = 0
+    for doc in docs:
+        offset = doc.metadata.pop("offset", 0)
+        for chunk in text_splitter.split_documents([doc]):
+            start = offset + chunk.metadata.pop("start_index")
+            chunk.metadata.update(
+                start=start,
+                end=start + len(chunk.page_content),
+                file_hash=file_hash,
+                chunk=n,
+                n_chunks=0,
+            )
+            digest = hashlib.sha256(
+                f"{doc.metadata['source']}\0{start}\0{chunk.page_content}".encode()
+            ).hexdigest()
+            chunk.id = digest[:32]
+            n += 1
+            yield chunk
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    store=None,
+) -> IngestReport:
+    """Make the index hold exactly the supported files under ``paths`` (what it holds
+    from elsewhere stays). ``progress`` is told bytes done and bytes in all.
+
+    New chunks are written before a changed file's old ones are deleted, so an interrupted
+    run leaves a file either old, new or both (detected and repaired by the next run).
+    """
+    began = time.perf_counter()
+    paths = list(paths)
+    files = list(discover(paths))
+    fresh = not settings.chroma_url and not settings.index.is_dir()
+    indexed, store = ({}, store) if fresh else _indexed(settings, store, create=not dry_run)
+    report = IngestReport()
+    sizes = {p: p.stat().st_size for p in files}
+    total = sum(sizes.values())
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(done, total)
+
+    # What changed, from fingerprints alone: an unchanged corpus loads no model and no store.
+    todo: list[tuple[Path, FileLoader, str]] = []
+    for path in files:
+        loader = FileLoader(path, source_name(path))
+        try:
+            file_hash = loader.fingerprint()
+        except BadDocumentError as e:
+            log.info("skipped %s: %s", loader.name, e)  # the caller reports skipped files
+            report.skipped.append((loader.name, str(e)))
+            advance(sizes[path])
+            continue
+        old = indexed.get(loader.name)
+        if old and old.complete and old.hashes == {file_hash}:
+            report.unchanged += 1
+            advance(sizes[path])
+        else:
+            todo.append((path, loader, file_hash))
+    # A file under PATHS that is gone, or now unreadable, leaves the index; files indexed
+    # from elsewhere are not this run's business.
+    roots = [p.resolve() for p in paths]
+    wanted = {source_name(p) for p in files} - {name for name, _ in report.skipped}
+    gone = [
+        name
+        for name in indexed
+        if name not in wanted and any(Path(name).resolve().is_relative_to(r) for r in roots)
+    ]
+    if dry_run:
+        for _, loader, _ in todo:
+            (report.updated if loader.name in indexed else report.added).append(loader.name)
+        report.removed = gone
+        report.seconds = time.perf_counter() - began
+        return report
+    if store is None and (todo or gone or fresh):
+        from qa.index.store import Store
+
+        store = Store(settings, create=True)
+    if store is not None:
+        with store.writing():
+            _apply(store, settings, todo, gone, indexed, report, sizes, advance)
+        report.chunks = store.lexical.count()
+    else:
+        report.chunks = sum(s.chunks for s in indexed.values())
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _indexed(
+    settings: Settings, store: Store | None, create: bool
+) -> tuple[dict[str, SourceState], Store | None]:
+    """What the index holds, read from the lexical index alone when it is on disk (no store
+    is opened then), and the store, when one was opened."""
+    if store is None and not settings.chroma_url and lexical_path(settings).exists():
+        lexical = Lexical(lexical_path(settings))
+        try:
+            return lexical.sources(), None
+        finally:
+            lexical.close()
+    if store is None:
+        from qa.index.store import Store
+
+        store = Store(settings, create=create)
+    return store.sources(), store
+
+
+def _apply(
+    store: Store,
+    settings: Settings,
+    todo: list[tuple[Path, FileLoader, str]],
+    gone: list[str],
+    indexed: dict[str, SourceState],
+    report: IngestReport,
+    sizes: dict[Path, int],
+    advance: Callable[[int], None],
+) -> None:
+    """Write the changed files, then remove the gone ones (and any that failed to load)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="embed") as pool:
+        writer = Writer(store, advance, pool)
+        for path, loader, file_hash in todo:
+            try:
+                writer.file(loader.name, split(loader.lazy_load(), settings, file_hash))
+                (report.updated if loader.name in indexed else report.added).append(loader.name)
+            except BadDocumentError as e:  # raised before any chunk of the file is written
+                log.info("skipped %s: %s", loader.name, e)
+                report.skipped.append((loader.name, str(e)))
+                if loader.name in indexed:
+                    gone.append(loader.name)
+            advance(max(0, sizes[path] - writer.advanced))  # text is shorter than its bytes
+        writer.finish()
+    for name in gone:
+        report.removed.append(name)
+        store.prune(name)

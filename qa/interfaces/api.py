@@ -1,0 +1,226 @@
+"""The HTTP API, served beside the chat page by ``qa serve`` (one process, one model).
+
+- ``POST /api/ask`` ``{"question", "history"?}``: exactly the ``qa ask --json`` object;
+- ``GET /api/status``: what ``qa status`` shows, and the queue on the model;
+- ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not): an
+  OpenAI-compatible model named ``docqa``, so any OpenAI client can ask the documents. The
+  last user message is the question, earlier ones the history; the reply's content is the
+  checked answer with its ``[n]`` markers, and the citations travel in the response's extra
+  ``citations`` field (in the last chunk when streamed).
+
+Errors are JSON with a status code (400 bad request, 401 no or wrong key, 413 body too large,
+503 model or index unavailable), never a stack trace. With ``QA_API_KEY`` every call needs
+``Authorization: Bearer <key>``. Answers take turns on the model (``Turns``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from qa.answering.answer import Answer
+from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
+from qa.errors import QAError, UsageError
+
+log = logging.getLogger(__name__)
+MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
+MODEL = "docqa"
+
+
+class Turns:
+    """One answer at a time on the one model, for the API and the chat page alike; how many
+    wait, and how long the last one waited, for ``/api/status``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = threading.Lock()
+        self.waiting = 0
+        self.answering = False
+        self.last_wait_s = 0.0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        began = time.perf_counter()
+        with self._count:
+            self.waiting += 1
+        with self._lock:
+            with self._count:
+                self.waiting -= 1
+                self.answering = True
+            self.last_wait_s = round(time.perf_counter() - began, 3)
+            try:
+                yield
+            finally:
+                self.answering = False
+
+
+class AskRequest(BaseModel):
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    history: list[str] = Field(default_factory=list, max_length=50)
+
+
+class Message(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        """The message's text (content may be a list of typed parts)."""
+        if isinstance(self.content, list):
+            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model: str = MODEL
+    messages: list[Message] = Field(min_length=1, max_length=200)
+    stream: bool = False
+
+
+class Status(BaseModel):
+    index: str
+    collection: str
+    embedding_model: str
+    files: dict[str, int]  # source -> chunks
+    chunks: int
+    incomplete: list[str]
+    queue: dict[str, Any]
+
+
+def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
+    """The API's routes over ``answerer``; ``api_key`` set: each call must present it."""
+
+    def authorised(request: Request) -> None:
+        if api_key:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not secrets.compare_digest(given.encode(), api_key.encode()):
+                raise HTTPException(401, "a valid API key is needed: Authorization: Bearer <key>")
+
+    api = APIRouter(dependencies=[Depends(authorised)])
+
+    def answer(question: str, history: list[str]) -> Answer:
+        """The checked answer, its failures as HTTP errors of one line."""
+        try:
+            with turns.turn():
+                return answerer.ask(question, history=history)
+        except UsageError as e:
+            raise HTTPException(400, str(e)) from None
+        except QAError as e:
+            raise HTTPException(503, str(e)) from None
+
+    @api.post("/api/ask")
+    def ask(body: AskRequest) -> dict[str, Any]:
+        return answer(body.question, body.history).to_json()
+
+    @api.get("/api/status")
+    def status() -> Status:
+        store = answerer.store
+        sources = store.sources()
+        return Status(
+            index=str(store.where),
+            collection=store.settings.collection,
+            embedding_model=store.model,
+            files={name: s.chunks for name, s in sorted(sources.items())},
+            chunks=sum(s.chunks for s in sources.values()),
+            incomplete=[name for name, s in sources.items() if not s.complete],
+            queue={
+                "waiting": turns.waiting,
+                "answering": turns.answering,
+                "last_wait_s": turns.last_wait_s,
+            },
+        )
+
+    @api.get("/v1/models")
+    def models() -> dict[str, Any]:
+        entry = {"id": MODEL, "object": "model", "created": 0, "owned_by": "docqa"}
+        return {"object": "list", "data": [entry]}
+
+    @api.post("/v1/chat/completions", response_model=None)
+    def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        asked = [m.text for m in body.messages if m.role == "user"]
+        if not asked:
+            raise HTTPException(400, "the messages hold no user message")
+        result = answer(asked[-1], asked[:-1])
+        if not body.stream:
+            return completion(result)
+        # The answer is checked only once it is whole: the stream carries it in one piece.
+        return StreamingResponse(chunks(result), media_type="text/event-stream")
+
+    return api
+
+
+def completion(a: Answer) -> dict[str, Any]:
+    """An OpenAI chat completion carrying the checked answer, with ``citations`` beside."""
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": a.answer},
+                "finish_reason": "stop",
+            }
+        ],
+        "citations": a.to_json()["citations"],
+        "declined": a.declined,
+    }
+
+
+def chunks(a: Answer) -> Iterator[str]:
+    """The answer as server-sent events of chat completion chunks, then ``[DONE]``."""
+    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": MODEL}
+
+    def event(delta: dict[str, Any], finish: Literal["stop"] | None = None, **extra: Any) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        body = {**head, "object": "chat.completion.chunk", "choices": [choice], **extra}
+        return f"data: {json.dumps(body)}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    yield event({"content": a.answer})
+    yield event({}, "stop", citations=a.to_json()["citations"], declined=a.declined)
+    yield "data: [DONE]\n\n"
+
+
+def as_json_errors(app) -> None:
+    """HTTP errors as ``{"error": {"message", "code"}}`` (the OpenAI shape), a bug as a 500
+    of one line (the log has the traceback), and an API body over ``MAX_BODY`` refused
+    before it is read (the chat page's uploads have their own limit)."""
+    from fastapi.exceptions import RequestValidationError
+
+    def body(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": {"message": message, "code": status}}, status_code=status)
+
+    @app.middleware("http")
+    async def limited(request: Request, call_next):
+        size = int(request.headers.get("content-length") or 0)
+        if request.url.path.startswith(("/api/", "/v1/")) and size > MAX_BODY:
+            return body(413, f"the request body is larger than {MAX_BODY} bytes")
+        return await call_next(request)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, e: HTTPException) -> JSONResponse:
+        return body(e.status_code, str(e.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, e: RequestValidationError) -> JSONResponse:
+        first = e.errors()[0] if e.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return body(400, f"bad request: {where}: {first.get('msg', 'invalid')}".strip())
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, e: Exception) -> JSONResponse:
+        log.error("API request failed", exc_info=e)
+        return body(500, "internal error (see the server log)")

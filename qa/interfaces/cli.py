@@ -1,0 +1,191 @@
+"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve.
+
+Options that are settings are generated from ``qa.config`` (each with its ``QA_*``
+variable); domain errors become one line on stderr and an exit code here, and only here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.errors import QAError
+from qa.interfaces.measure import calibrate, eval_
+from qa.interfaces.options import ANSWER, STORE, Group, settings_from, settings_options
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail on stderr.")
+def main(verbose: bool) -> None:
+    """docqa: answers from your documents, with the exact passages they come from."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(message)s", stream=sys.stderr
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@settings_options("corpus", *STORE, "chunk_size", "chunk_overlap")
+def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
+    """Index PATHS (files or folders; default: the corpus folder) into the index.
+
+    The index is synced to PATHS: new files are added, changed ones replaced, files that
+    are gone removed. Unreadable files are skipped with a line on stderr.
+    """
+    from tqdm import tqdm
+
+    from qa.index.ingest import ingest as run
+
+    settings = settings_from(values)
+    bar = tqdm(desc="ingest", unit="B", unit_scale=True, file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    with bar:
+        report = run(list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress)
+    for name, reason in report.skipped:
+        click.echo(f"skipped {name}: {reason}", err=True)
+    if dry_run:
+        for verb, names in (
+            ("add", report.added),
+            ("update", report.updated),
+            ("remove", report.removed),
+        ):
+            for name in names:
+                click.echo(f"would {verb} {name}")
+    click.echo(("dry run: " if dry_run else "") + report.summary(), err=True)
+
+
+def _ask_plain(answerer, question: str, history: list[str]):
+    """Stream the model's draft to stdout, then the checked answer if it differs, then sources."""
+    streamed: list[str] = []
+
+    def show(token: str) -> None:
+        streamed.append(token)
+        click.echo(token, nl=False)
+
+    answer = answerer.ask(question, on_token=show, history=history)
+    _print_answer(answer, "".join(streamed))
+    return answer
+
+
+def _print_answer(answer, streamed: str) -> None:
+    if answer.answer != streamed.strip():
+        if streamed:
+            click.echo()
+            from qa.answering.answer import MODE_NOTES
+
+            click.echo(f"[{MODE_NOTES[answer.grounding['mode']]}]", err=True)
+        click.echo(answer.answer)
+    else:
+        click.echo()
+    shown = answer.citations or answer.passages
+    if shown:
+        click.echo("\nSources:" if answer.citations else "\nClosest passages:")
+    for c in shown:
+        quote = " ".join(c.quote.split())
+        where = f" ({c.where})" if c.where else ""
+        click.echo(f'  [{c.n}] {c.source}:{c.start}-{c.end}{where}  "{quote}"')
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (JSON Lines with -).")
+@click.option("--history", multiple=True, help="An earlier question of the conversation (repeat).")
+@click.option(
+    "--save", is_flag=True, help="Save the answer, as it stands, as a test in QA_EVAL_FILE."
+)
+@settings_options(*ANSWER, "eval_file")
+def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **values: Any) -> None:
+    """Answer QUESTION from the indexed documents, citing the passages.
+
+    With QUESTION "-", read one question per line from stdin and answer each in turn,
+    loading the models once.
+    """
+    from qa.answering.chain import Answerer
+    from qa.evaluation.savetest import append, entry
+
+    settings = settings_from(values)
+    answerer = Answerer(settings)
+    questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
+    failed = False
+    for q in questions:
+        if as_json:
+            try:
+                answer = answerer.ask(q, history=list(history))
+                click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            except QAError as e:
+                if question != "-":
+                    raise
+                failed = True
+                click.echo(json.dumps({"question": q.strip(), "error": str(e)}, ensure_ascii=False))
+                continue
+        else:
+            answer = _ask_plain(answerer, q, list(history))
+        if save:
+            saved = append(
+                settings.eval_file,
+                {**entry(answer), **({"history": list(history)} if history else {})},
+            )
+            click.echo(f"saved as test {saved} in {settings.eval_file}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=7860, show_default=True, help="Port to listen on.")
+@click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
+@settings_options(*ANSWER, "corpus", "api_key")
+def serve(host: str, port: int, share: bool, **values: Any) -> None:
+    """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
+    and OpenAI-compatible /v1/chat/completions) on the index."""
+    from qa.interfaces.server import serve as run
+
+    run(settings_from(values), host=host, port=port, share=share)
+
+
+@main.command()
+@settings_options(*STORE)
+def status(**values: Any) -> None:
+    """Show what the index holds: files, chunks, embedding model, and any inconsistency."""
+    from qa.index.store import Store
+
+    store = Store(settings_from(values))
+    sources = store.sources()
+    broken = [name for name, s in sources.items() if not s.complete]
+    click.echo(f"index: {store.where} (collection {store.settings.collection})")
+    click.echo(f"embedding model: {store.model}")
+    click.echo(f"files: {len(sources)}  chunks: {sum(s.chunks for s in sources.values())}")
+    for name in sorted(sources):
+        click.echo(
+            f"  {name}: {sources[name].chunks} chunks"
+            + ("  [incomplete]" if name in broken else "")
+        )
+    if broken:
+        click.echo(
+            f"inconsistent: {len(broken)} file(s) partly indexed; run qa ingest to repair", err=True
+        )
+    if counts := store.mismatch():
+        click.echo(
+            f"inconsistent: the lexical index holds {counts[0]} chunks, the vectors {counts[1]};"
+            " run qa ingest to repair",
+            err=True,
+        )
+    if broken or counts:
+        sys.exit(1)
+
+
+main.add_command(eval_)
+main.add_command(calibrate)
+
+if __name__ == "__main__":
+    main()

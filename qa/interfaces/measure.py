@@ -1,0 +1,190 @@
+"""The commands that measure answers: ``qa eval`` (score and gate) and ``qa calibrate``
+(fit the answer-or-decline decision)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.interfaces.options import ANSWER, settings_from, settings_options
+
+
+@click.command("eval")
+@click.argument("file", default="eval_questions.yaml", type=click.Path(path_type=Path))
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="A saved report: exit 1 on any question that passed there and fails now (this "
+    "machine's own, NAME-KEY.json beside it, where there is one).",
+)
+@click.option("--update-baseline", is_flag=True, help="Save this run's report as the --baseline.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Also run the plain chain (dense top-k chunks, no grounding) and show both.",
+)
+@click.option("--only", help="Comma-separated question ids to run.")
+@click.option(
+    "--plot", type=click.Path(path_type=Path), help="Draw the risk-coverage curve to this PNG."
+)
+@click.option("--junit", type=click.Path(path_type=Path), help="Write JUnit XML here (for CI).")
+@click.option(
+    "--markdown", type=click.Path(path_type=Path), help="Write a Markdown summary here (for CI)."
+)
+@settings_options(*ANSWER, "eval_min_cited", "eval_min_declined")
+def eval_(
+    file: Path,
+    json_out: Path | None,
+    baseline: Path | None,
+    update_baseline: bool,
+    compare: bool,
+    only: str | None,
+    plot: Path | None,
+    junit: Path | None,
+    markdown: Path | None,
+    **values: Any,
+) -> None:
+    """Score answers to the questions in FILE (YAML, or SQuAD v2.0 JSON) and gate regressions.
+
+    Prints a line per question and the totals; exits 1 when a question that passed in
+    --baseline fails now, or a total falls below its QA_EVAL_MIN_* threshold.
+    """
+    from contextlib import nullcontext
+
+    from tqdm import tqdm
+
+    from qa import questions as question_sets
+    from qa.evaluation import evaluate
+    from qa.evaluation.report import by_group, selective, table, totals
+    from qa.evaluation.report import junit as report_junit
+    from qa.evaluation.report import markdown as report_markdown
+
+    settings = settings_from(values)
+    if update_baseline and not baseline:
+        raise click.UsageError("--update-baseline needs --baseline FILE")
+    questions, docs = question_sets.load_questions(file)
+    if only:
+        wanted = set(only.split(","))
+        questions = [q for q in questions if q.id in wanted]
+    plain = {"retrieval": "dense", "grounding": False}
+    variants = {"plain": plain, "grounded": {}} if compare else {"": {}}
+    reports = {}
+    with question_sets.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
+        for name, changes in variants.items():
+            reports[name or "score"] = evaluate.run(
+                questions,
+                scoped.with_overrides(**changes),
+                progress=lambda qs, name=name: tqdm(
+                    qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
+                ),
+            )
+    report = list(reports.values())[-1]
+    click.echo(table(report))
+    click.echo()
+    click.echo(totals(reports))
+    if report["groups"]:
+        click.echo()
+        click.echo(by_group(report))
+    if report["selective"]:
+        click.echo(selective(report))
+    if plot and report["selective"]:
+        from qa.evaluation.report import plot as draw
+
+        draw(report["selective"]["curve"], plot, file.name)
+    failures = evaluate.below_thresholds(report["summary"], settings)
+    regressed: list[str] = []
+    if baseline and update_baseline:
+        _write(baseline, json.dumps(report, indent=1))
+        click.echo(f"baseline saved to {baseline}", err=True)
+    elif baseline:
+        # A greedy decode can differ between CPUs: a baseline made on this machine wins.
+        own = evaluate.own_baseline(baseline, report["machine"])
+        baseline = own if own.is_file() else baseline
+        if not baseline.is_file():
+            raise click.UsageError(f"no baseline at {baseline} (create it with --update-baseline)")
+        before = json.loads(baseline.read_text())
+        regressed, stale = evaluate.regressions(report, before)
+        if regressed:
+            failures.append(f"regressed since the baseline: {', '.join(regressed)}")
+        if regressed and before.get("machine") != report["machine"]:
+            click.echo(
+                f"eval: {baseline} was not made on this machine ({report['machine']['cpu']}), "
+                f"and greedy decodes can differ between CPUs: if the code did not change, give "
+                f"this machine its own with --update-baseline --baseline {own}",
+                err=True,
+            )
+        if stale:
+            click.echo(
+                f"eval: stale, not regressed (their support is no longer in the documents; "
+                f"the tests need a look): {', '.join(stale)}",
+                err=True,
+            )
+    if json_out:
+        _write(json_out, json.dumps(reports if compare else report, indent=1))
+    if junit:
+        _write(junit, report_junit(report, file.stem, set(regressed)))
+    if markdown:
+        _write(markdown, report_markdown(report, file.name, set(regressed)))
+    for failure in failures:
+        click.echo(f"eval failed: {failure}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to save the fitted decision [default: beside the index, used from then on].",
+)
+@click.option("--risk", default=0.05, show_default=True, help="Share of answers allowed wrong.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write figures here.")
+@click.option("--plot", type=click.Path(path_type=Path), help="Draw the held-out curve here.")
+@settings_options(*ANSWER)
+def calibrate(
+    file: Path, output: Path | None, risk: float, json_out: Path | None, plot: Path | None, **values
+) -> None:
+    """Fit the answer-or-decline decision on the labelled questions in FILE (YAML or SQuAD
+    JSON): answers each question once (signals are kept), then fits and reports figures on
+    questions each fit did not see."""
+    from tqdm import tqdm
+
+    from qa.evaluation.calibrate import calibrate as fit_on
+    from qa.evaluation.calibrate import collect
+    from qa.evaluation.report import calibration
+    from qa.evaluation.report import plot as draw
+    from qa.grounding.decision import own_path
+
+    settings = settings_from(values)
+    rows = collect(
+        file, settings, lambda qs: tqdm(qs, desc="answer", unit="q", file=sys.stderr, leave=False)
+    )
+    decision, report = fit_on(rows, file.name, risk)
+    click.echo(calibration(report))
+    output = output or own_path(settings)
+    decision.save(output)
+    click.echo(f"decision saved to {output} (threshold {decision.threshold:.3f})", err=True)
+    if json_out:
+        _write(json_out, json.dumps(report, indent=1))
+    if plot:
+        marks = {
+            f"calibrated, risk target {risk:.0%}" if kind == "calibrated" else kind: (
+                report[kind]["answered"],
+                1 - report[kind]["accuracy"],
+            )
+            for kind in ("rules", "calibrated")
+        }
+        draw(report["curve"], plot, f"{file.name}, held out", marks)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

@@ -1,0 +1,256 @@
+"""Sentence-transformers embeddings: the bundled model, a local path, or a hub name.
+
+Documents and query-time text (the question, the sentences ranked against it, the claims
+checked) go through an ONNX export of the very same model, run by onnxruntime: a one-off
+``qa ask`` then never imports torch, which takes longer than the whole answer's retrieval,
+and ingest runs without torch's memory, one core per batch (about 1.5x the chunks a second
+of sentence-transformers here). The export is made once, next to the bundled LLM in the
+cache, the first time sentence-transformers is loaded, and it is kept only if it gives the
+same vectors; without it, everything is embedded with sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from qa.errors import ModelUnavailableError
+from qa.models.bundled import bundled, embedding_path
+
+log = logging.getLogger(__name__)
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+QUERY_CACHE = 50_000  # query-time vectors kept: sentences recur across questions
+
+
+def model_id(name: str) -> str:
+    """The identity recorded in an index: stable for bundled names, absolute for paths."""
+    if bundled(name, "embedding"):
+        return f"bundled:{name}"
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
+
+
+def _resolve(name: str) -> str:
+    return str(embedding_path(name)) if bundled(name, "embedding") else name
+
+
+@cache
+def _export_dir(name: str, cache_dir: Path) -> Path:
+    """Where the ONNX export of ``name`` lives; a new model file gets a new folder."""
+    location = Path(_resolve(name))
+    files = sorted(location.rglob("*")) if location.is_dir() else []
+    stamp = [model_id(name)] + [f"{f.relative_to(location)}:{f.stat().st_size}" for f in files]
+    return cache_dir / "onnx" / hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
+
+
+class OnnxEncoder:
+    """The exported model in onnxruntime, with its fast tokenizer: normalised vectors.
+
+    One session, run by ``threads`` callers at once, each on one core: this small model
+    keeps a core busier on one short batch than intra-op threads keep two on a long one
+    (measured here: 50 chunks/s against 32 for one two-thread session in batches of 8).
+    """
+
+    TOKENS = 128  # a batch's padded length in tokens: a long chunk goes alone
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.pad = (self.tokenizer.padding or {}).get("pad_id", 0)
+        self.tokenizer.no_padding()  # each batch is padded to its own longest text below
+        self.width = self.session.get_outputs()[0].shape[-1]
+        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="onnx")
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors, one row per text. Texts are batched by token length, so that a
+        batch is padded to about its own length rather than to the longest text's."""
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        encoded = self.tokenizer.encode_batch([t.strip() for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        batches: list[list[int]] = []
+        for i in order:
+            if batches and len(encoded[i].ids) * (len(batches[-1]) + 1) <= self.TOKENS:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+
+        def run(rows: list[int]) -> None:
+            width = len(encoded[rows[-1]].ids)  # the batch's longest: rows are sorted
+            feed = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
+            feed["input_ids"][:] = self.pad
+            for r, i in enumerate(rows):
+                e = encoded[i]
+                feed["input_ids"][r, : len(e.ids)] = e.ids
+                feed["attention_mask"][r, : len(e.ids)] = e.attention_mask
+                feed["token_type_ids"][r, : len(e.ids)] = e.type_ids
+            (vectors,) = self.session.run(None, {k: feed[k] for k in self.inputs})
+            out[rows] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+        list(self.pool.map(run, batches))  # list(): a failed batch raises here
+        return out
+
+
+def export_onnx(model, folder: Path) -> bool:
+    """Write ``model`` (a SentenceTransformer) to ``folder`` as ONNX plus its tokenizer.
+    Kept only if onnxruntime then gives the same vectors; False when it could not be made."""
+    import torch
+
+    tokenizer = getattr(model.tokenizer, "backend_tokenizer", None)
+    probe = ["An export is kept only if it agrees.", "Short one."]
+    features = model.preprocess(probe)
+    names = [n for n in INPUTS if n in features]
+    if tokenizer is None or "input_ids" not in names:
+        return False  # a slow tokenizer, or not a text model: queries use sentence-transformers
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors):
+            return self.model(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
+
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        tokenizer = type(tokenizer).from_str(tokenizer.to_str())  # a copy to configure
+        tokenizer.enable_truncation(model.max_seq_length)
+        tokenizer.enable_padding(pad_id=model.tokenizer.pad_token_id or 0)
+        tokenizer.save(str(staging / "tokenizer.json"))
+        axes = {n: {0: "batch", 1: "tokens"} for n in names}
+        # The exporter's own warnings (opset details) go to the log, not the user's terminal.
+        with torch.no_grad(), warnings.catch_warnings(record=True) as noise:
+            torch.onnx.export(
+                Graph().eval(),
+                tuple(features[n] for n in names),
+                str(staging / "model.onnx"),
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        for warning in noise:
+            log.debug("onnx export: %s", warning.message)
+        got = OnnxEncoder(staging, 1).encode(probe)
+        want = model.encode(probe, normalize_embeddings=True)
+        if float(np.min(np.sum(got * want, axis=1))) < 0.9999:
+            return False
+        (staging / "export.json").write_text(json.dumps({"inputs": names}))
+        staging.replace(folder)  # atomic: a reader sees a whole export or none
+        return True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class LazyEmbeddings(Embeddings):
+    """Loads a model on first use, so commands that embed nothing (an unchanged re-index,
+    ``qa status``) never pay for it. The ONNX export embeds when there is one (it is made
+    on the first load of sentence-transformers), else sentence-transformers."""
+
+    def __init__(self, name: str, cache_dir: Path | None = None, threads: int = 1) -> None:
+        self.name = name
+        self.cache_dir = cache_dir
+        self.threads = threads
+        self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if (encoder := self._exported()) is None:
+            model = self._torch()  # makes the export, when it can be made
+            if (encoder := self._exported()) is None:
+                return model.embed_documents(texts)
+        return encoder.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Query-time vectors, one row per text (remembered: in a session the same
+        sentences are ranked again and again)."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if missing:
+            if (encoder := self._exported()) is not None:
+                vectors = encoder.encode(missing)
+            else:
+                vectors = np.array(self._torch().embed_documents(missing))
+            for text, vector in zip(missing, vectors, strict=True):
+                self._seen[text] = vector
+        for text in texts:
+            self._seen.move_to_end(text)
+        while len(self._seen) > QUERY_CACHE:
+            self._seen.popitem(last=False)
+        return np.array([self._seen[t] for t in texts])
+
+    def _torch(self) -> Embeddings:
+        model = _load(self.name)
+        if self.cache_dir is not None:
+            folder = _export_dir(self.name, self.cache_dir)
+            if not folder.exists():
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    made = export_onnx(model._client, folder)
+                except Exception as e:  # any exporter failure only costs query speed
+                    log.info("no ONNX export of %s (%s): queries use torch", self.name, e)
+                    made = False
+                if not made:
+                    self.cache_dir = None  # do not try again in this process
+        return model
+
+    def _exported(self) -> OnnxEncoder | None:
+        if self.cache_dir is None:
+            return None
+        folder = _export_dir(self.name, self.cache_dir)
+        return _onnx(str(folder), self.threads) if (folder / "export.json").exists() else None
+
+
+def load_embeddings(name: str, cache_dir: Path | None = None, threads: int = 1) -> LazyEmbeddings:
+    """The embedding model ``name``; vectors are normalised so L2 distance ranks like cosine.
+    With ``cache_dir``, queries run on an ONNX export of the model kept there."""
+    return LazyEmbeddings(name, cache_dir, threads)
+
+
+@cache
+def _onnx(folder: str, threads: int) -> OnnxEncoder:
+    return OnnxEncoder(Path(folder), threads)
+
+
+@cache
+def _load(name: str) -> Embeddings:
+    import transformers
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    transformers.logging.disable_progress_bar()  # our own progress goes to stderr
+
+    location = _resolve(name)
+    if bundled(name, "embedding") or Path(location).exists():
+        # A model on disk must never trigger a hub lookup (there may be no network).
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=location,
+            model_kwargs={"device": "cpu"},
+            encode_kwargs={"normalize_embeddings": True, "batch_size": 32},
+        )
+    except OSError as e:
+        raise ModelUnavailableError(f"cannot load embedding model {name!r}: {e}") from None
