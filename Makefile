@@ -16,9 +16,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# llama.cpp is compiled for the CPU it is built on (-march=native), so a wheel built on another
+# machine can die here with "Illegal instruction". Its wheel is kept per CPU (CPU_KEY: a hash of
+# the CPU's flags), and pip's own wheel cache, which knows no CPU, is bypassed for it.
+CPU_KEY := $(shell grep -m1 '^flags' /proc/cpuinfo | sha256sum | cut -c1-10)
+WHEELS  := $(HOME)/.cache/docqa/wheels/$(CPU_KEY)
+LLAMA   := $(shell grep -m1 '^llama_cpp_python==' requirements.lock)
+
 # torch first and pinned: left to the resolver, an unpinned torch pulls a multi-GB CUDA build.
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet torch==2.13.0
+	ls $(WHEELS)/$(subst ==,-,$(LLAMA))-*.whl >/dev/null 2>&1 || $(BIN)/pip wheel --quiet \
+		--no-deps --no-cache-dir --no-binary llama-cpp-python "$(LLAMA)" -w $(WHEELS)
+	$(BIN)/pip install --quiet --no-deps --force-reinstall $(WHEELS)/$(subst ==,-,$(LLAMA))-*.whl
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
