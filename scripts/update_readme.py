@@ -1,6 +1,10 @@
-"""Regenerate the README's settings table and `--help` sections from the code.
+"""Regenerate the settings table and the `--help` sections of the README and docs/cli.md.
 
-Run `python scripts/update_readme.py`; `tests/test_readme.py` fails when the README is stale.
+Run `python scripts/update_readme.py`; `tests/test_readme.py` fails when either is stale.
+
+Markers: `<!-- settings -->...<!-- /settings -->` holds the settings table;
+`<!-- help -->...<!-- /help -->` every command's `--help`, and `<!-- help: qa ask -->` only
+those named (`qa` is the command group itself).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from qa.config import describe, env_name  # noqa: E402
 from qa.interfaces.cli import main  # noqa: E402
 
 COMMANDS = ["ingest", "ask", "eval", "calibrate", "serve", "status"]
+FILES = [ROOT / "README.md", ROOT / "docs" / "cli.md"]
+HELP = re.compile(r"<!-- help(?:: ([\w ]+))? -->.*?<!-- /help -->", re.S)
 
 
 def settings_table() -> str:
@@ -29,10 +35,15 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def help_text() -> str:
+def help_text(commands: list[str] | None = None) -> str:
+    """``qa --help`` and each command's, or only ``commands`` ("qa": the group's own)."""
+    wanted = ["qa", *COMMANDS] if commands is None else commands
+    unknown = set(wanted) - {"qa", *COMMANDS}
+    if unknown:
+        raise ValueError(f"no such command: {', '.join(sorted(unknown))}")
     runner = CliRunner()
     blocks = []
-    for args in [[], *([c] for c in COMMANDS)]:
+    for args in ([] if c == "qa" else [c] for c in wanted):
         out = runner.invoke(main, [*args, "--help"], terminal_width=100).output
         out = re.sub(
             r"\[default: \d+\]  \[env var: QA_THREADS\]",
@@ -49,16 +60,22 @@ def help_text() -> str:
 
 
 def render(text: str) -> str:
-    for marker, body in (("settings", settings_table()), ("help", help_text())):
-        text = re.sub(
-            rf"<!-- {marker} -->.*?<!-- /{marker} -->",
-            lambda _m, marker=marker, body=body: f"<!-- {marker} -->\n{body}\n<!-- /{marker} -->",
-            text,
-            flags=re.S,
-        )
-    return text
+    text = re.sub(
+        r"<!-- settings -->.*?<!-- /settings -->",
+        lambda _m: f"<!-- settings -->\n{settings_table()}\n<!-- /settings -->",
+        text,
+        flags=re.S,
+    )
+
+    def help_block(m: re.Match) -> str:
+        named = m.group(1)
+        opening = f"<!-- help: {named} -->" if named else "<!-- help -->"
+        body = help_text(named.split() if named else None)
+        return f"{opening}\n{body}\n<!-- /help -->"
+
+    return HELP.sub(help_block, text)
 
 
 if __name__ == "__main__":
-    readme = ROOT / "README.md"
-    readme.write_text(render(readme.read_text()))
+    for path in FILES:
+        path.write_text(render(path.read_text()))
