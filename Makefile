@@ -18,16 +18,21 @@ $(BIN)/python:
 
 # llama.cpp is compiled for the CPU it is built on (-march=native), so a wheel built on another
 # machine can die here with "Illegal instruction". Its wheel is kept per CPU (CPU_KEY: a hash of
-# the CPU's flags), and pip's own wheel cache, which knows no CPU, is bypassed for it.
-CPU_KEY := $(shell grep -m1 '^flags' /proc/cpuinfo | sha256sum | cut -c1-10)
+# the CPU's flags and the build's flags), and pip's own wheel cache, which knows no CPU, is
+# bypassed for it. AMX is left out: virtual machines list it among the CPU's flags and grant
+# its permission, yet trap its first tile instruction (seen on a 2-core Xeon VM).
+LLAMA_CMAKE := -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' \
+	-DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
+CPU_KEY := $(shell (grep -m1 '^flags' /proc/cpuinfo; echo "$(LLAMA_CMAKE)") | sha256sum | cut -c1-10)
 WHEELS  := $(HOME)/.cache/docqa/wheels/$(CPU_KEY)
 LLAMA   := $(shell grep -m1 '^llama_cpp_python==' requirements.lock)
 
 # torch first and pinned: left to the resolver, an unpinned torch pulls a multi-GB CUDA build.
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet torch==2.13.0
-	ls $(WHEELS)/$(subst ==,-,$(LLAMA))-*.whl >/dev/null 2>&1 || $(BIN)/pip wheel --quiet \
-		--no-deps --no-cache-dir --no-binary llama-cpp-python "$(LLAMA)" -w $(WHEELS)
+	ls $(WHEELS)/$(subst ==,-,$(LLAMA))-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE)" \
+		$(BIN)/pip wheel --quiet --no-deps --no-cache-dir --no-binary llama-cpp-python \
+		"$(LLAMA)" -w $(WHEELS)
 	$(BIN)/pip install --quiet --no-deps --force-reinstall $(WHEELS)/$(subst ==,-,$(LLAMA))-*.whl
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
