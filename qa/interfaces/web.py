@@ -10,7 +10,6 @@ import html
 import logging
 import queue
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -24,10 +23,13 @@ from qa.answering.chain import Answerer
 from qa.documents.loaders import SUFFIXES
 from qa.errors import QAError
 from qa.evaluation.savetest import append, entry
+from qa.interfaces import uploads
 from qa.interfaces.api import Turns
+from qa.interfaces.audit import Audit
+from qa.interfaces.auth import Door
+from qa.interfaces.users import Action, Users
 
 UPLOAD_TYPES = sorted(SUFFIXES)
-MAX_UPLOAD = "20mb"
 # A click on [n] in an answer scrolls the sources panel to source n and flashes it.
 HEAD = """<script>
 document.addEventListener("click", (event) => {
@@ -93,6 +95,12 @@ def index_summary(answerer: Answerer) -> str:
     )
 
 
+def where(request: gr.Request) -> str:
+    """Where a page event comes from, for the audit log."""
+    client = getattr(request, "client", None)  # none when a handler is called directly
+    return client.host if client else "unknown"
+
+
 def _stream(
     answerer: Answerer, message: str, history: list[str], turns: Turns
 ) -> Iterator[str | Answer]:
@@ -117,12 +125,21 @@ def _stream(
     yield result["answer"]
 
 
-def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Blocks:
+def build(
+    answerer: Answerer, corpus: Path, turns: Turns | None = None, door: Door | None = None
+) -> gr.Blocks:
+    """The page; ``door`` says who may ask, upload and save tests (none: anyone may)."""
     lock = threading.Lock()  # one ingestion at a time
     turns = turns or Turns()
+    door = door or Door(Users(None), Audit(None))
 
     def respond(
-        message: str, chat: list[dict], history: list[str], panels: list[str], answers: dict
+        message: str,
+        chat: list[dict],
+        history: list[str],
+        panels: list[str],
+        answers: dict,
+        request: gr.Request,
     ):
         """Stream the answer into the chat; then its sources on top of the panel, and the
         state line says it is done ("Answer N ready"), which is what tests wait for."""
@@ -135,6 +152,7 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
         began = time.perf_counter()
         busy = f"Answering question {turn}…"
         try:
+            door.asked(door.page_user(request, Action.ASK), message, where(request), "page")
             for item in _stream(answerer, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
@@ -158,15 +176,17 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
             chat[-1]["content"] = "⚠️ Something went wrong while answering (see the server log)."
             yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed", answers
 
-    def save(item: dict) -> str:
+    def save(item: dict, request: gr.Request) -> str:
         try:
+            user = door.page_user(request, Action.SAVE_TEST)
             saved = append(answerer.settings.eval_file, item)
         except QAError as e:
             return f"⚠️ {e}"
+        door.audit.record("save-test", user.name, where(request), test=saved)
         shown = ", ".join(f"{k}: {v}" for k, v in item.items() if k in ("expect", "answerable"))
         return f"Saved as test {saved} in {answerer.settings.eval_file} ({shown})."
 
-    def feedback(answers: dict, data: gr.LikeData):
+    def feedback(answers: dict, data: gr.LikeData, request: gr.Request):
         """👍 saves the answer as a test as it stands; 👎 asks for the right answer."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         if index not in answers:
@@ -174,42 +194,51 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
         answer, before = answers[index]
         if data.liked:
             try:
-                return save(entry(answer, history=before)), None, gr.update(visible=False)
+                saved = save(entry(answer, history=before), request)
+                return saved, None, gr.update(visible=False)
             except QAError as e:
                 return f"⚠️ {e}", None, gr.update(visible=False)
         ask = "What is the right answer? Leave it empty if the documents do not say."
         return ask, answers[index], gr.update(visible=True)
 
-    def save_correction(pending: tuple | None, right: str):
+    def save_correction(pending: tuple | None, right: str, request: gr.Request):
         if pending is None:
             return gr.skip(), None, gr.update(visible=False), ""
         answer, before = pending
-        return save(entry(answer, right, before)), None, gr.update(visible=False), ""
+        return save(entry(answer, right, before), request), None, gr.update(visible=False), ""
 
-    def upload(files: list[str] | None, progress=gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 (Gradio injects it)
-        from qa.index.ingest import ingest
-
+    def upload(
+        files: list[str] | None,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 (Gradio injects it)
+    ) -> tuple[str, str, None]:
         if not files:
             return "", index_summary(answerer), None
-        with lock:
-            corpus.mkdir(parents=True, exist_ok=True)
-            saved = []
-            for f in progress.tqdm(files, desc="copying"):
-                src = Path(f)
-                dest = corpus / src.name
-                n = 1
-                while dest.exists() and dest.read_bytes() != src.read_bytes():
-                    dest = corpus / f"{src.stem}-{n}{src.suffix}"  # never overwrite a file
-                    n += 1
-                shutil.copyfile(src, dest)
-                saved.append(dest)
-            report = ingest(
-                saved,
-                answerer.settings,
-                store=answerer.store,
-                progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
+        given = [(Path(f).name, Path(f)) for f in files]
+        try:
+            user = door.page_user(request, Action.UPLOAD)
+            with lock:
+                stored, report = uploads.add(
+                    given,
+                    corpus,
+                    uploads.Caps.of(answerer.settings),
+                    answerer.settings,
+                    store=answerer.store,
+                    progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
+                )
+                answerer.refresh()
+        except QAError as e:
+            names = [name for name, _ in given]
+            door.audit.record(
+                "upload-refused",
+                request.username or "anyone",
+                where(request),
+                files=names,
+                reason=str(e),
             )
-            answerer.refresh()
+            return f"⚠️ {e}", index_summary(answerer), None
+        saved = [p.name for p in stored.saved]
+        door.audit.record("upload", user.name, where(request), files=saved, same=stored.same)
         lines = [f"Indexed: {report.summary()}"]
         lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
         return "\n\n".join(lines), index_summary(answerer), None

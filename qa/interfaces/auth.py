@@ -1,0 +1,271 @@
+"""One door for everything ``qa serve`` serves: the chat page, Gradio's own routes and the
+HTTP API.
+
+With ``QA_API_KEY`` set or a user in ``QA_USERS``, every request passes ``Door.middleware``:
+it knows the caller from ``Authorization: Bearer <token or key>`` or from the signed login
+cookie (Starlette's ``SessionMiddleware``), and answers anything else but ``/login`` and
+``/health`` with 401 (a browser is sent to ``/login``). Roles are checked where the action
+happens (``Door.allow``), since Gradio can run a handler through several routes; Gradio's
+upload route is refused to those who may not upload before a byte is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import secrets
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qa.errors import BusyError, ForbiddenError, NotSignedInError
+from qa.interfaces.audit import Audit
+from qa.interfaces.limits import Queue, Rate
+from qa.interfaces.users import ANYONE, KEY_USER, Action, Role, User, Users
+
+OPEN = frozenset({"/login", "/logout", "/health"})  # all that answers without credentials
+GRADIO_UPLOAD = "/gradio_api/upload"
+GRADIO_JOIN = "/gradio_api/queue/join"
+
+
+@dataclass
+class Door:
+    """Who is asking, and what they may do."""
+
+    users: Users
+    audit: Audit
+    queue: Queue | None = None  # its cap answers the page's queue joins
+    api_key: str = ""
+    secret: str = ""  # signs the login cookies; "": a new one each start
+    asks_per_minute: int = 20
+    asking: Rate = field(init=False)
+    logins: Rate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.secret = self.secret or secrets.token_urlsafe(32)
+        self.asking = Rate(self.asks_per_minute, "questions")
+        self.logins = Rate(10, "sign-in attempts")
+
+    @property
+    def locked(self) -> bool:
+        """Credentials are configured: nothing is open but the login page and the health check."""
+        return bool(self.api_key) or bool(self.users.all())
+
+    def stamp(self, user: User) -> str:
+        """What a login cookie carries besides the name: changes with the user's password
+        (or the key), so changing it ends the old sessions; keyed, so it gives nothing away."""
+        secret = user.password or self.api_key
+        return hmac.new(self.secret.encode(), secret.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def named(self, name: str | None) -> User | None:
+        if not self.locked:
+            return ANYONE
+        if name == KEY_USER and self.api_key:
+            return User(KEY_USER, Role.ADMIN)
+        return self.users.all().get(name or "")
+
+    def by_token(self, token: str) -> User | None:
+        """The user of an API token; ``QA_API_KEY`` is the admin ``api-key``."""
+        if self.api_key and hmac.compare_digest(token.encode(), self.api_key.encode()):
+            return User(KEY_USER, Role.ADMIN)
+        return self.users.by_token(token)
+
+    def sign_in(self, name: str, password: str) -> User | None:
+        """A name and its password, or no name (or ``api-key``) and a token or the key."""
+        if not name or name == KEY_USER:
+            return self.by_token(password)
+        return self.users.by_password(name, password)
+
+    def password_ok(self, name: str, password: str) -> bool:
+        """Gradio's ``auth`` for a share link, where only its own login page is served."""
+        user = self.sign_in(name, password)
+        return user is not None and user.name == name
+
+    def identify(self, conn: HTTPConnection) -> User | None:
+        """The caller, from a bearer token or the login cookie; None: not signed in."""
+        if not self.locked:
+            return ANYONE
+        header = conn.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            return self.by_token(header[7:].strip())
+        session = conn.scope.get("session") or {}
+        user = self.named(session.get("user"))
+        if user and hmac.compare_digest(str(session.get("stamp", "")), self.stamp(user)):
+            return user
+        return None
+
+    def allow(self, user: User | None, action: Action) -> User:
+        if user is None:
+            raise NotSignedInError("sign in first")
+        if not user.can(action):
+            raise ForbiddenError(user.name, user.role.value, action.value)
+        return user
+
+    def gradio_user(self, request: Request) -> str | None:
+        """Gradio's ``auth_dependency``: the name handlers see in ``gr.Request.username``."""
+        user = self.identify(request)
+        return user.name if user else None
+
+    def page_user(self, request, action: Action) -> User:
+        """The user behind a chat page event (a ``gr.Request``), if they may do ``action``."""
+        return self.allow(self.named(getattr(request, "username", None)), action)
+
+    def asked(self, user: User, question: str, where: str, via: str) -> None:
+        """Count a question against the user's rate (a server open to all has no users to
+        count; its queue cap still holds), then log it."""
+        if user is not ANYONE:
+            self.asking.hit(user.name)
+        self.audit.record("ask", user.name, where, via=via, question=question)
+
+    async def api_question(self, request: Request) -> None:
+        """A dependency of the API's asking routes: the role, the rate, the audit line."""
+        user = self.allow(request.state.user, Action.ASK)
+        if request.method != "POST":
+            return
+        try:
+            body = await request.json()
+        except ValueError:
+            return  # the route itself answers 400
+        self.asked(user, _question(body), client(request), via=request.url.path)
+
+    def install(self, app, *, secure_cookie: bool, hours: float) -> None:
+        """Put the door in front of ``app``: the guard, inside the signed-cookie sessions."""
+        from starlette.middleware.sessions import SessionMiddleware
+
+        app.add_middleware(_Guard, door=self)
+        app.add_middleware(
+            SessionMiddleware,
+            secret_key=self.secret,
+            session_cookie="qa_session",
+            max_age=int(hours * 3600),
+            same_site="lax",
+            https_only=secure_cookie,
+        )
+
+    def routes(self) -> APIRouter:
+        """``/login``, ``/logout`` and ``/health``: the routes open to all."""
+        router = APIRouter()
+
+        @router.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @router.get("/login", response_class=HTMLResponse)
+        def login_page(next: str = "/") -> HTMLResponse:
+            return HTMLResponse(_page(_safe_next(next)))
+
+        @router.post("/login", response_model=None)
+        def login(
+            request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/")
+        ) -> HTMLResponse | RedirectResponse:
+            where = client(request)
+            try:
+                self.logins.hit(where)
+            except BusyError as e:
+                return HTMLResponse(_page(_safe_next(next), str(e)), status_code=429)
+            name = name.strip()
+            user = self.sign_in(name, password)
+            if user is None:
+                self.audit.record("login-failed", name or "(token)", where)
+                page = _page(_safe_next(next), "Wrong name or password.")
+                return HTMLResponse(page, status_code=401)
+            request.session.clear()
+            request.session.update({"user": user.name, "stamp": self.stamp(user)})
+            self.audit.record("login", user.name, where)
+            return RedirectResponse(_safe_next(next), status_code=303)
+
+        @router.api_route("/logout", methods=["GET", "POST"])
+        def logout(request: Request) -> RedirectResponse:
+            request.session.clear()
+            return RedirectResponse("/login", status_code=303)
+
+        return router
+
+
+def client(conn: HTTPConnection) -> str:
+    """Where a request comes from (behind a proxy on this machine: its X-Forwarded-For)."""
+    return conn.client.host if conn.client else "unknown"
+
+
+class _Guard:
+    """The ASGI middleware in front of the page, Gradio and the API (see the module's doc)."""
+
+    def __init__(self, app: ASGIApp, door: Door) -> None:
+        self.app, self.door = app, door
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        conn = HTTPConnection(scope)
+        user = self.door.identify(conn)
+        scope.setdefault("state", {})["user"] = user
+        path = scope["path"]
+        if scope["type"] == "websocket" and user is None:
+            return await send({"type": "websocket.close", "code": 1008})
+        reply = None
+        if user is None and path not in OPEN:
+            reply = _refusal(conn)
+        elif path == GRADIO_UPLOAD and user is not None and not user.can(Action.UPLOAD):
+            reply = _error(403, f"{user.name} ({user.role.value}) may not upload documents")
+        elif path == GRADIO_JOIN and scope.get("method") == "POST" and self.door.queue:
+            try:
+                self.door.queue.admit()
+            except BusyError as e:
+                reply = _error(429, str(e), {"Retry-After": str(e.retry_after)})
+        if reply is not None:
+            return await reply(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def _question(body: object) -> str:
+    """The question of an API body: ``question``, or a chat's last user message."""
+    if not isinstance(body, dict):
+        return ""
+    if isinstance(body.get("question"), str):
+        return body["question"]
+    messages = body.get("messages") or []
+    asked = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    content = asked[-1].get("content") if asked else ""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"message": message, "code": status}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _refusal(conn: HTTPConnection):
+    """A browser's page request goes to the login page; anything else gets a 401."""
+    if conn.scope.get("method") == "GET" and "text/html" in conn.headers.get("accept", ""):
+        return RedirectResponse(f"/login?next={conn.url.path}", status_code=303)
+    message = "sign in needed: Authorization: Bearer <token>, or sign in at /login"
+    return _error(401, message, {"WWW-Authenticate": "Bearer"})
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this server: never another site after signing in."""
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else "/"
+
+
+def _page(next_path: str, message: str = "") -> str:
+    note = f"<p class='note'>{html.escape(message)}</p>" if message else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>docqa: sign in</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:22rem;margin:12vh auto;padding:0 1rem}}
+label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.45rem;box-sizing:border-box}}
+button{{margin-top:1rem;padding:.5rem 1.2rem}}.note{{color:#b91c1c}}small{{color:#555}}</style>
+</head><body><h2>docqa</h2>{note}
+<form method="post" action="/login">
+<input type="hidden" name="next" value="{html.escape(next_path)}">
+<label for="name">Name</label><input id="name" name="name" autocomplete="username">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password">
+<small>Leave the name empty to sign in with an API token or the server's key.</small><br>
+<button type="submit" id="sign-in">Sign in</button></form></body></html>"""
