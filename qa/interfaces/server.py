@@ -22,21 +22,9 @@ from qa.interfaces.web import CSS, HEAD, build
 log = logging.getLogger(__name__)
 
 
-def serve(
-    settings,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    share: bool = False,
-    insecure: bool = False,
-) -> None:
-    """The chat page at / and the HTTP API (``qa.interfaces.api``) in one server; one answer at a
-    time (the model has 2 cores), others queue up to ``QA_QUEUE_CAP``."""
-
-    import uvicorn
-    from fastapi import Depends, FastAPI
-
-    queue = Queue(settings.queue_cap, settings.request_timeout)
-    door = Door(
+def door_for(settings, queue: Queue | None = None) -> Door:
+    """The door the settings describe: the key, the users file, the audit log, the rates."""
+    return Door(
         Users(settings.users),
         Audit(settings.audit_log),
         queue,
@@ -44,28 +32,25 @@ def serve(
         secret=settings.session_secret,
         asks_per_minute=settings.asks_per_minute,
     )
-    if warning := exposure(host, door.locked, share):
-        if not insecure:
-            raise UsageError(warning + ", or pass --insecure to serve it open anyway")
-        log.warning(warning)
+
+
+def pieces(settings) -> tuple[Answerer, Queue, Door, gr.Blocks]:
+    """The model, its queue, the door and the page, wired together."""
+    queue = Queue(settings.queue_cap, settings.request_timeout)
+    door = door_for(settings, queue)
     answerer = Answerer(settings)
     page = build(answerer, settings.corpus, queue, door)
     page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
     queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
-    max_file = f"{settings.max_upload_mb}mb"
-    if share:  # a public link comes from Gradio's own launcher, which serves the page only
-        log.warning("with --share only the chat page is served, not the HTTP API")
-        page.launch(
-            share=True,
-            server_name=host,
-            server_port=port,
-            max_file_size=max_file,
-            head=HEAD,
-            css=CSS,
-            show_error=True,
-            auth=door.password_ok if door.locked else None,
-        )
-        return
+    return answerer, queue, door, page
+
+
+def app_for(settings):
+    """The whole server as one ASGI app: the door in front of the login routes, the API,
+    the documents API and the Gradio page (tests read its routes from here)."""
+    from fastapi import Depends, FastAPI
+
+    answerer, queue, door, page = pieces(settings)
     app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
     as_json_errors(app)
     app.include_router(door.routes())
@@ -75,14 +60,47 @@ def serve(
         app,
         page,
         path="/",
-        max_file_size=max_file,
+        max_file_size=f"{settings.max_upload_mb}mb",
         head=HEAD,
         css=CSS,
         show_error=True,
         auth_dependency=door.gradio_user if door.locked else None,
     )
     door.install(app, secure_cookie=settings.secure_cookie, hours=settings.session_hours)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return app
+
+
+def serve(
+    settings,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    insecure: bool = False,
+) -> None:
+    """The chat page at / and the HTTP API (``qa.interfaces.api``) in one server; one answer at a
+    time (the model has 2 cores), others queue up to ``QA_QUEUE_CAP``."""
+    import uvicorn
+
+    locked = door_for(settings).locked
+    if warning := exposure(host, locked, share):
+        if not insecure:
+            raise UsageError(warning + ", or pass --insecure to serve it open anyway")
+        log.warning(warning)
+    if share:  # a public link comes from Gradio's own launcher, which serves the page only
+        log.warning("with --share only the chat page is served, not the HTTP API")
+        _answerer, _queue, door, page = pieces(settings)
+        page.launch(
+            share=True,
+            server_name=host,
+            server_port=port,
+            max_file_size=f"{settings.max_upload_mb}mb",
+            head=HEAD,
+            css=CSS,
+            show_error=True,
+            auth=door.password_ok if locked else None,
+        )
+        return
+    uvicorn.run(app_for(settings), host=host, port=port, log_level="warning")
 
 
 def exposure(host: str, locked: bool, share: bool = False) -> str:
