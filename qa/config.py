@@ -116,7 +116,7 @@ class Settings:
         500, "qa serve: uploads are refused once the corpus folder would pass this, in MB."
     )
     queue_cap: int = _setting(
-        16, "qa serve: most requests waiting for the model; more are answered 429 busy."
+        32, "qa serve: most requests waiting for the model; more are answered 429 busy."
     )
     asks_per_minute: int = _setting(20, "qa serve: questions one user may ask per minute.")
     request_timeout: float = _setting(

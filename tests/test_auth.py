@@ -21,7 +21,7 @@ from tests.servers import serve, stop
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "door-test-key"
 CAP = 3  # requests that may wait for the model; small, so a few clients fill it
-DELAY = 1.5  # seconds the scripted model takes per call
+DELAY = 0.5  # seconds the scripted model takes per call
 OPEN = {"/login", "/logout", "/health"}
 JSON = {"Accept": "application/json"}
 
@@ -206,11 +206,15 @@ def test_uploads_cannot_escape_or_pass_as_another_type(team):
         )
         assert reply.status_code == code, (name, reply.text)
     assert corpus(team) == before
-    sneaky = {"files": ("../../escape.txt", b"The lighthouse keeper is Ivo Sand.\n")}
+    text = b"The lighthouse keeper is Ivo Sand.\n"
+    sneaky = [("files", ("../../escape.txt", text)), ("files", (".profile.md", text))]
     reply = httpx.post(f"{url}/api/documents", files=sneaky, headers=bearer(token), timeout=120)
-    assert reply.status_code == 200 and reply.json()["saved"] == ["escape.txt"]
-    assert not (team["base"] / "escape.txt").exists() and "escape.txt" in corpus(team)
-    httpx.delete(f"{url}/api/documents/escape.txt", headers=bearer(KEY), timeout=120)
+    assert reply.status_code == 200 and reply.json()["saved"] == ["escape.txt", "profile.md"]
+    assert not (team["base"] / "escape.txt").exists()
+    assert corpus(team) == sorted([*before, "escape.txt", "profile.md"])
+    for name in ("escape.txt", "profile.md"):
+        httpx.delete(f"{url}/api/documents/{name}", headers=bearer(KEY), timeout=120)
+    assert corpus(team) == before
 
 
 def test_the_browser_signs_in_and_asks(team):
@@ -236,8 +240,8 @@ def test_the_browser_signs_in_and_asks(team):
         page.wait_for_selector("#qa-state:has-text('Answer 1 ready')", timeout=120_000)
         page.goto(team["url"] + "/logout")
         assert "/login" in page.url
-        page.goto(team["url"] + "/config")
-        assert "401" in page.content() or "sign in needed" in page.content()
+        page.goto(team["url"] + "/config")  # signed out: Gradio's routes are closed again
+        assert page.url.endswith("/login?next=/config")
         browser.close()
     assert '"via": "page"' in (team["base"] / "audit.jsonl").read_text()
 
@@ -256,7 +260,9 @@ def test_a_full_queue_answers_429_and_health_stays_responsive(team):
                 r = c.post(
                     f"{url}/api/ask", json={"question": f"Question {i}?"}, headers=bearer(KEY)
                 )
-                got.append((r.status_code, r.json().get("error", {}).get("message", "")))
+                body = r.json()
+                assert r.status_code != 200 or body["answer"]  # an answer, not an empty 200
+                got.append((r.status_code, body.get("error", {}).get("message", "")))
         return got
 
     with ThreadPoolExecutor(20) as pool:

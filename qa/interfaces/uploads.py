@@ -55,6 +55,8 @@ def clean_name(given: str) -> str:
 def check_content(name: str, data: bytes) -> None:
     """The bytes match the extension: a PDF starts with %PDF-, a text file is UTF-8 text."""
     suffix = Path(name).suffix
+    if not data.strip():
+        raise RefusedUploadError(f"{name}: empty")
     if suffix == ".pdf":
         if not data.startswith(b"%PDF-"):
             raise RefusedUploadError(f"{name}: not a PDF (it does not start with %PDF-)")
