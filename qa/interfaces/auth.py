@@ -1,24 +1,25 @@
 """One door for everything ``qa serve`` serves: the chat page, Gradio's own routes and the
 HTTP API.
 
-With ``QA_API_KEY`` set or a user in ``QA_USERS``, every request passes ``Door.middleware``:
-it knows the caller from ``Authorization: Bearer <token or key>`` or from the signed login
-cookie (Starlette's ``SessionMiddleware``), and answers anything else but ``/login`` and
-``/health`` with 401 (a browser is sent to ``/login``). Roles are checked where the action
-happens (``Door.allow``), since Gradio can run a handler through several routes; Gradio's
-upload route is refused to those who may not upload before a byte is read.
+With ``QA_API_KEY`` set or a user in ``QA_USERS``, every request passes the door's
+middleware (``Door.install``): it knows the caller from ``Authorization: Bearer <token or
+key>`` or from the signed login cookie (Starlette's ``SessionMiddleware``), and answers
+anything else but ``/login`` and ``/health`` (``qa.interfaces.login``) with 401 (a browser
+is sent to ``/login``). Roles are checked where the action happens (``Door.allow``), since
+Gradio can run a handler through several routes; Gradio's upload route is refused to those
+who may not upload before a byte is read, and its routes that start a handler answer 429
+when the model's queue is full.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import secrets
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,8 +29,10 @@ from qa.interfaces.limits import Queue, Rate
 from qa.interfaces.users import ANYONE, KEY_USER, Action, Role, User, Users
 
 OPEN = frozenset({"/login", "/logout", "/health"})  # all that answers without credentials
+# (their routes: qa.interfaces.login)
 GRADIO_UPLOAD = "/gradio_api/upload"
-GRADIO_JOIN = "/gradio_api/queue/join"
+# Where Gradio starts a handler: its queue, and the routes that call one by its API name.
+GRADIO_RUN = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
 
 
 @dataclass
@@ -98,10 +101,12 @@ class Door:
             return user
         return None
 
-    def allow(self, user: User | None, action: Action) -> User:
+    def allow(self, user: User | None, action: Action, where: str = "unknown") -> User:
+        """``user`` if they may do ``action``; a refusal is written to the audit log."""
         if user is None:
             raise NotSignedInError("sign in first")
         if not user.can(action):
+            self.audit.record("refused", user.name, where, action=action.value)
             raise ForbiddenError(user.name, user.role.value, action.value)
         return user
 
@@ -112,7 +117,8 @@ class Door:
 
     def page_user(self, request, action: Action) -> User:
         """The user behind a chat page event (a ``gr.Request``), if they may do ``action``."""
-        return self.allow(self.named(getattr(request, "username", None)), action)
+        user = self.named(getattr(request, "username", None))
+        return self.allow(user, action, client(request))
 
     def asked(self, user: User, question: str, where: str, via: str) -> None:
         """Count a question against the user's rate (a server open to all has no users to
@@ -123,7 +129,7 @@ class Door:
 
     async def api_question(self, request: Request) -> None:
         """A dependency of the API's asking routes: the role, the rate, the audit line."""
-        user = self.allow(request.state.user, Action.ASK)
+        user = self.allow(request.state.user, Action.ASK, client(request))
         if request.method != "POST":
             return
         try:
@@ -146,49 +152,12 @@ class Door:
             https_only=secure_cookie,
         )
 
-    def routes(self) -> APIRouter:
-        """``/login``, ``/logout`` and ``/health``: the routes open to all."""
-        router = APIRouter()
 
-        @router.get("/health")
-        async def health() -> dict[str, str]:
-            return {"status": "ok"}
-
-        @router.get("/login", response_class=HTMLResponse)
-        def login_page(next: str = "/") -> HTMLResponse:
-            return HTMLResponse(_page(_safe_next(next)))
-
-        @router.post("/login", response_model=None)
-        def login(
-            request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/")
-        ) -> HTMLResponse | RedirectResponse:
-            where = client(request)
-            try:
-                self.logins.hit(where)
-            except BusyError as e:
-                return HTMLResponse(_page(_safe_next(next), str(e)), status_code=429)
-            name = name.strip()
-            user = self.sign_in(name, password)
-            if user is None:
-                self.audit.record("login-failed", name or "(token)", where)
-                page = _page(_safe_next(next), "Wrong name or password.")
-                return HTMLResponse(page, status_code=401)
-            request.session.clear()
-            request.session.update({"user": user.name, "stamp": self.stamp(user)})
-            self.audit.record("login", user.name, where)
-            return RedirectResponse(_safe_next(next), status_code=303)
-
-        @router.api_route("/logout", methods=["GET", "POST"])
-        def logout(request: Request) -> RedirectResponse:
-            request.session.clear()
-            return RedirectResponse("/login", status_code=303)
-
-        return router
-
-
-def client(conn: HTTPConnection) -> str:
-    """Where a request comes from (behind a proxy on this machine: its X-Forwarded-For)."""
-    return conn.client.host if conn.client else "unknown"
+def client(conn) -> str:
+    """Where a request (or a page event's ``gr.Request``) comes from; behind a proxy on this
+    machine, its X-Forwarded-For."""
+    where = getattr(conn, "client", None)  # none when a page handler is called directly
+    return where.host if where else "unknown"
 
 
 class _Guard:
@@ -211,7 +180,7 @@ class _Guard:
             reply = _refusal(conn)
         elif path == GRADIO_UPLOAD and user is not None and not user.can(Action.UPLOAD):
             reply = _error(403, f"{user.name} ({user.role.value}) may not upload documents")
-        elif path == GRADIO_JOIN and scope.get("method") == "POST" and self.door.queue:
+        elif path.startswith(GRADIO_RUN) and scope.get("method") == "POST" and self.door.queue:
             try:
                 self.door.queue.admit()
             except BusyError as e:
@@ -246,26 +215,3 @@ def _refusal(conn: HTTPConnection):
         return RedirectResponse(f"/login?next={conn.url.path}", status_code=303)
     message = "sign in needed: Authorization: Bearer <token>, or sign in at /login"
     return _error(401, message, {"WWW-Authenticate": "Bearer"})
-
-
-def _safe_next(target: str) -> str:
-    """Only a path on this server: never another site after signing in."""
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok else "/"
-
-
-def _page(next_path: str, message: str = "") -> str:
-    note = f"<p class='note'>{html.escape(message)}</p>" if message else ""
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>docqa: sign in</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:22rem;margin:12vh auto;padding:0 1rem}}
-label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.45rem;box-sizing:border-box}}
-button{{margin-top:1rem;padding:.5rem 1.2rem}}.note{{color:#b91c1c}}small{{color:#555}}</style>
-</head><body><h2>docqa</h2>{note}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="{html.escape(next_path)}">
-<label for="name">Name</label><input id="name" name="name" autocomplete="username">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password">
-<small>Leave the name empty to sign in with an API token or the server's key.</small><br>
-<button type="submit" id="sign-in">Sign in</button></form></body></html>"""

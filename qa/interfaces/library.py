@@ -12,13 +12,13 @@ written index; every write goes to the audit log.
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
 from qa.answering.chain import Answerer
-from qa.errors import RefusedUploadError
 from qa.interfaces import uploads
 from qa.interfaces.auth import Door, client
 from qa.interfaces.limits import Queue
@@ -30,7 +30,7 @@ def router(answerer: Answerer, queue: Queue, door: Door, caps: uploads.Caps) -> 
     corpus = answerer.settings.corpus
 
     def user(request: Request, action: Action):
-        return door.allow(request.state.user, action)
+        return door.allow(request.state.user, action, client(request))
 
     def sync() -> Any:
         from qa.index.ingest import ingest
@@ -55,22 +55,12 @@ def router(answerer: Answerer, queue: Queue, door: Door, caps: uploads.Caps) -> 
                 kept = Path(tmp) / str(i)
                 kept.write_bytes(f.file.read(caps.file_mb * uploads.MB + 1))
                 given.append((f.filename or "", kept))
-            try:
-                stored, report = uploads.add(
-                    given, corpus, caps, answerer.settings, store=answerer.store
-                )
-            except RefusedUploadError as e:
-                door.audit.record(
-                    "upload-refused",
-                    who.name,
-                    client(request),
-                    files=[n for n, _ in given],
-                    reason=str(e),
-                )
-                raise
+            record = partial(door.audit.record, user=who.name, where=client(request))
+            stored, report = uploads.add(
+                given, corpus, caps, answerer.settings, store=answerer.store, record=record
+            )
             answerer.refresh()
         saved = [p.name for p in stored.saved]
-        door.audit.record("upload", who.name, client(request), files=saved, same=stored.same)
         return {"saved": saved, "unchanged": stored.same, "index": report.summary()}
 
     @api.delete("/api/documents/{name:path}")

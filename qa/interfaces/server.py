@@ -10,7 +10,7 @@ import gradio as gr
 
 from qa.answering.chain import Answerer
 from qa.errors import UsageError
-from qa.interfaces import library
+from qa.interfaces import library, login
 from qa.interfaces.api import as_json_errors, router
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
@@ -53,7 +53,7 @@ def app_for(settings):
     answerer, queue, door, page = pieces(settings)
     app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
     as_json_errors(app)
-    app.include_router(door.routes())
+    app.include_router(login.router(door))
     app.include_router(router(answerer, queue), dependencies=[Depends(door.api_question)])
     app.include_router(library.router(answerer, queue, door, Caps.of(settings)))
     app = gr.mount_gradio_app(

@@ -142,24 +142,33 @@ def add(
     settings,
     store=None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    record: Callable[..., None] = lambda event, **fields: None,
 ):
     """Store ``files`` in ``corpus`` and index them: (``Stored``, the ingest report). A file
     the index cannot read is removed again, and if indexing fails all the new files are, so
-    no half-added file stays in the corpus to be cited later."""
+    no half-added file stays in the corpus to be cited later. ``record(event, **fields)``
+    is told what happened, for the audit log."""
     from qa.index.ingest import IngestReport, ingest, source_name
 
-    stored = store_files(files, corpus, caps)
+    try:
+        stored = store_files(files, corpus, caps)
+    except RefusedUploadError as e:
+        record("upload-refused", files=[name for name, _ in files], reason=str(e))
+        raise
     if not stored.saved:
+        record("upload", files=[], same=stored.same)
         return stored, IngestReport()
     try:
         report = ingest(stored.saved, settings, store=store, progress=progress)
     except BaseException:
         for path in stored.saved:
             path.unlink(missing_ok=True)
+        record("upload-failed", files=[p.name for p in stored.saved])
         raise
     skipped = {name for name, _ in report.skipped}
     for path in list(stored.saved):
         if source_name(path) in skipped:
             path.unlink(missing_ok=True)
             stored.saved.remove(path)
+    record("upload", files=[p.name for p in stored.saved], same=stored.same)
     return stored, report

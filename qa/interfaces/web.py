@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -26,7 +27,7 @@ from qa.evaluation.savetest import append, entry
 from qa.interfaces import uploads
 from qa.interfaces.api import Turns
 from qa.interfaces.audit import Audit
-from qa.interfaces.auth import Door
+from qa.interfaces.auth import Door, client
 from qa.interfaces.users import Action, Users
 
 UPLOAD_TYPES = sorted(SUFFIXES)
@@ -95,12 +96,6 @@ def index_summary(answerer: Answerer) -> str:
     )
 
 
-def where(request: gr.Request) -> str:
-    """Where a page event comes from, for the audit log."""
-    client = getattr(request, "client", None)  # none when a handler is called directly
-    return client.host if client else "unknown"
-
-
 def _stream(
     answerer: Answerer, message: str, history: list[str], turns: Turns
 ) -> Iterator[str | Answer]:
@@ -152,7 +147,7 @@ def build(
         began = time.perf_counter()
         busy = f"Answering question {turn}…"
         try:
-            door.asked(door.page_user(request, Action.ASK), message, where(request), "page")
+            door.asked(door.page_user(request, Action.ASK), message, client(request), "page")
             for item in _stream(answerer, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
@@ -182,7 +177,7 @@ def build(
             saved = append(answerer.settings.eval_file, item)
         except QAError as e:
             return f"⚠️ {e}"
-        door.audit.record("save-test", user.name, where(request), test=saved)
+        door.audit.record("save-test", user.name, client(request), test=saved)
         shown = ", ".join(f"{k}: {v}" for k, v in item.items() if k in ("expect", "answerable"))
         return f"Saved as test {saved} in {answerer.settings.eval_file} ({shown})."
 
@@ -214,31 +209,21 @@ def build(
     ) -> tuple[str, str, None]:
         if not files:
             return "", index_summary(answerer), None
-        given = [(Path(f).name, Path(f)) for f in files]
         try:
             user = door.page_user(request, Action.UPLOAD)
             with lock:
-                stored, report = uploads.add(
-                    given,
+                _, report = uploads.add(
+                    [(Path(f).name, Path(f)) for f in files],
                     corpus,
                     uploads.Caps.of(answerer.settings),
                     answerer.settings,
                     store=answerer.store,
                     progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
+                    record=partial(door.audit.record, user=user.name, where=client(request)),
                 )
                 answerer.refresh()
         except QAError as e:
-            names = [name for name, _ in given]
-            door.audit.record(
-                "upload-refused",
-                request.username or "anyone",
-                where(request),
-                files=names,
-                reason=str(e),
-            )
             return f"⚠️ {e}", index_summary(answerer), None
-        saved = [p.name for p in stored.saved]
-        door.audit.record("upload", user.name, where(request), files=saved, same=stored.same)
         lines = [f"Indexed: {report.summary()}"]
         lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
         return "\n\n".join(lines), index_summary(answerer), None
