@@ -235,6 +235,10 @@ def test_the_browser_signs_in_and_asks(team):
         page.fill("#password", "rita-password")
         page.click("#sign-in")
         page.wait_for_selector("#qa-question textarea", timeout=60_000)
+        page.wait_for_selector("#qa-state:has-text('Signed in as rita (reader)')")
+        page.get_by_text("Documents", exact=True).click()  # a reader sees the files, no upload
+        page.wait_for_selector("#qa-index")
+        assert page.locator("#qa-upload").is_hidden()
         page.fill("#qa-question textarea", "Who is the spokesperson?")
         page.press("#qa-question textarea", "Enter")
         page.wait_for_selector("#qa-state:has-text('Answer 1 ready')", timeout=120_000)

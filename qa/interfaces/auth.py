@@ -18,6 +18,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
+import gradio as gr
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.requests import HTTPConnection
@@ -119,6 +120,15 @@ class Door:
         """The user behind a chat page event (a ``gr.Request``), if they may do ``action``."""
         user = self.named(getattr(request, "username", None))
         return self.allow(user, action, client(request))
+
+    def greeting(self, request: gr.Request):
+        """The page's first state line (who is signed in), and its upload box for those who
+        may upload."""
+        user = self.named(getattr(request, "username", None))
+        if user is None or user is ANYONE:
+            return "Ready.", gr.update(visible=True)
+        line = f"Ready. Signed in as {user.name} ({user.role.value}) · [sign out](/logout)"
+        return line, gr.update(visible=user.can(Action.UPLOAD))
 
     def asked(self, user: User, question: str, where: str, via: str) -> None:
         """Count a question against the user's rate (a server open to all has no users to

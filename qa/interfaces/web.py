@@ -271,4 +271,6 @@ def build(
         chat.like(feedback, [answers], [saved, pending, correcting])
         fix.click(save_correction, [pending, right], [saved, pending, correcting, right])
         files.upload(upload, [files], [status, summary, files], concurrency_id="model")
+        # Who is signed in, and the upload box only for those who may upload.
+        app.load(door.greeting, None, [state, files], queue=False)
     return app
