@@ -136,6 +136,25 @@ def test_every_route_refuses_without_credentials_and_opens_with_them(team):
     assert corpus(team) == before
 
 
+def test_the_login_cookie_opens_everything_but_not_for_another_site(team):
+    url = team["url"]
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        wrong = browser.post("/login", data={"name": "ed", "password": "nope"})
+        assert wrong.status_code == 401 and "qa_session" not in browser.cookies
+        signed = browser.post("/login", data={"name": "ed", "password": "ed-password"})
+        assert signed.status_code == 303 and "qa_session" in browser.cookies
+        for path in ("/", "/config", "/gradio_api/info", "/api/status"):
+            assert browser.get(path, headers=JSON).status_code == 200, path
+        # The same request from another site's page, riding on the cookie, is refused.
+        evil = {**JSON, "Origin": "http://evil.example"}
+        refused = browser.post("/api/ask", json={"question": "Who?"}, headers=evil)
+        assert refused.status_code == 403 and "another site" in refused.text
+        same = {**JSON, "Origin": url}
+        assert browser.post("/api/ask", json={"question": " "}, headers=same).status_code == 400
+        browser.get("/logout")
+        assert browser.get("/api/status", headers=JSON).status_code == 401
+
+
 def test_gradio_client_without_credentials_writes_nothing(team, tmp_path):
     from gradio_client import Client, handle_file
 

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import gradio as gr
 from fastapi import Request
@@ -188,6 +189,8 @@ class _Guard:
         reply = None
         if user is None and path not in OPEN:
             reply = _refusal(conn)
+        elif self.door.locked and _cross_site(conn):
+            reply = _error(403, "refused: a request from another site with the login cookie")
         elif path == GRADIO_UPLOAD and user is not None and not user.can(Action.UPLOAD):
             reply = _error(403, f"{user.name} ({user.role.value}) may not upload documents")
         elif path.startswith(GRADIO_RUN) and scope.get("method") == "POST" and self.door.queue:
@@ -198,6 +201,16 @@ class _Guard:
         if reply is not None:
             return await reply(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+def _cross_site(conn: HTTPConnection) -> bool:
+    """A state-changing request that rides on the cookie but comes from another origin (the
+    cookie is SameSite=lax; this also covers sibling subdomains). Bearer calls carry no
+    ambient credential, so they are not asked."""
+    if conn.scope.get("method") in ("GET", "HEAD", "OPTIONS") or "authorization" in conn.headers:
+        return False
+    origin = conn.headers.get("origin")
+    return origin is not None and urlsplit(origin).netloc != conn.headers.get("host")
 
 
 def _question(body: object) -> str:
