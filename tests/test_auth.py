@@ -129,6 +129,11 @@ def test_every_route_refuses_without_credentials_and_opens_with_them(team):
         for path in ("/", "/config", "/gradio_api/info", "/api/status", "/api/documents"):
             assert client.get(url + path, headers=bearer(KEY)).status_code == 200, path
         assert client.get(url + "/health").status_code == 200
+        # Gradio's file route does not hand out the users file or the audit log, even to an admin.
+        for kept in ("users.json", "audit.jsonl"):
+            where = team["base"] / kept
+            got = client.get(f"{url}/gradio_api/file={where}", headers=bearer(KEY))
+            assert got.status_code in (403, 404), (kept, got.status_code)
         # A browser is sent to the login page, which is open.
         page = client.get(url + "/", headers={"Accept": "text/html"})
         assert page.status_code == 303 and page.headers["location"] == "/login?next=/"

@@ -83,7 +83,7 @@ class Users:
         self._lock = threading.Lock()
         self._seen: tuple[int, int] | None = None
         self._users: dict[str, User] = {}
-        self._dummy = bcrypt.hashpw(b"not a password", bcrypt.gensalt()).decode()
+        self._dummy = ""  # a hash to check unknown names against, made when first needed
 
     def all(self) -> dict[str, User]:
         if self.path is None:
@@ -173,6 +173,8 @@ class Users:
         given = password.encode()
         if len(given) > MAX_PASSWORD:
             return None
+        if not user and not self._dummy:
+            self._dummy = bcrypt.hashpw(b"not a password", bcrypt.gensalt()).decode()
         ok = bcrypt.checkpw(given, (user.password if user else self._dummy).encode())
         return user if ok and user else None
 
