@@ -211,7 +211,7 @@ def build(
             return "", index_summary(answerer), None
         try:
             user = door.page_user(request, Action.UPLOAD)
-            with lock:
+            with lock, turns.turn():  # no API answer reads the index while it is written
                 _, report = uploads.add(
                     [(Path(f).name, Path(f)) for f in files],
                     corpus,
