@@ -158,6 +158,9 @@ def test_the_login_cookie_opens_everything_but_not_for_another_site(team):
         assert browser.post("/api/ask", json={"question": " "}, headers=same).status_code == 400
         browser.get("/logout")
         assert browser.get("/api/status", headers=JSON).status_code == 401
+        # The key signs in too, as the admin "api-key" (no name, the key as the password).
+        assert browser.post("/login", data={"password": KEY}).status_code == 303
+        assert browser.delete("/api/documents/none.txt", headers=JSON).status_code == 404
 
 
 def test_gradio_client_without_credentials_writes_nothing(team, tmp_path):
