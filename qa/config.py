@@ -90,7 +90,37 @@ class Settings:
         _default_cache, "Where bundled models, their prompt cache and exports are kept."
     )
     api_key: str = _setting(
-        "", "qa serve: every HTTP API call needs Authorization: Bearer <this key> (empty: none)."
+        "",
+        "qa serve: a key that signs in as an admin (Authorization: Bearer <key>, or on the "
+        "login page); with it or with users, everything but /login and /health needs one.",
+    )
+    users: Path = _setting(
+        Path(".qa_users.json"),
+        "qa serve: the users file (qa users add NAME --role ROLE); once it holds a user, "
+        "everything but /login and /health needs a sign-in or a token.",
+    )
+    session_secret: str = _setting(
+        "", "qa serve: the key that signs login cookies (empty: a new one each start)."
+    )
+    session_hours: float = _setting(12.0, "qa serve: hours a login lasts.")
+    secure_cookie: bool = _setting(
+        False, "qa serve: send the login cookie over HTTPS only (behind a TLS proxy)."
+    )
+    audit_log: Path = _setting(
+        Path(".qa_audit.jsonl"),
+        "qa serve: JSON Lines of who asked, uploaded, deleted or saved what, from where.",
+    )
+    max_upload_mb: int = _setting(20, "qa serve: largest uploaded file, in MB.")
+    max_upload_files: int = _setting(10, "qa serve: most files in one upload.")
+    max_corpus_mb: int = _setting(
+        500, "qa serve: uploads are refused once the corpus folder would pass this, in MB."
+    )
+    queue_cap: int = _setting(
+        32, "qa serve: most requests waiting for the model; more are answered 429 busy."
+    )
+    asks_per_minute: int = _setting(20, "qa serve: questions one user may ask per minute.")
+    request_timeout: float = _setting(
+        300.0, "qa serve: seconds a request may wait for its turn on the model."
     )
     eval_file: Path = _setting(
         Path("eval_questions.yaml"), "Where answers saved as tests go (qa ask --save, the page)."

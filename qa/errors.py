@@ -1,4 +1,5 @@
-"""Domain errors. Each knows its exit code; only the CLI turns them into a message."""
+"""Domain errors. Each knows its exit code and its HTTP status; only the CLI and the server's
+edges turn them into a message."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ class QAError(Exception):
     """Base class: a problem the user can act on, shown as one line."""
 
     exit_code = 1
+    http_status = 503  # the server could not do it (model, index or backend)
 
     def show(self) -> str:
         return f"error: {self}"
@@ -16,6 +18,7 @@ class UsageError(QAError):
     """The user asked for something malformed (empty question, bad value)."""
 
     exit_code = 2
+    http_status = 400
 
 
 class NoIndexError(QAError):
@@ -59,3 +62,49 @@ class IndexBusyError(QAError):
 
 class BadDocumentError(QAError):
     """One document cannot be read; ingestion skips it and goes on."""
+
+
+class NotSignedInError(QAError):
+    """``qa serve`` with credentials configured, asked without valid ones."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class ForbiddenError(QAError):
+    """Signed in, but the user's role does not allow this (a reader uploading)."""
+
+    exit_code = 2
+    http_status = 403
+
+    def __init__(self, user: str, role: str, action: str) -> None:
+        super().__init__(f"{user} ({role}) may not {action}")
+
+
+class BusyError(QAError):
+    """Too many requests wait for the model, or one user asks too often; try again later."""
+
+    exit_code = 5
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TimedOutError(QAError):
+    """A request waited longer than QA_REQUEST_TIMEOUT for its turn on the model."""
+
+    exit_code = 5
+    http_status = 503
+
+
+class RefusedUploadError(QAError):
+    """An uploaded file was refused (its name, type or size); nothing was written."""
+
+    exit_code = 2
+    http_status = 400
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status

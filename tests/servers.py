@@ -45,4 +45,4 @@ def serve(cwd: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "qa", "serve", "--port", str(port)]
-    return start(cmd, f"{url}/", log, cwd=cwd, env=env), url
+    return start(cmd, f"{url}/health", log, cwd=cwd, env=env), url  # open with credentials set

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import gradio as gr
 import pytest
 
 from qa.errors import BackendError
@@ -26,7 +27,7 @@ def respond(answerer, question: str) -> tuple:
     """The outputs of the page's last update after ``question`` is submitted."""
     page = build(answerer, Path("corpus"))
     handler = next(f.fn for f in page.fns.values() if f.name == "respond")
-    return list(handler(question, [], [], [], {}))[-1]
+    return list(handler(question, [], [], [], {}, gr.Request()))[-1]
 
 
 @pytest.mark.parametrize(
@@ -44,9 +45,10 @@ def test_a_failed_answer_is_one_line_in_the_chat(error, shown, caplog):
     assert ("KeyError" in caplog.text) == isinstance(error, KeyError)
 
 
-def test_binding_beyond_loopback_without_a_key_is_warned_about():
+def test_binding_beyond_loopback_without_credentials_is_refused():
     from qa.interfaces.server import exposure
 
-    assert exposure("127.0.0.1", "") == exposure("localhost", "") == ""
-    assert exposure("0.0.0.0", "secret") == ""
-    assert exposure("0.0.0.0", "").startswith("serving on 0.0.0.0 without QA_API_KEY")
+    assert exposure("127.0.0.1", False) == exposure("localhost", False) == ""
+    assert exposure("0.0.0.0", True) == ""
+    assert exposure("0.0.0.0", False).startswith("refusing to serve on 0.0.0.0 without")
+    assert exposure("127.0.0.1", False, share=True).startswith("refusing to serve on a public")

@@ -8,16 +8,16 @@
   checked answer with its ``[n]`` markers, and the citations travel in the response's extra
   ``citations`` field (in the last chunk when streamed).
 
-Errors are JSON with a status code (400 bad request, 401 no or wrong key, 413 body too large,
-503 model or index unavailable), never a stack trace. With ``QA_API_KEY`` every call needs
-``Authorization: Bearer <key>``. Answers take turns on the model (``Turns``).
+Errors are JSON with a status code (400 bad request, 401 not signed in, 403 not allowed, 413
+body too large, 429 busy, 503 model or index unavailable), never a stack trace. Who may call
+is decided in front of these routes, by ``qa.interfaces.auth``. Answers take turns on the
+model (``Turns``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 import threading
 import time
 import uuid
@@ -25,13 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
-from qa.errors import QAError, UsageError
+from qa.errors import QAError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
@@ -98,26 +98,14 @@ class Status(BaseModel):
     queue: dict[str, Any]
 
 
-def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
-    """The API's routes over ``answerer``; ``api_key`` set: each call must present it."""
-
-    def authorised(request: Request) -> None:
-        if api_key:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not secrets.compare_digest(given.encode(), api_key.encode()):
-                raise HTTPException(401, "a valid API key is needed: Authorization: Bearer <key>")
-
-    api = APIRouter(dependencies=[Depends(authorised)])
+def router(answerer: Answerer, turns: Turns) -> APIRouter:
+    """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
+    ``as_json_errors`` with the error's own status)."""
+    api = APIRouter()
 
     def answer(question: str, history: list[str]) -> Answer:
-        """The checked answer, its failures as HTTP errors of one line."""
-        try:
-            with turns.turn():
-                return answerer.ask(question, history=history)
-        except UsageError as e:
-            raise HTTPException(400, str(e)) from None
-        except QAError as e:
-            raise HTTPException(503, str(e)) from None
+        with turns.turn():
+            return answerer.ask(question, history=history)
 
     @api.post("/api/ask")
     def ask(body: AskRequest) -> dict[str, Any]:
@@ -213,6 +201,13 @@ def as_json_errors(app) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, e: HTTPException) -> JSONResponse:
         return body(e.status_code, str(e.detail))
+
+    @app.exception_handler(QAError)
+    async def refused(_request: Request, e: QAError) -> JSONResponse:
+        reply = body(e.http_status, str(e))
+        if retry := getattr(e, "retry_after", None):
+            reply.headers["Retry-After"] = str(retry)
+        return reply
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, e: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve.
+"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve, users.
 
 Options that are settings are generated from ``qa.config`` (each with its ``QA_*``
 variable); domain errors become one line on stderr and an exit code here, and only here.
@@ -15,8 +15,9 @@ from typing import Any
 import click
 
 from qa.errors import QAError
+from qa.interfaces.accounts import users
 from qa.interfaces.measure import calibrate, eval_
-from qa.interfaces.options import ANSWER, STORE, Group, settings_from, settings_options
+from qa.interfaces.options import ANSWER, SERVE, STORE, Group, settings_from, settings_options
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,13 +145,21 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=7860, show_default=True, help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
-@settings_options(*ANSWER, "corpus", "api_key")
-def serve(host: str, port: int, share: bool, **values: Any) -> None:
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Serve beyond 127.0.0.1 (or --share) with no key and no users: open to anyone.",
+)
+@settings_options(*ANSWER, "corpus", "eval_file", *SERVE)
+def serve(host: str, port: int, share: bool, insecure: bool, **values: Any) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
-    and OpenAI-compatible /v1/chat/completions) on the index."""
+    OpenAI-compatible /v1/chat/completions, /api/documents) on the index.
+
+    With QA_API_KEY or users (qa users add), everything but /login and /health needs a
+    sign-in or a token; without either, only 127.0.0.1 is served unless --insecure."""
     from qa.interfaces.server import serve as run
 
-    run(settings_from(values), host=host, port=port, share=share)
+    run(settings_from(values), host=host, port=port, share=share, insecure=insecure)
 
 
 @main.command()
@@ -185,6 +194,7 @@ def status(**values: Any) -> None:
 
 
 main.add_command(eval_)
+main.add_command(users)
 main.add_command(calibrate)
 
 if __name__ == "__main__":

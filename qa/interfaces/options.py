@@ -76,3 +76,17 @@ ANSWER = (
     ),
     "followups",
 )
+SERVE = (
+    "api_key",
+    "users",
+    "session_secret",
+    "session_hours",
+    "secure_cookie",
+    "audit_log",
+    "max_upload_mb",
+    "max_upload_files",
+    "max_corpus_mb",
+    "queue_cap",
+    "asks_per_minute",
+    "request_timeout",
+)

@@ -1,5 +1,5 @@
 """``qa serve``: the chat page at / and the HTTP API (``qa.interfaces.api``) in one server, over one
-model; answers take turns."""
+model; answers take turns. One door (``qa.interfaces.auth``) stands in front of all of it."""
 
 from __future__ import annotations
 
@@ -9,54 +9,111 @@ import logging
 import gradio as gr
 
 from qa.answering.chain import Answerer
-from qa.interfaces.api import Turns, as_json_errors, router
-from qa.interfaces.web import CSS, HEAD, MAX_UPLOAD, build
+from qa.errors import UsageError
+from qa.interfaces import library, login
+from qa.interfaces.api import as_json_errors, router
+from qa.interfaces.audit import Audit
+from qa.interfaces.auth import Door
+from qa.interfaces.limits import Queue
+from qa.interfaces.uploads import Caps
+from qa.interfaces.users import Users
+from qa.interfaces.web import CSS, HEAD, build
 
 log = logging.getLogger(__name__)
 
 
-def serve(settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+def door_for(settings, queue: Queue | None = None) -> Door:
+    """The door the settings describe: the key, the users file, the audit log, the rates."""
+    return Door(
+        Users(settings.users),
+        Audit(settings.audit_log),
+        queue,
+        api_key=settings.api_key,
+        secret=settings.session_secret,
+        asks_per_minute=settings.asks_per_minute,
+    )
+
+
+def pieces(settings) -> tuple[Answerer, Queue, Door, gr.Blocks]:
+    """The model, its queue, the door and the page, wired together."""
+    queue = Queue(settings.queue_cap, settings.request_timeout)
+    door = door_for(settings, queue)
+    answerer = Answerer(settings)
+    page = build(answerer, settings.corpus, queue, door)
+    page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
+    queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
+    return answerer, queue, door, page
+
+
+def app_for(settings):
+    """The whole server as one ASGI app: the door in front of the login routes, the API,
+    the documents API and the Gradio page (tests read its routes from here)."""
+    from fastapi import Depends, FastAPI
+
+    answerer, queue, door, page = pieces(settings)
+    app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    as_json_errors(app)
+    app.include_router(login.router(door))
+    app.include_router(router(answerer, queue), dependencies=[Depends(door.api_question)])
+    app.include_router(library.router(answerer, queue, door, Caps.of(settings)))
+    app = gr.mount_gradio_app(
+        app,
+        page,
+        path="/",
+        max_file_size=f"{settings.max_upload_mb}mb",
+        head=HEAD,
+        css=CSS,
+        show_error=True,
+        auth_dependency=door.gradio_user if door.locked else None,
+    )
+    door.install(app, secure_cookie=settings.secure_cookie, hours=settings.session_hours)
+    return app
+
+
+def serve(
+    settings,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    insecure: bool = False,
+) -> None:
     """The chat page at / and the HTTP API (``qa.interfaces.api``) in one server; one answer at a
-    time (the model has 2 cores), others queue."""
-
+    time (the model has 2 cores), others queue up to ``QA_QUEUE_CAP``."""
     import uvicorn
-    from fastapi import FastAPI
 
-    answerer, turns = Answerer(settings), Turns()
-    page = build(answerer, settings.corpus, turns)
-    page.queue(default_concurrency_limit=1, max_size=64)
+    locked = door_for(settings).locked
+    if warning := exposure(host, locked, share):
+        if not insecure:
+            raise UsageError(warning + ", or pass --insecure to serve it open anyway")
+        log.warning(warning)
     if share:  # a public link comes from Gradio's own launcher, which serves the page only
         log.warning("with --share only the chat page is served, not the HTTP API")
+        _answerer, _queue, door, page = pieces(settings)
         page.launch(
             share=True,
             server_name=host,
             server_port=port,
-            max_file_size=MAX_UPLOAD,
+            max_file_size=f"{settings.max_upload_mb}mb",
             head=HEAD,
             css=CSS,
             show_error=True,
+            auth=door.password_ok if locked else None,
         )
         return
-    if warning := exposure(host, settings.api_key):
-        log.warning(warning)
-    app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    as_json_errors(app)
-    app.include_router(router(answerer, turns, settings.api_key))
-    app = gr.mount_gradio_app(
-        app, page, path="/", max_file_size=MAX_UPLOAD, head=HEAD, css=CSS, show_error=True
-    )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app_for(settings), host=host, port=port, log_level="warning")
 
 
-def exposure(host: str, api_key: str) -> str:
-    """A warning when the API is open beyond this machine without a key ("" otherwise)."""
+def exposure(host: str, locked: bool, share: bool = False) -> str:
+    """Why serving would be open beyond this machine without credentials ("" if not)."""
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = host == "localhost"
-    if loopback or api_key:
+    if locked or (loopback and not share):
         return ""
+    where = "a public share link" if share else host
     return (
-        f"serving on {host} without QA_API_KEY: anyone who can reach it can use the API "
-        "(set QA_API_KEY, or bind 127.0.0.1)"
+        f"refusing to serve on {where} without credentials: anyone who reaches it could ask, "
+        "upload documents and save tests (set QA_API_KEY or add a user with qa users add, "
+        "or bind 127.0.0.1)"
     )

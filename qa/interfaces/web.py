@@ -10,11 +10,11 @@ import html
 import logging
 import queue
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -24,10 +24,13 @@ from qa.answering.chain import Answerer
 from qa.documents.loaders import SUFFIXES
 from qa.errors import QAError
 from qa.evaluation.savetest import append, entry
+from qa.interfaces import uploads
 from qa.interfaces.api import Turns
+from qa.interfaces.audit import Audit
+from qa.interfaces.auth import Door, client
+from qa.interfaces.users import Action, Users
 
 UPLOAD_TYPES = sorted(SUFFIXES)
-MAX_UPLOAD = "20mb"
 # A click on [n] in an answer scrolls the sources panel to source n and flashes it.
 HEAD = """<script>
 document.addEventListener("click", (event) => {
@@ -117,12 +120,21 @@ def _stream(
     yield result["answer"]
 
 
-def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Blocks:
+def build(
+    answerer: Answerer, corpus: Path, turns: Turns | None = None, door: Door | None = None
+) -> gr.Blocks:
+    """The page; ``door`` says who may ask, upload and save tests (none: anyone may)."""
     lock = threading.Lock()  # one ingestion at a time
     turns = turns or Turns()
+    door = door or Door(Users(None), Audit(None))
 
     def respond(
-        message: str, chat: list[dict], history: list[str], panels: list[str], answers: dict
+        message: str,
+        chat: list[dict],
+        history: list[str],
+        panels: list[str],
+        answers: dict,
+        request: gr.Request,
     ):
         """Stream the answer into the chat; then its sources on top of the panel, and the
         state line says it is done ("Answer N ready"), which is what tests wait for."""
@@ -135,6 +147,7 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
         began = time.perf_counter()
         busy = f"Answering question {turn}…"
         try:
+            door.asked(door.page_user(request, Action.ASK), message, client(request), "page")
             for item in _stream(answerer, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
@@ -158,15 +171,17 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
             chat[-1]["content"] = "⚠️ Something went wrong while answering (see the server log)."
             yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed", answers
 
-    def save(item: dict) -> str:
+    def save(item: dict, request: gr.Request) -> str:
         try:
+            user = door.page_user(request, Action.SAVE_TEST)
             saved = append(answerer.settings.eval_file, item)
         except QAError as e:
             return f"⚠️ {e}"
+        door.audit.record("save-test", user.name, client(request), test=saved)
         shown = ", ".join(f"{k}: {v}" for k, v in item.items() if k in ("expect", "answerable"))
         return f"Saved as test {saved} in {answerer.settings.eval_file} ({shown})."
 
-    def feedback(answers: dict, data: gr.LikeData):
+    def feedback(answers: dict, data: gr.LikeData, request: gr.Request):
         """👍 saves the answer as a test as it stands; 👎 asks for the right answer."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         if index not in answers:
@@ -174,42 +189,41 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
         answer, before = answers[index]
         if data.liked:
             try:
-                return save(entry(answer, history=before)), None, gr.update(visible=False)
+                saved = save(entry(answer, history=before), request)
+                return saved, None, gr.update(visible=False)
             except QAError as e:
                 return f"⚠️ {e}", None, gr.update(visible=False)
         ask = "What is the right answer? Leave it empty if the documents do not say."
         return ask, answers[index], gr.update(visible=True)
 
-    def save_correction(pending: tuple | None, right: str):
+    def save_correction(pending: tuple | None, right: str, request: gr.Request):
         if pending is None:
             return gr.skip(), None, gr.update(visible=False), ""
         answer, before = pending
-        return save(entry(answer, right, before)), None, gr.update(visible=False), ""
+        return save(entry(answer, right, before), request), None, gr.update(visible=False), ""
 
-    def upload(files: list[str] | None, progress=gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 (Gradio injects it)
-        from qa.index.ingest import ingest
-
+    def upload(
+        files: list[str] | None,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 (Gradio injects it)
+    ) -> tuple[str, str, None]:
         if not files:
             return "", index_summary(answerer), None
-        with lock:
-            corpus.mkdir(parents=True, exist_ok=True)
-            saved = []
-            for f in progress.tqdm(files, desc="copying"):
-                src = Path(f)
-                dest = corpus / src.name
-                n = 1
-                while dest.exists() and dest.read_bytes() != src.read_bytes():
-                    dest = corpus / f"{src.stem}-{n}{src.suffix}"  # never overwrite a file
-                    n += 1
-                shutil.copyfile(src, dest)
-                saved.append(dest)
-            report = ingest(
-                saved,
-                answerer.settings,
-                store=answerer.store,
-                progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
-            )
-            answerer.refresh()
+        try:
+            user = door.page_user(request, Action.UPLOAD)
+            with lock, turns.turn():  # no API answer reads the index while it is written
+                _, report = uploads.add(
+                    [(Path(f).name, Path(f)) for f in files],
+                    corpus,
+                    uploads.Caps.of(answerer.settings),
+                    answerer.settings,
+                    store=answerer.store,
+                    progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
+                    record=partial(door.audit.record, user=user.name, where=client(request)),
+                )
+                answerer.refresh()
+        except QAError as e:
+            return f"⚠️ {e}", index_summary(answerer), None
         lines = [f"Indexed: {report.summary()}"]
         lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
         return "\n\n".join(lines), index_summary(answerer), None
@@ -257,4 +271,6 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
         chat.like(feedback, [answers], [saved, pending, correcting])
         fix.click(save_correction, [pending, right], [saved, pending, correcting, right])
         files.upload(upload, [files], [status, summary, files], concurrency_id="model")
+        # Who is signed in, and the upload box only for those who may upload.
+        app.load(door.greeting, None, [state, files], queue=False)
     return app

@@ -1,0 +1,87 @@
+"""The corpus over HTTP, by role: list (readers), upload (editors), delete and re-index
+(admins). Writes take a turn on the model like answers do, so an answer never reads a half
+written index; every write goes to the audit log.
+
+- ``GET /api/documents``: the corpus folder's files and their sizes;
+- ``POST /api/documents`` (multipart ``files``): saved as the chat page saves them
+  (``qa.interfaces.uploads``), then indexed;
+- ``DELETE /api/documents/{name}``: the file leaves the folder and the index;
+- ``POST /api/reindex``: the index synced to the folder.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+
+from qa.answering.chain import Answerer
+from qa.interfaces import uploads
+from qa.interfaces.auth import Door, client
+from qa.interfaces.limits import Queue
+from qa.interfaces.users import Action
+
+
+def router(answerer: Answerer, queue: Queue, door: Door, caps: uploads.Caps) -> APIRouter:
+    api = APIRouter()
+    corpus = answerer.settings.corpus
+
+    def user(request: Request, action: Action):
+        return door.allow(request.state.user, action, client(request))
+
+    def sync() -> Any:
+        from qa.index.ingest import ingest
+
+        corpus.mkdir(parents=True, exist_ok=True)
+        report = ingest([corpus], answerer.settings, store=answerer.store)
+        answerer.refresh()
+        return report
+
+    @api.get("/api/documents")
+    def documents(request: Request) -> dict[str, int]:
+        user(request, Action.ASK)
+        files = sorted(p for p in corpus.rglob("*") if p.is_file()) if corpus.is_dir() else []
+        return {str(p.relative_to(corpus)): p.stat().st_size for p in files}
+
+    @api.post("/api/documents")
+    def upload(request: Request, files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's declaration)
+        who = user(request, Action.UPLOAD)
+        with tempfile.TemporaryDirectory() as tmp, queue.turn():
+            given = []
+            for i, f in enumerate(files):
+                kept = Path(tmp) / str(i)
+                kept.write_bytes(f.file.read(caps.file_mb * uploads.MB + 1))
+                given.append((f.filename or "", kept))
+            record = partial(door.audit.record, user=who.name, where=client(request))
+            stored, report = uploads.add(
+                given, corpus, caps, answerer.settings, store=answerer.store, record=record
+            )
+            answerer.refresh()
+        saved = [p.name for p in stored.saved]
+        return {"saved": saved, "unchanged": stored.same, "index": report.summary()}
+
+    @api.delete("/api/documents/{name:path}")
+    def delete(request: Request, name: str) -> dict[str, str]:
+        who = user(request, Action.DELETE)
+        root = corpus.resolve()
+        target = (corpus / name).resolve()
+        if not target.is_relative_to(root) or target == root or not target.is_file():
+            raise HTTPException(404, f"no document {name!r} in the corpus")
+        with queue.turn():
+            target.unlink()
+            report = sync()
+        door.audit.record("delete", who.name, client(request), file=name)
+        return {"deleted": name, "index": report.summary()}
+
+    @api.post("/api/reindex")
+    def reindex(request: Request) -> dict[str, str]:
+        who = user(request, Action.REINDEX)
+        with queue.turn():
+            report = sync()
+        door.audit.record("reindex", who.name, client(request), summary=report.summary())
+        return {"index": report.summary()}
+
+    return api

@@ -1,0 +1,174 @@
+"""Uploaded documents into the corpus folder, safely: a clean name (no path parts, no hidden
+file, nothing outside the folder), a type checked by content as well as by extension, a size
+and count cap, an atomic write that never replaces a file or follows a link, and a failed
+index leaves none of the new files behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.documents.loaders import MARKDOWN, SUFFIXES
+from qa.errors import RefusedUploadError
+
+MB = 1024 * 1024
+UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is unicode: "Résumé.pdf" stays as it is
+TEXT = {".txt", ".html", ".htm", *MARKDOWN}
+
+
+@dataclass(frozen=True)
+class Caps:
+    file_mb: int
+    files: int
+    corpus_mb: int
+
+    @classmethod
+    def of(cls, settings) -> Caps:
+        return cls(settings.max_upload_mb, settings.max_upload_files, settings.max_corpus_mb)
+
+
+@dataclass
+class Stored:
+    """What an upload wrote: new files by their names in the corpus, same ones skipped."""
+
+    saved: list[Path] = field(default_factory=list)
+    same: list[str] = field(default_factory=list)
+
+
+def clean_name(given: str) -> str:
+    """The name an upload is saved under, or ``RefusedUploadError``: the last path part only,
+    unsafe characters replaced, no leading dot, a supported extension."""
+    name = unicodedata.normalize("NFC", given.replace("\\", "/").rsplit("/", 1)[-1])
+    name = UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem.strip("._- ") or f".{suffix.lower()}" not in SUFFIXES:
+        raise RefusedUploadError(
+            f"{given!r}: not a supported document ({', '.join(sorted(SUFFIXES))})"
+        )
+    return f"{stem[:100]}.{suffix.lower()}"
+
+
+def check_content(name: str, data: bytes) -> None:
+    """The bytes match the extension: a PDF starts with %PDF-, a text file is UTF-8 text."""
+    suffix = Path(name).suffix
+    if not data.strip():
+        raise RefusedUploadError(f"{name}: empty")
+    if suffix == ".pdf":
+        if not data.startswith(b"%PDF-"):
+            raise RefusedUploadError(f"{name}: not a PDF (it does not start with %PDF-)")
+        return
+    if suffix in TEXT:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RefusedUploadError(f"{name}: not UTF-8 text") from None
+        if "\x00" in text:
+            raise RefusedUploadError(f"{name}: binary data, not text")
+
+
+def _read(source: Path, limit: int) -> bytes:
+    """The uploaded file's bytes, never through a link, refused past ``limit`` bytes."""
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise RefusedUploadError(f"{source.name}: larger than {limit // MB} MB", 413)
+    return data
+
+
+def _corpus_bytes(corpus: Path) -> int:
+    return sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _place(corpus: Path, name: str, data: bytes) -> Path | None:
+    """Write ``data`` under ``name`` (``name-1`` ... if another file has it); None if the same
+    bytes are there already. Written to a hidden temp file, then linked into place: the link
+    fails rather than replace a file or follow a link planted under that name."""
+    tmp = corpus / f".upload-{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        stem, suffix = name.rsplit(".", 1)
+        for n in range(1000):
+            dest = corpus / (name if n == 0 else f"{stem}-{n}.{suffix}")
+            if dest.is_file() and not dest.is_symlink() and dest.read_bytes() == data:
+                return None
+            try:
+                os.link(tmp, dest, follow_symlinks=False)
+                return dest
+            except FileExistsError:
+                continue
+        raise RefusedUploadError(f"{name}: too many files of that name")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def store_files(files: Sequence[tuple[str, Path]], corpus: Path, caps: Caps) -> Stored:
+    """Check every file first (name, size, type, the corpus cap), then write them all; a
+    refusal writes nothing. ``files``: (name the client gave, where its bytes are)."""
+    if len(files) > caps.files:
+        raise RefusedUploadError(f"{len(files)} files: at most {caps.files} in one upload", 413)
+    checked = []
+    for given, source in files:
+        name = clean_name(given)
+        data = _read(source, caps.file_mb * MB)
+        check_content(name, data)
+        checked.append((name, data))
+    corpus.mkdir(parents=True, exist_ok=True)
+    total = _corpus_bytes(corpus) + sum(len(d) for _, d in checked)
+    if total > caps.corpus_mb * MB:
+        raise RefusedUploadError(f"the corpus would pass its cap of {caps.corpus_mb} MB", 413)
+    stored = Stored()
+    for name, data in checked:
+        placed = _place(corpus, name, data)
+        if placed is None:
+            stored.same.append(name)
+        else:
+            stored.saved.append(placed)
+    return stored
+
+
+def add(
+    files: Sequence[tuple[str, Path]],
+    corpus: Path,
+    caps: Caps,
+    settings,
+    store=None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    record: Callable[..., None] = lambda event, **fields: None,
+):
+    """Store ``files`` in ``corpus`` and index them: (``Stored``, the ingest report). A file
+    the index cannot read is removed again, and if indexing fails all the new files are, so
+    no half-added file stays in the corpus to be cited later. ``record(event, **fields)``
+    is told what happened, for the audit log."""
+    from qa.index.ingest import IngestReport, ingest, source_name
+
+    try:
+        stored = store_files(files, corpus, caps)
+    except RefusedUploadError as e:
+        record("upload-refused", files=[name for name, _ in files], reason=str(e))
+        raise
+    if not stored.saved:
+        record("upload", files=[], same=stored.same)
+        return stored, IngestReport()
+    try:
+        report = ingest(stored.saved, settings, store=store, progress=progress)
+    except BaseException:
+        for path in stored.saved:
+            path.unlink(missing_ok=True)
+        record("upload-failed", files=[p.name for p in stored.saved])
+        raise
+    skipped = {name for name, _ in report.skipped}
+    for path in list(stored.saved):
+        if source_name(path) in skipped:
+            path.unlink(missing_ok=True)
+            stored.saved.remove(path)
+    record("upload", files=[p.name for p in stored.saved], same=stored.same)
+    return stored, report
