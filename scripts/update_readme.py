@@ -1,4 +1,4 @@
-"""Regenerate the settings table and the `--help` sections of the README and docs/cli.md.
+"""Regenerate the settings table (docs/settings.md) and the `--help` sections (README, docs/cli.md).
 
 Run `python scripts/update_readme.py`; `tests/test_readme.py` fails when either is stale.
 
@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 from qa.config import describe, env_name  # noqa: E402
 from qa.interfaces.cli import main  # noqa: E402
 
-COMMANDS = ["ingest", "ask", "eval", "calibrate", "serve", "status"]
-FILES = [ROOT / "README.md", ROOT / "docs" / "cli.md"]
+COMMANDS = ["ingest", "ask", "eval", "calibrate", "serve", "status", "users"]
+FILES = [ROOT / "README.md", ROOT / "docs" / "cli.md", ROOT / "docs" / "settings.md"]
 HELP = re.compile(r"<!-- help(?:: ([\w ]+))? -->.*?<!-- /help -->", re.S)
 
 

@@ -34,7 +34,7 @@ def test_the_generated_sections_are_there():
     """Markers that went missing would leave nothing to compare."""
     readme = (ROOT / "README.md").read_text()
     cli = (ROOT / "docs" / "cli.md").read_text()
-    assert "| `QA_LLM` | `--llm` |" in readme
+    assert "| `QA_LLM` | `--llm` |" in (ROOT / "docs" / "settings.md").read_text()
     assert "$ qa --help\nUsage:" in readme
     for command in ["qa", *update_readme.COMMANDS]:
         shown = "$ qa --help" if command == "qa" else f"$ qa {command} --help"
