@@ -34,7 +34,7 @@ from qa.config import load_settings  # noqa: E402
 from qa.documents.loaders import FileLoader  # noqa: E402
 from qa.evaluation.questions import load_questions  # noqa: E402
 from qa.index.ingest import ingest, split  # noqa: E402
-from qa.models.embeddings import _load  # noqa: E402
+from qa.models.embeddings import torch_embeddings  # noqa: E402
 from qa.models.llms import chat_messages  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -55,7 +55,7 @@ def ingest_overhead(work: Path) -> dict:
     import chromadb
 
     settings = load_settings({"index": work / "ingest-index"}, environ={})
-    model = _load(settings.embed_model)._client  # the SentenceTransformer itself
+    model = torch_embeddings(settings.embed_model)._client  # the SentenceTransformer itself
     model.encode(["warm up"])  # both sides start with a loaded model (and Chroma loaded):
     ingest([ROOT / "corpus"], load_settings({"index": work / "warm-index"}, environ={}))
     chunks = []

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from qa.config import load_settings
 from qa.errors import UsageError
 from qa.evaluation import signals
-from qa.evaluation.calibrate import MIN_QUESTIONS, calibrate, held_out, matrix
+from qa.evaluation.calibrate import MIN_QUESTIONS, fit_and_measure, held_out, matrix
 from qa.evaluation.signals import Row, SignalStore, row_key
 from qa.grounding.claims import Draft
 from qa.grounding.decision import (
@@ -75,7 +75,7 @@ def test_held_out_figures_come_from_fits_that_did_not_see_the_group():
     data = rows(160)
     p, t, how = held_out(data)
     assert how == "leave-one-group-out" and p.shape == t.shape == (160,)
-    decision, report = calibrate(data, "synthetic")
+    decision, report = fit_and_measure(data, "synthetic")
     assert report["calibrated"]["aurc"] < report["rules"]["aurc"]  # "rules" is noise here
     assert set(report["groups"]) == {"g0", "g1", "g2", "g3"}
     assert 0 < decision.threshold < 1
@@ -83,7 +83,7 @@ def test_held_out_figures_come_from_fits_that_did_not_see_the_group():
 
 def test_a_tiny_set_is_refused_in_one_line(tmp_path):
     with pytest.raises(UsageError, match=f"needs {MIN_QUESTIONS} questions"):
-        calibrate(rows(MIN_QUESTIONS - 1), "tiny.yaml")
+        fit_and_measure(rows(MIN_QUESTIONS - 1), "tiny.yaml")
     tiny = tmp_path / "tiny.yaml"
     tiny.write_text("- {id: a, q: 'Who?', expect: [[Ada]]}\n")
     result = CliRunner().invoke(main, ["calibrate", str(tiny), "--index", str(tmp_path / "i")])

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from qa.errors import BackendError
+from qa.index.store import Summary
 from qa.interfaces.web import build
 
 
@@ -16,7 +17,8 @@ class Raising:
 
     def __init__(self, error: Exception) -> None:
         self.error = error
-        self.store = SimpleNamespace(sources=dict, model="minilm")
+        held = Summary("index", "docs", "minilm", {}, [])
+        self.store = SimpleNamespace(summary=lambda: held)
 
     def ask(self, *args, **kw):
         raise self.error

@@ -19,7 +19,7 @@ from statistics import quantiles
 from typing import Any
 
 from qa.config import Settings
-from qa.evaluation.questions import Question
+from qa.evaluation.questions import Question, corpus_id
 
 PUNCTUATION = frozenset(string.punctuation)
 
@@ -233,7 +233,7 @@ def run(
     answerer = answerer or Answerer(settings, record=record)
     answerer.warm_up()  # latency is measured warm, as in batch mode
     store = SignalStore.of(settings)
-    corpus = corpus or f"{settings.index.resolve()}#{settings.collection}"
+    corpus = corpus or corpus_id({}, settings)
     held = documents(answerer.store.chunks()) if any(q.support for q in questions) else []
     results = []
     for q in progress(questions):

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
-from qa.errors import QAError, UsageError
+from qa.errors import QAError
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
@@ -114,10 +114,8 @@ def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
         try:
             with turns.turn():
                 return answerer.ask(question, history=history)
-        except UsageError as e:
-            raise HTTPException(400, str(e)) from None
         except QAError as e:
-            raise HTTPException(503, str(e)) from None
+            raise HTTPException(e.http_status, str(e)) from None
 
     @api.post("/api/ask")
     def ask(body: AskRequest) -> dict[str, Any]:
@@ -125,15 +123,14 @@ def router(answerer: Answerer, turns: Turns, api_key: str = "") -> APIRouter:
 
     @api.get("/api/status")
     def status() -> Status:
-        store = answerer.store
-        sources = store.sources()
+        held = answerer.store.summary()
         return Status(
-            index=str(store.where),
-            collection=store.settings.collection,
-            embedding_model=store.model,
-            files={name: s.chunks for name, s in sorted(sources.items())},
-            chunks=sum(s.chunks for s in sources.values()),
-            incomplete=[name for name, s in sources.items() if not s.complete],
+            index=held.where,
+            collection=held.collection,
+            embedding_model=held.model,
+            files=held.files,
+            chunks=held.chunks,
+            incomplete=held.incomplete,
             queue={
                 "waiting": turns.waiting,
                 "answering": turns.answering,

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from qa.errors import QAError
+from qa.errors import FailedError, QAError
 from qa.interfaces.measure import calibrate, eval_
 from qa.interfaces.options import ANSWER, STORE, Group, settings_from, settings_options
 
@@ -40,7 +40,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     """
     from tqdm import tqdm
 
-    from qa.index.ingest import ingest as run
+    import qa
 
     settings = settings_from(values)
     bar = tqdm(desc="ingest", unit="B", unit_scale=True, file=sys.stderr, leave=False)
@@ -50,7 +50,9 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
         bar.update(done - bar.n)
 
     with bar:
-        report = run(list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress)
+        report = qa.ingest(
+            list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress
+        )
     for name, reason in report.skipped:
         click.echo(f"skipped {name}: {reason}", err=True)
     if dry_run:
@@ -136,8 +138,8 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
                 {**entry(answer), **({"history": list(history)} if history else {})},
             )
             click.echo(f"saved as test {saved} in {settings.eval_file}", err=True)
-    if failed:
-        sys.exit(1)
+    if failed:  # each failed question was answered with its error, as a JSON line
+        raise FailedError([])
 
 
 @main.command()
@@ -148,9 +150,9 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
 def serve(host: str, port: int, share: bool, **values: Any) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
     and OpenAI-compatible /v1/chat/completions) on the index."""
-    from qa.interfaces.server import serve as run
+    from qa.interfaces import server
 
-    run(settings_from(values), host=host, port=port, share=share)
+    server.serve(settings_from(values), host=host, port=port, share=share)
 
 
 @main.command()
@@ -160,28 +162,26 @@ def status(**values: Any) -> None:
     from qa.index.store import Store
 
     store = Store(settings_from(values))
-    sources = store.sources()
-    broken = [name for name, s in sources.items() if not s.complete]
-    click.echo(f"index: {store.where} (collection {store.settings.collection})")
-    click.echo(f"embedding model: {store.model}")
-    click.echo(f"files: {len(sources)}  chunks: {sum(s.chunks for s in sources.values())}")
-    for name in sorted(sources):
+    held = store.summary()
+    click.echo(f"index: {held.where} (collection {held.collection})")
+    click.echo(f"embedding model: {held.model}")
+    click.echo(f"files: {len(held.files)}  chunks: {held.chunks}")
+    for name, chunks in held.files.items():
         click.echo(
-            f"  {name}: {sources[name].chunks} chunks"
-            + ("  [incomplete]" if name in broken else "")
+            f"  {name}: {chunks} chunks" + ("  [incomplete]" if name in held.incomplete else "")
         )
-    if broken:
-        click.echo(
-            f"inconsistent: {len(broken)} file(s) partly indexed; run qa ingest to repair", err=True
+    problems = []
+    if held.incomplete:
+        problems.append(
+            f"inconsistent: {len(held.incomplete)} file(s) partly indexed; run qa ingest to repair"
         )
     if counts := store.mismatch():
-        click.echo(
+        problems.append(
             f"inconsistent: the lexical index holds {counts[0]} chunks, the vectors {counts[1]};"
-            " run qa ingest to repair",
-            err=True,
+            " run qa ingest to repair"
         )
-    if broken or counts:
-        sys.exit(1)
+    if problems:
+        raise FailedError(problems)
 
 
 main.add_command(eval_)

@@ -84,12 +84,11 @@ def sources_html(answer: Answer, turn: int) -> str:
 
 
 def index_summary(answerer: Answerer) -> str:
-    sources = answerer.store.sources()
-    chunks = sum(s.chunks for s in sources.values())
-    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in sorted(sources))
+    held = answerer.store.summary()
+    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in held.files)
     return (
-        f"<p><b>{len(sources)}</b> files, <b>{chunks}</b> chunks, embedding model "
-        f"<code>{html.escape(answerer.store.model)}</code></p><ul>{files}</ul>"
+        f"<p><b>{len(held.files)}</b> files, <b>{held.chunks}</b> chunks, embedding model "
+        f"<code>{html.escape(held.model)}</code></p><ul>{files}</ul>"
     )
 
 

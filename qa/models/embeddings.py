@@ -43,14 +43,15 @@ def model_id(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
-def _resolve(name: str) -> str:
+def resolve(name: str) -> str:
+    """Where the model ``name`` is: a bundled model's folder, else the name as given."""
     return str(embedding_path(name)) if bundled(name, "embedding") else name
 
 
 @cache
 def _export_dir(name: str, cache_dir: Path) -> Path:
     """Where the ONNX export of ``name`` lives; a new model file gets a new folder."""
-    location = Path(_resolve(name))
+    location = Path(resolve(name))
     files = sorted(location.rglob("*")) if location.is_dir() else []
     stamp = [model_id(name)] + [f"{f.relative_to(location)}:{f.stat().st_size}" for f in files]
     return cache_dir / "onnx" / hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
@@ -203,7 +204,7 @@ class LazyEmbeddings(Embeddings):
         return np.array([self._seen[t] for t in texts])
 
     def _torch(self) -> Embeddings:
-        model = _load(self.name)
+        model = torch_embeddings(self.name)
         if self.cache_dir is not None:
             folder = _export_dir(self.name, self.cache_dir)
             if not folder.exists():
@@ -236,13 +237,14 @@ def _onnx(folder: str, threads: int) -> OnnxEncoder:
 
 
 @cache
-def _load(name: str) -> Embeddings:
+def torch_embeddings(name: str) -> Embeddings:
+    """The model in sentence-transformers (loaded once a process)."""
     import transformers
     from langchain_huggingface import HuggingFaceEmbeddings
 
     transformers.logging.disable_progress_bar()  # our own progress goes to stderr
 
-    location = _resolve(name)
+    location = resolve(name)
     if bundled(name, "embedding") or Path(location).exists():
         # A model on disk must never trigger a hub lookup (there may be no network).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
