@@ -8,8 +8,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from qa.answering.chain import Answerer, numbered
+from qa.answering.format import is_decline
 from qa.config import load_settings
-from qa.grounding.claims import claims, is_complete, is_decline
+from qa.grounding.claims import claims, is_complete
 from qa.grounding.ground import MIN_YES, ground, quote
 from qa.grounding.support import best_span
 from qa.retrieval.retrieve import Evidence, Passage

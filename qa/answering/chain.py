@@ -19,10 +19,11 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from qa.answering.answer import Answer, cite
+from qa.answering.format import is_decline, marker
 from qa.answering.prompts import PREFIX, PROMPT
 from qa.config import Settings
 from qa.errors import UsageError
-from qa.grounding.claims import Draft, claims, is_decline
+from qa.grounding.claims import Draft, claims
 from qa.grounding.decision import load_decision
 from qa.grounding.ground import Grounded, ground
 from qa.grounding.judge import judge_with
@@ -61,7 +62,8 @@ def numbered(evidence: Evidence) -> str:
         return " ".join((as_line(p.sentences) if p.sentences else p.text).split())
 
     return "\n".join(
-        f"[{p.n}] {f'({p.section}) ' if p.section else ''}{text(p)}" for p in evidence.passages
+        f"{marker(p.n)} {f'({p.section}) ' if p.section else ''}{text(p)}"
+        for p in evidence.passages
     )
 
 

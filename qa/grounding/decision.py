@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answering.format import is_decline
 from qa.config import Settings
 from qa.errors import UsageError
-from qa.grounding.claims import Candidate, Draft, is_decline
+from qa.grounding.claims import Candidate, Draft
 from qa.grounding.kinds import gives_the_kind
 from qa.index.lexical import terms
 from qa.retrieval.retrieve import Evidence

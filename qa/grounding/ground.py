@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qa.grounding.claims import Candidate, Claim, Draft, claims, is_complete, is_decline
+from qa.answering.format import DECLINE, cite_claim, cite_quote, is_decline
+from qa.grounding.claims import Candidate, Claim, Draft, claims, is_complete
 from qa.grounding.decision import Decision, signals
 from qa.grounding.kinds import answers_the_kind_asked
 from qa.grounding.support import locate, window_span
@@ -118,9 +119,8 @@ def ground(
     else:
         answered = bool(candidate and candidate.rules)
     if not answered:
-        declined = "The documents do not say."
         return Grounded(
-            declined, "declined", [], len(found), 0, confidence, candidate, found_signals
+            DECLINE, "declined", [], len(found), 0, confidence, candidate, found_signals
         )
     mode = "quoted" if candidate.kind == "quoted" else "generated"
     said = len(candidate.claims)
@@ -160,7 +160,7 @@ def quote(passage: Passage) -> Span:
 def _quoted(top: Passage, rules: bool, fits: bool) -> Candidate:
     # The quote's lines as one answer line; the citation keeps the source text exactly.
     said = as_line(_quoted_sentences(top))
-    return Candidate("quoted", f"{said} [1]", [(top, quote(top))], [], rules, fits)
+    return Candidate("quoted", cite_quote(said, 1), [(top, quote(top))], [], rules, fits)
 
 
 def _stated(kind: str, said: list[Claim], rules: bool, fits: bool) -> Candidate:
@@ -170,15 +170,8 @@ def _stated(kind: str, said: list[Claim], rules: bool, fits: bool) -> Candidate:
     for c in said:
         if c.support not in support:
             support.append(c.support)
-        parts.append(_cited(c.text, support.index(c.support) + 1))
+        parts.append(cite_claim(c.text, support.index(c.support) + 1))
     return Candidate(kind, " ".join(parts), support, said, rules, fits)
-
-
-def _cited(text: str, n: int) -> str:
-    """The claim with its marker before the final stop: "It rained [1]."."""
-    if text[-1] in ".!?":
-        return f"{text[:-1]} [{n}]{text[-1]}"
-    return f"{text} [{n}]"
 
 
 def strong(evidence: Evidence) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import logging
 import queue
-import re
 import shutil
 import threading
 import time
@@ -21,6 +20,7 @@ import gradio as gr
 
 from qa.answering.answer import MODE_NOTES, Answer
 from qa.answering.chain import Answerer
+from qa.answering.format import linked
 from qa.documents.loaders import SUFFIXES
 from qa.errors import QAError
 from qa.evaluation.savetest import append, entry
@@ -51,11 +51,6 @@ CSS = """
 
 EMPTY = "<p class='qa-empty'>Cited passages appear here.</p>"
 log = logging.getLogger(__name__)
-
-
-def linked(answer: str, turn: int) -> str:
-    """Markdown for the chat: each [n] becomes a link to source n of this turn's answer."""
-    return re.sub(r"\[(\d+)\]", rf"[[\1]](#qa-source-{turn}-\1)", answer)
 
 
 def sources_html(answer: Answer, turn: int) -> str:
@@ -141,7 +136,8 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
                     continue
                 streamed = chat[-1]["content"].strip()
                 note = MODE_NOTES[item.grounding["mode"]] if item.answer != streamed else ""
-                chat[-1]["content"] = linked(item.answer, turn) + (f"\n\n*{note}*" if note else "")
+                shown = linked(item.answer, f"#qa-source-{turn}-{{n}}")
+                chat[-1]["content"] = shown + (f"\n\n*{note}*" if note else "")
                 panels = [sources_html(item, turn), *panels]
                 done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"
                 # Kept by its message's place in the chat, to be saved as a test from there.
