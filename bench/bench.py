@@ -119,9 +119,9 @@ def answer_overhead(work: Path) -> dict:
             answer = answerer.ask(q, on_token=on_token)
 
         qa_first, qa_s = _stream(ask)
-        evidence = answerer._retrieve({"question": q, "timings": {}})
+        evidence = answerer.retrieve(q)
         request = chat_messages(PROMPT.format_messages(passages=numbered(evidence), question=q))
-        tokens = max(1, len(llama.tokenize(answer.grounding["draft"].encode(), add_bos=False)))
+        tokens = max(1, len(llama.tokenize(answer.grounding.draft.encode(), add_bos=False)))
         answerer.warm_up()
 
         def raw(on_token, request=request, tokens=tokens):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import NamedTuple
 
 from qa.answering.format import blanked, cited, markers_before_stops, unmarked
@@ -23,7 +24,7 @@ class Check(NamedTuple):
     cosine: float = 0.0  # claim vs. the window in embedding space (0 without a model)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
     text: str  # without citation markers
     cited: list[int]  # passage numbers the model gave
@@ -87,11 +88,19 @@ class Draft:
         return draft if isinstance(draft, Draft) else cls(draft)
 
 
-@dataclass
+class Kind(StrEnum):
+    """What a candidate answer is."""
+
+    GENERATED = "generated"  # claims of the draft that the rules keep
+    RESCUED = "rescued"  # claims of the draft that the rules doubt
+    QUOTED = "quoted"  # the sentence retrieval ranked first, verbatim
+
+
+@dataclass(frozen=True)
 class Candidate:
     """The answer the checks weighed, whether or not it is given, and what they found."""
 
-    kind: str  # generated: claims the rules keep | rescued: claims they doubt | quoted
+    kind: Kind
     answer: str
     support: list[tuple[Passage, Span]]
     claims: list[Claim]  # the claims it says (none for a quote)

@@ -85,7 +85,7 @@ def _print_answer(answer, streamed: str) -> None:
             click.echo()
             from qa.answering.answer import MODE_NOTES
 
-            click.echo(f"[{MODE_NOTES[answer.grounding['mode']]}]", err=True)
+            click.echo(f"[{MODE_NOTES[answer.mode]}]", err=True)
         click.echo(answer.answer)
     else:
         click.echo()

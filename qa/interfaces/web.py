@@ -135,13 +135,13 @@ def build(answerer: Answerer, corpus: Path, turns: Turns | None = None) -> gr.Bl
                     yield chat, gr.skip(), history, "", panels, busy, answers
                     continue
                 streamed = chat[-1]["content"].strip()
-                note = MODE_NOTES[item.grounding["mode"]] if item.answer != streamed else ""
+                note = MODE_NOTES[item.mode] if item.answer != streamed else ""
                 shown = linked(item.answer, f"#qa-source-{turn}-{{n}}")
                 chat[-1]["content"] = shown + (f"\n\n*{note}*" if note else "")
                 panels = [sources_html(item, turn), *panels]
                 done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"
                 # Kept by its message's place in the chat, to be saved as a test from there.
-                answers = {**answers, len(chat) - 1: (replace(item, checked=None), asked_before)}
+                answers = {**answers, len(chat) - 1: (replace(item, grounding=None), asked_before)}
                 # The answer rides along: its names resolve "he" or "it" in the next question.
                 history = [*history, f"{message} {item.answer}"]
                 yield chat, "\n".join(panels), history, "", panels, done, answers
