@@ -8,6 +8,7 @@ largely occur there, or the embedding model must find claim and window close.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from qa.text import (
     variants,
     words,
 )
+
+if TYPE_CHECKING:
+    from qa.models.embeddings import LazyEmbeddings
 
 # Share of a claim's new content words (those not in the question) the passage must hold.
 MIN_OVERLAP = 0.6
@@ -114,8 +118,8 @@ def best_span(
     claim: str,
     passage: Passage,
     question: str | Asked = "",
-    embed=None,
-    claim_vec=None,
+    embed: LazyEmbeddings | None = None,
+    claim_vec: np.ndarray | None = None,
     weight: Weight = even,
 ) -> Check:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
@@ -145,7 +149,11 @@ def window_span(passage: Passage, window: list[Span]) -> Span:
 
 
 def locate(
-    claim: Claim, evidence: Evidence, asked: Asked, embed=None, weight: Weight = even
+    claim: Claim,
+    evidence: Evidence,
+    asked: Asked,
+    embed: LazyEmbeddings | None = None,
+    weight: Weight = even,
 ) -> Claim:
     """``claim`` with the window that holds it best: of those that support it, the one most
     about the question, the cited passage on a tie (a wrong pointer is re-pointed; so is a

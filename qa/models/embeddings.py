@@ -177,9 +177,9 @@ class LazyEmbeddings(Embeddings):
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if (encoder := self._exported()) is None:
+        if (encoder := self.exported()) is None:
             model = self._torch()  # makes the export, when it can be made
-            if (encoder := self._exported()) is None:
+            if (encoder := self.exported()) is None:
                 return model.embed_documents(texts)
         return encoder.encode(texts).tolist()
 
@@ -191,7 +191,7 @@ class LazyEmbeddings(Embeddings):
         sentences are ranked again and again)."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._seen))
         if missing:
-            if (encoder := self._exported()) is not None:
+            if (encoder := self.exported()) is not None:
                 vectors = encoder.encode(missing)
             else:
                 vectors = np.array(self._torch().embed_documents(missing))
@@ -218,7 +218,8 @@ class LazyEmbeddings(Embeddings):
                     self.cache_dir = None  # do not try again in this process
         return model
 
-    def _exported(self) -> OnnxEncoder | None:
+    def exported(self) -> OnnxEncoder | None:
+        """The ONNX export that embeds, where there is one (None: sentence-transformers)."""
         if self.cache_dir is None:
             return None
         folder = _export_dir(self.name, self.cache_dir)
