@@ -13,7 +13,7 @@ import platform
 import re
 import string
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import quantiles
 from typing import TYPE_CHECKING, Any
@@ -105,7 +105,7 @@ def score(q: Question, answer: Answer) -> Result:
         q.answerable,
         answer.answer,
         answer.declined,
-        [asdict(c) for c in answer.citations],
+        answer.to_json()["citations"],
         v.correct,
         v.cited,
         v.passed,
