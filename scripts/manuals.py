@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def texts(dest: Path) -> list[str]:
     ]
 
 
-def check(dest: Path, files: list[Path] = [QUESTIONS]) -> int:  # noqa: B006 (never mutated)
+def check(dest: Path, files: Sequence[Path] = (QUESTIONS,)) -> int:
     """Count the supports that no document's extracted text holds (whitespace aside)."""
     held = texts(dest)
     missing = 0
