@@ -98,6 +98,10 @@ def counts(rows: list[dict]) -> dict:
         "drafts_right": sum(r["draft_right"] for r in ans),
         "correct_cited": sum(r["cited"] for r in ans),
         "right_drafts_declined": sum(r["draft_right"] and r["declined"] for r in ans),
+        # and those the checks replaced by a quote that does not hold the answer (JSON only)
+        "right_drafts_replaced": sum(
+            r["draft_right"] and not r["declined"] and not r["correct"] for r in ans
+        ),
         "wrong": sum(not r["declined"] and not r["correct"] for r in ans),
         "unanswerable": len(una),
         "unanswerable_declined": sum(r["declined"] for r in una),

@@ -37,18 +37,20 @@ def test_counts_tell_right_drafts_declined_from_wrong_answers(transfer) -> None:
         row(draft_right=True, declined=True, s=2.0),  # a right draft the checks threw away
         row(declined=True, s=3.0),  # a wrong draft declined: neither
         row(s=4.0),  # answered wrongly
+        row(draft_right=True, s=4.5),  # a right draft replaced by a wrong quote: wrong too
         row(answerable=False, declined=True, s=5.0),
         row(answerable=False, s=6.0),
     ]
     assert transfer.counts(rows) == {
-        "answerable": 4,
-        "drafts_right": 2,
+        "answerable": 5,
+        "drafts_right": 3,
         "correct_cited": 1,
         "right_drafts_declined": 1,
-        "wrong": 1,
+        "right_drafts_replaced": 1,
+        "wrong": 2,
         "unanswerable": 2,
         "unanswerable_declined": 1,
-        "p50_s": 3.5,
+        "p50_s": 4.0,
     }
 
 
