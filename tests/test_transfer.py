@@ -75,6 +75,9 @@ def test_draft_right_reads_the_draft_not_the_answer(transfer) -> None:
     q = Question("x", "What is the default?", [["60"]])
     assert transfer.draft_right(q, {"draft": "The default is 60 seconds [1].", "answer": ""})
     assert not transfer.draft_right(q, {"draft": "The documents do not say.", "answer": "60"})
+    no = Question("y", "Is it on by default?", [["not", "no,"]])
+    assert not transfer.draft_right(no, {"draft": "The documents do not say.", "answer": ""})
+    assert transfer.draft_right(no, {"draft": "It is not on by default [1].", "answer": ""})
 
 
 def test_spread_takes_n_evenly_and_keeps_order(transfer) -> None:
