@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
-@settings_options("corpus", *STORE, "chunk_size", "chunk_overlap")
+@settings_options(
+    "corpus", *STORE, "chunk_size", "chunk_overlap", "ocr", "ocr_page_seconds", "ocr_languages"
+)
 def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     """Index PATHS (files or folders; default: the corpus folder) into the index.
 
@@ -165,6 +168,9 @@ def status(**values: Any) -> None:
     click.echo(f"index: {store.where} (collection {store.settings.collection})")
     click.echo(f"embedding model: {store.model}")
     click.echo(f"files: {len(sources)}  chunks: {sum(s.chunks for s in sources.values())}")
+    if sources:
+        kinds = Counter(Path(name).suffix.lower() or "(none)" for name in sources)
+        click.echo("types: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
     for name in sorted(sources):
         click.echo(
             f"  {name}: {sources[name].chunks} chunks"
