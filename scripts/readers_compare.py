@@ -70,6 +70,20 @@ def markitdown(path: Path) -> tuple[list[str], list[str]]:
     return headings, [re.sub(r"[*_]", "", line) for line in lines]
 
 
+def mammoth_markdown(path: Path) -> tuple[list[str], list[str]]:
+    """MarkItDown's own path for .docx (mammoth to HTML, markdownify to Markdown), called
+    directly: MarkItDown 0.1.9's pre-processing step failed on every file here."""
+    import mammoth
+    import markdownify
+
+    with path.open("rb") as f:
+        html = mammoth.convert_to_html(f).value
+    text = markdownify.markdownify(html, heading_style="ATX")
+    lines = [squeeze(line) for line in text.splitlines()]
+    headings = [re.sub(r"^#+\s*", "", line) for line in lines if line.startswith("#")]
+    return headings, [re.sub(r"[*_]", "", line) for line in lines]
+
+
 def unstructured(path: Path) -> tuple[list[str], list[str]]:
     from unstructured.partition.docx import partition_docx
 
@@ -101,7 +115,12 @@ def score(found: tuple[list[str], list[str]], want: dict) -> dict:
 
 def main() -> None:
     docx_folder, html_folder = Path(sys.argv[1]), Path(sys.argv[2])
-    readers = {"docqa (python-docx)": docqa, "MarkItDown": markitdown, "unstructured": unstructured}
+    readers = {
+        "docqa (python-docx)": docqa,
+        "MarkItDown": markitdown,
+        "mammoth + markdownify (MarkItDown's path)": mammoth_markdown,
+        "unstructured": unstructured,
+    }
     totals: dict = {
         name: {"headings": 0, "rows": 0, "items": 0, "seconds": 0.0} for name in readers
     }
@@ -115,6 +134,10 @@ def main() -> None:
             try:
                 got = score(read(path), want)
             except ImportError:
+                continue
+            except Exception as e:  # a reader that fails on a file scores nothing for it
+                print(f"{name} failed on {path.name}: {e!r:.200}", file=sys.stderr)
+                totals[name]["failed"] = totals[name].get("failed", 0) + 1
                 continue
             totals[name]["seconds"] += time.perf_counter() - began
             for key, n in got.items():

@@ -58,7 +58,8 @@ def _body(lines: list[str], running: set[str], folio: int | None) -> list[str]:
     keep = list(lines)
     for i in _edges(lines):
         line = lines[i]
-        if _PAGE_NUMBER.match(line) or _pattern(line) in running or _folio(line) == folio:
+        numbered = folio is not None and _folio(line) == folio  # no folio: no line is one
+        if _PAGE_NUMBER.match(line) or _pattern(line) in running or numbered:
             keep[i] = ""
     return [line for line in keep if line.strip() and not _LEADERS.search(line)]
 
