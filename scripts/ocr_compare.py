@@ -6,7 +6,8 @@ tesseract-ocr, through its command line as pytesseract does), plain and after a 
 filter (as docqa reads pages), and by RapidOCR (its ONNX models ship in the
 rapidocr-onnxruntime wheel), where each is installed. The character error rate is
 the edit distance to pdftotext's text of the same page over its length, both with whitespace
-runs made one space, Unicode NFKC and typographic quotes and dashes made ASCII.
+runs made one space, Unicode NFKC and typographic quotes and dashes made ASCII. Speed is
+given as wall seconds and as CPU seconds a page (the figure that holds on a shared machine).
 
     python scripts/ocr_compare.py --json eval/formats/ocr.json
 
@@ -19,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -97,8 +99,19 @@ def truth(pdf: Path, page: int) -> str:
 
 
 def tesseract(path: Path) -> str:
+    """Single-threaded, as docqa runs it (its own threads cost CPU and gained no time)."""
     args = ["tesseract", str(path), "stdout", "--psm", "3"]
-    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    return subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def cpu() -> float:
+    """CPU seconds of this process (all its threads) and of its finished children."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def tesseract_median(path: Path) -> str:
@@ -149,9 +162,10 @@ def main() -> None:
             row = {"page": f"{name} p.{page}", "chars": len(normal(text))}
             for engine, read in readers.items():
                 for kind, image in (("clean", clean), ("noisy", noisy)):
-                    began = time.perf_counter()
+                    began, used = time.perf_counter(), cpu()
                     got = read(image)
                     row[f"{engine}-{kind}-s"] = round(time.perf_counter() - began, 2)
+                    row[f"{engine}-{kind}-cpu"] = round(cpu() - used, 2)
                     row[f"{engine}-{kind}-cer"] = round(cer(text, got), 4)
             print(json.dumps(row), flush=True)
             results["pages"].append(row)
@@ -162,9 +176,11 @@ def main() -> None:
             chars = sum(r["chars"] for r in rows)
             errors = sum(r[f"{engine}-{kind}-cer"] * r["chars"] for r in rows)
             seconds = sum(r[f"{engine}-{kind}-s"] for r in rows)
+            used = sum(r[f"{engine}-{kind}-cpu"] for r in rows)
             summary[kind] = {
                 "cer": round(errors / chars, 4),
                 "pages_s": round(len(rows) / seconds, 2),
+                "cpu_s_per_page": round(used / len(rows), 2),
             }
         results["engines"][engine] = summary
     results["cpus"] = os.cpu_count()

@@ -19,15 +19,18 @@ from qa.documents.markup import Part
 @dataclass(frozen=True)
 class Reading:
     """The settings that reading needs (from ``qa.config``): OCR on or off, its time limit
-    per page and its languages."""
+    per page, its languages, and the CPU threads it may use (pages read side by side)."""
 
     ocr: bool = True
     ocr_page_seconds: float = 120.0
     ocr_languages: str = "eng"
+    threads: int = 2
 
     @classmethod
     def of(cls, settings) -> Reading:
-        return cls(settings.ocr, settings.ocr_page_seconds, settings.ocr_languages)
+        return cls(
+            settings.ocr, settings.ocr_page_seconds, settings.ocr_languages, settings.threads
+        )
 
 
 @dataclass(frozen=True)

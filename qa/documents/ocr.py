@@ -10,10 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +67,11 @@ def read_image(image, reading: Reading, where: str) -> OcrPage | None:
     command = ["tesseract", "stdin", "stdout", "-l", reading.ocr_languages, "--psm", "3", "tsv"]
     try:
         done = subprocess.run(
-            command, input=png.getvalue(), capture_output=True, timeout=reading.ocr_page_seconds
+            command,
+            input=png.getvalue(),
+            capture_output=True,
+            timeout=reading.ocr_page_seconds,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
         )
     except FileNotFoundError:
         raise OcrUnavailableError(
@@ -113,6 +120,39 @@ def _progress(total: int, name: str):
     )
 
 
+def _read_pages(
+    images: Iterator[tuple[int, object]], total: int, reading: Reading, name: str
+) -> dict[int, OcrPage]:
+    """Pages ((number, image), made one at a time by the caller's thread) read by Tesseract
+    processes side by side, one per CPU thread, each single-threaded: Tesseract's own
+    threads spent 2.5x the CPU for no gain in time here (docs/formats.md)."""
+    found: dict[int, OcrPage] = {}
+    pending: deque[tuple[int, float, Future]] = deque()
+
+    def finish(bar) -> None:
+        number, began, future = pending.popleft()
+        page = future.result()
+        bar.update()
+        if page is not None:
+            found[number] = page
+            seconds = time.perf_counter() - began
+            log.info(
+                "OCR %s p. %d: %.1f s, confidence %.2f", name, number, seconds, page.confidence
+            )
+
+    with ThreadPoolExecutor(max(1, reading.threads)) as pool, _progress(total, name) as bar:
+        for number, image in images:
+            began = time.perf_counter()
+            pending.append(
+                (number, began, pool.submit(read_image, image, reading, f"{name} p. {number}"))
+            )
+            if len(pending) >= max(1, reading.threads):
+                finish(bar)
+        while pending:
+            finish(bar)
+    return found
+
+
 def pdf_pages(path: Path, indexes: list[int], reading: Reading) -> dict[int, OcrPage]:
     """The pages at ``indexes`` (0-based) of a PDF, rendered by PDFium and read by Tesseract:
     {index: page}, without the pages that ran out of time."""
@@ -124,23 +164,14 @@ def pdf_pages(path: Path, indexes: list[int], reading: Reading) -> dict[int, Ocr
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as e:
         raise BadDocumentError(f"unreadable PDF ({e})") from None
-    found: dict[int, OcrPage] = {}
-    try:
-        with _progress(len(indexes), path.name) as bar:
-            for index in indexes:
-                began = time.perf_counter()
-                image = pdf[index].render(scale=DPI / 72, grayscale=True).to_pil()
-                page = read_image(image, reading, f"{path.name} p. {index + 1}")
-                if page is not None:
-                    found[index] = page
-                    log.info(
-                        "OCR %s p. %d: %.1f s, confidence %.2f",
-                        path.name, index + 1, time.perf_counter() - began, page.confidence,
-                    )  # fmt: skip
-                bar.update()
+    try:  # PDFium is not thread-safe: pages are rendered here, one at a time
+        rendered = (
+            (i + 1, pdf[i].render(scale=DPI / 72, grayscale=True).to_pil()) for i in indexes
+        )
+        found = _read_pages(rendered, len(indexes), reading, path.name)
     finally:
         pdf.close()
-    return found
+    return {number - 1: page for number, page in found.items()}
 
 
 def _frames(path: Path) -> Iterator:
@@ -157,12 +188,10 @@ def _frames(path: Path) -> Iterator:
 
 def image_parts(path: Path, reading: Reading) -> list[Part]:
     """An image's text, by OCR: a part per frame (its page), paragraphs as Tesseract found them."""
-    blocks = []
     frames = list(_frames(path))
-    with _progress(len(frames), path.name) as bar:
-        for n, frame in enumerate(frames, 1):
-            page = read_image(frame, reading, f"{path.name} p. {n}")
-            if page is not None:
-                blocks += [Block(p, "", n, page.confidence) for p in page.paragraphs]
-            bar.update()
-    return assemble(blocks)
+    found = _read_pages(enumerate(frames, 1), len(frames), reading, path.name)
+    return assemble(
+        Block(p, "", n, page.confidence)
+        for n, page in sorted(found.items())
+        for p in page.paragraphs
+    )
