@@ -60,7 +60,7 @@ def eval_(
 
     from tqdm import tqdm
 
-    from qa import questions as question_sets
+    from qa.evaluation import questions as question_sets
     from qa.evaluation import evaluate
     from qa.evaluation.report import by_group, selective, table, totals
     from qa.evaluation.report import junit as report_junit
