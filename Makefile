@@ -28,11 +28,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not used);
-# the document tests read real manuals from Debian's documentation packages, and scanned
-# pages through Tesseract (tesseract-ocr, with its English model: about 30 MB).
-DEBIAN_TEST_PACKAGES := chromium python3.11-doc postgresql-doc-15 git-doc r-doc-pdf tesseract-ocr
+# the document tests read real manuals from Debian's documentation packages, a real CSV table
+# (distro-info-data's), and scanned pages through Tesseract (tesseract-ocr: 24 MB).
+DEBIAN_TEST_PACKAGES := chromium python3.11-doc postgresql-doc-15 git-doc r-doc-pdf \
+	tesseract-ocr distro-info-data
 DOCS := /usr/share/doc/python3.11/html /usr/share/doc/postgresql-doc-15/html \
-	/usr/share/doc/git-doc /usr/share/R/doc/manual
+	/usr/share/doc/git-doc /usr/share/R/doc/manual /usr/share/distro-info/debian.csv
 $(VENV)/.debian: Makefile $(BIN)/python
 	@missing=; for d in /usr/bin/chromium /usr/bin/tesseract $(DOCS); do [ -e $$d ] || missing=$$d; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -91,10 +92,9 @@ manuals: install $(VENV)/.debian
 # The formats dev set (eval/formats): Word files, CSV tables and scanned PDFs made from Debian's
 # packages (scripts/formats.py), built into .formats/, checked, ingested (the scans by OCR,
 # about 150 pages) and evaluated. Building needs LibreOffice and poppler-utils. Not in CI.
-FORMATS_PACKAGES := libreoffice-writer-nogui poppler-utils distro-info-data
+FORMATS_PACKAGES := libreoffice-writer-nogui poppler-utils
 formats: install $(VENV)/.debian
-	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null && \
-		test -e /usr/share/distro-info/debian.csv || \
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $(FORMATS_PACKAGES))
 	$(BIN)/python scripts/formats.py build .formats/corpus

@@ -20,6 +20,7 @@ from tests.test_ocr import needs as needs_ocr
 
 RDATA = Path("/usr/share/R/doc/manual/R-data.pdf")
 PAGE = PGDOCS / "indexes-types.html"
+RELEASES = Path("/usr/share/distro-info/debian.csv")  # Debian's distro-info-data
 
 
 def docx_from_html(html: Path, path: Path) -> None:
@@ -63,13 +64,11 @@ def scan(pdf: Path, indexes: list[int], path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def formats_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    import matplotlib
-
     base = tmp_path_factory.mktemp("formats")
     docs = base / "docs"
     docs.mkdir()
     docx_from_html(PAGE, docs / "index-types.docx")
-    shutil.copy(Path(matplotlib.get_data_path()) / "sample_data" / "msft.csv", docs)
+    shutil.copy(RELEASES, docs)
     scan(RDATA, [13, 14], docs / "R-data-scanned.pdf")
     (docs / "broken.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
     return base, run(base, "ingest", "docs", "--index", "index").stderr
@@ -98,7 +97,7 @@ QUESTIONS = [
         "docs/index-types.docx",
         "Hash",
     ),
-    ("What was the msft closing price on 18-Sep-03?", "29.5", "docs/msft.csv", "msft › row 3"),
+    ("What is the codename of Debian 12?", "Bookworm", "docs/debian.csv", "debian › row 18"),
     (
         "What do read.table and read.fwf use underneath to read a file?",
         "scan",
@@ -109,7 +108,10 @@ QUESTIONS = [
 
 
 @needs_ocr
-@pytest.mark.skipif(not (PAGE.exists() and RDATA.exists()), reason="Debian doc packages missing")
+@pytest.mark.skipif(
+    not (PAGE.exists() and RDATA.exists() and RELEASES.exists()),
+    reason="Debian's packages are missing: run `make install-dev`",
+)
 @pytest.mark.slow
 def test_word_csv_and_scanned_pdf_answered_and_cited(formats_index: tuple[Path, str]):
     base, ingest_log = formats_index
