@@ -97,7 +97,7 @@ QUESTIONS = [
         "docs/index-types.docx",
         "Hash",
     ),
-    ("What is the codename of Debian 12?", "Bookworm", "docs/debian.csv", "debian › row 18"),
+    ("When was Debian 10 released?", "2019-07-06", "docs/debian.csv", "debian › row 16"),
     (
         "What do read.table and read.fwf use underneath to read a file?",
         "scan",
