@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-dev ingest lint eval decision recall manuals transfer bench clean
+.PHONY: run test install install-dev ingest lint eval decision recall manuals transfer formats bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,12 +43,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not used);
-# the document tests read real manuals from Debian's documentation packages.
-DEBIAN_TEST_PACKAGES := chromium python3.11-doc postgresql-doc-15 git-doc r-doc-pdf
+# the document tests read real manuals from Debian's documentation packages, a real CSV table
+# (distro-info-data's), and scanned pages through Tesseract (tesseract-ocr: 24 MB).
+DEBIAN_TEST_PACKAGES := chromium python3.11-doc postgresql-doc-15 git-doc r-doc-pdf \
+	tesseract-ocr distro-info-data
 DOCS := /usr/share/doc/python3.11/html /usr/share/doc/postgresql-doc-15/html \
-	/usr/share/doc/git-doc /usr/share/R/doc/manual
+	/usr/share/doc/git-doc /usr/share/R/doc/manual /usr/share/distro-info/debian.csv
 $(VENV)/.debian: Makefile $(BIN)/python
-	@missing=; for d in /usr/bin/chromium $(DOCS); do [ -e $$d ] || missing=$$d; done; \
+	@missing=; for d in /usr/bin/chromium /usr/bin/tesseract $(DOCS); do [ -e $$d ] || missing=$$d; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq $(DEBIAN_TEST_PACKAGES); fi
 	touch $@
@@ -119,6 +121,19 @@ transfer: install $(VENV)/.debian $(VENV)/.debian-transfer
 	$(BIN)/python scripts/manuals.py check .transfer/pages/apache eval/transfer/apache.yaml
 	$(BIN)/python scripts/manuals.py check .transfer/pages/bash eval/transfer/bash.yaml
 	$(BIN)/python scripts/transfer.py --squad $(SQUAD) $(TRANSFER_ARGS)
+# The formats dev set (eval/formats): Word files, CSV tables and scanned PDFs made from Debian's
+# packages (scripts/formats.py), built into .formats/, checked, ingested (the scans by OCR,
+# about 150 pages) and evaluated. Building needs LibreOffice and poppler-utils. Not in CI.
+FORMATS_PACKAGES := libreoffice-writer-nogui poppler-utils
+formats: install $(VENV)/.debian
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $(FORMATS_PACKAGES))
+	$(BIN)/python scripts/formats.py build .formats/corpus
+	$(BIN)/python scripts/formats.py check .formats/corpus
+	$(BIN)/qa ingest .formats/corpus --index .formats/index
+	$(BIN)/qa eval eval/formats/questions.yaml --index .formats/index --json eval/formats/last.json \
+		$(EVAL_ARGS)
 
 $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt
@@ -129,4 +144,4 @@ bench: $(VENV)/.installed-bench $(VENV)/.debian
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .qa_index .pytest_cache .manuals .transfer
+	rm -rf .qa_index .pytest_cache .manuals .transfer .formats

@@ -58,6 +58,17 @@ class Settings:
     )
     chunk_size: int = _setting(600, "Characters per indexed chunk.")
     chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.")
+    ocr: bool = _setting(
+        True,
+        "Read scanned PDF pages (pages without text) and images (.png, .jpg, .tiff) by OCR "
+        "(Debian's tesseract-ocr).",
+    )
+    ocr_page_seconds: float = _setting(
+        120.0, "Most seconds OCR may spend on one page; a page that takes longer is skipped."
+    )
+    ocr_languages: str = _setting(
+        "eng", "OCR languages, as Tesseract names them (eng, deu, eng+fra: tesseract-ocr-LANG)."
+    )
     max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
     context_tokens: int = _setting(2048, "Context window of an in-process model.")
     threads: int = _setting(lambda: os.cpu_count() or 1, "CPU threads for in-process models.")

@@ -1,14 +1,16 @@
 """Read a file into LangChain ``Document``s of plain text, one per part of a section.
 
-Thin adapters on the underlying libraries (inscriptis for HTML, pypdf; see ``markup`` and
-``pdf`` beside this module) rather than ``langchain-community``'s loaders: that package is
-being sunset and warns on import, and these adapters let a bad file fail with one clear reason. Each
-Document carries its ``offset`` into the text citations point into (the file itself for
-plain text and Markdown, the extracted text for HTML and PDF), its ``section`` path and,
-for PDFs, its ``page``.
+Thin adapters on the underlying libraries, one module a family of formats beside this one
+(``markup``: HTML; ``pdf``; ``office``: Word, RTF; ``opendoc``: OpenDocument text and
+slides; ``slides``: PowerPoint; ``sheets``: spreadsheets and CSV; ``epub``; ``mail``;
+``ocr``: scanned pages and images), registered below by file suffix, rather than
+``langchain-community``'s loaders: that package is being sunset and warns on import, and these
+adapters let a bad file fail with one clear reason. Each Document carries its ``offset`` into
+the text citations point into (the file itself for plain text and Markdown, the extracted
+text for the others), its ``section`` path and, where a document has pages, its ``page``.
 
 Plain text and Markdown are streamed: a file of any size comes as consecutive pieces cut at
-paragraph breaks, so memory stays bounded. HTML and PDF must be parsed whole, and are
+paragraph breaks, so memory stays bounded. Other formats must be parsed whole, and are
 refused above ``MAX_PARSED_BYTES``.
 """
 
@@ -22,14 +24,17 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
+from qa.documents import epub, mail, office, opendoc, sheets, slides
+from qa.documents.blocks import Reading
 from qa.documents.markup import MarkdownReader, Part, html_parts
+from qa.documents.ocr import IMAGE_SUFFIXES, image_parts
 from qa.documents.pdf import pdf_parts
 from qa.errors import BadDocumentError
 
 # How files are read; part of every file's fingerprint, so that a new way of reading
 # re-indexes the files it reads differently.
-READING = "2"
-MAX_PARSED_BYTES = 50 * 1024 * 1024  # HTML and PDF are parsed in memory: larger is refused
+READING = "3"
+MAX_PARSED_BYTES = 50 * 1024 * 1024  # parsed formats are read in memory: larger is refused
 BLOCK = 1 << 20  # bytes read at a time
 PIECE = 1 << 20  # characters of plain text handed on at a time (cut at a paragraph break)
 
@@ -89,20 +94,38 @@ def _pieces(path: Path) -> Iterator[tuple[int, str]]:
         yield offset, buffer
 
 
-def _html(path: Path) -> list[Part]:
+def _html(path: Path, reading: Reading) -> list[Part]:
     data = path.read_bytes()
     _check_binary(data)
     return html_parts(data)
 
 
-PARSERS: dict[str, Callable[[Path], list[Part]]] = {
+Reader = Callable[[Path, Reading], list[Part]]
+READERS: dict[str, Reader] = {
     ".html": _html,
     ".htm": _html,
     ".pdf": pdf_parts,
+    ".docx": office.docx_parts,
+    ".rtf": office.rtf_parts,
+    ".odt": opendoc.odt_parts,
+    ".odp": opendoc.odp_parts,
+    ".pptx": slides.pptx_parts,
+    ".csv": sheets.csv_parts,
+    ".tsv": sheets.csv_parts,
+    ".xlsx": sheets.xlsx_parts,
+    ".xlsm": sheets.xlsx_parts,
+    ".xls": sheets.xls_parts,
+    ".ods": sheets.ods_parts,
+    ".epub": epub.epub_parts,
+    ".eml": mail.eml_parts,
+    ".mbox": mail.mbox_parts,
+    **dict.fromkeys(IMAGE_SUFFIXES, image_parts),
 }
+# Read by OCR, in whole or in part: their text depends on whether OCR is on.
+OCR_READ = frozenset({".pdf", *IMAGE_SUFFIXES})
 MARKDOWN = {".md", ".markdown"}
 STREAMED = {".txt", *MARKDOWN}
-SUFFIXES = frozenset(PARSERS) | STREAMED  # every kind of file docqa reads
+SUFFIXES = frozenset(READERS) | STREAMED  # every kind of file docqa reads
 
 
 def supported(path: Path) -> bool:
@@ -113,10 +136,12 @@ class FileLoader(BaseLoader):
     """Loads one supported file; every Document's ``source`` is ``name`` and its
     ``offset`` is where its text starts in the file's text."""
 
-    def __init__(self, path: Path, name: str) -> None:
+    def __init__(self, path: Path, name: str, reading: Reading = Reading()) -> None:
         self.path = path
         self.name = name
-        self.streamed = path.suffix.lower() in STREAMED
+        self.reading = reading
+        self.suffix = path.suffix.lower()
+        self.streamed = self.suffix in STREAMED
 
     def fingerprint(self) -> str:
         """sha256 of the file's bytes, read in blocks. Plain text is also checked here
@@ -127,6 +152,10 @@ class FileLoader(BaseLoader):
         if not self.streamed and size > MAX_PARSED_BYTES:
             raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
         digest = hashlib.sha256(f"docqa reading {READING}\0".encode())
+        if self.suffix in OCR_READ and not self.reading.ocr:
+            if self.suffix in IMAGE_SUFFIXES:
+                raise BadDocumentError("an image, and OCR is off (QA_OCR)")
+            digest.update(b"no OCR\0")  # turning OCR on or off re-reads the file
         if not self.streamed:
             for block in _blocks(self.path):
                 digest.update(block)
@@ -139,7 +168,7 @@ class FileLoader(BaseLoader):
         return digest.hexdigest()
 
     def parts(self) -> Iterator[Part]:
-        suffix = self.path.suffix.lower()
+        suffix = self.suffix
         if suffix in MARKDOWN:
             reader = MarkdownReader()
             for offset, text in _pieces(self.path):
@@ -149,7 +178,7 @@ class FileLoader(BaseLoader):
         else:
             if self.path.stat().st_size > MAX_PARSED_BYTES:
                 raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
-            parts = PARSERS[suffix](self.path)
+            parts = READERS[suffix](self.path, self.reading)
             if not any(p.text.strip() for p in parts):
                 raise BadDocumentError("no text in it")
             yield from parts
@@ -157,4 +186,6 @@ class FileLoader(BaseLoader):
     def lazy_load(self) -> Iterator[Document]:
         for part in self.parts():
             meta = {"source": self.name, "offset": part.offset, "section": part.section}
+            if part.confidence is not None:
+                meta["ocr_confidence"] = part.confidence
             yield Document(page_content=part.text, metadata=meta | {"page": part.page})

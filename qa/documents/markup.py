@@ -45,6 +45,7 @@ class Part:
     text: str
     section: str = ""  # the section path: title › heading › subheading
     page: int = 0  # 1-based page of a PDF; 0 where a document has no pages
+    confidence: float | None = None  # how sure OCR was of the text (0-1); None: not OCR
 
 
 @dataclass

@@ -10,7 +10,9 @@ from collections import Counter
 from pathlib import Path
 from statistics import quantiles
 
+from qa.documents.blocks import Reading
 from qa.documents.markup import Outline, Part
+from qa.documents.ocr import OcrUnavailableError, pdf_pages
 from qa.errors import BadDocumentError
 
 EDGE = 2  # lines at the top and at the bottom of a page that may be a running header/footer
@@ -56,7 +58,8 @@ def _body(lines: list[str], running: set[str], folio: int | None) -> list[str]:
     keep = list(lines)
     for i in _edges(lines):
         line = lines[i]
-        if _PAGE_NUMBER.match(line) or _pattern(line) in running or _folio(line) == folio:
+        numbered = folio is not None and _folio(line) == folio  # no folio: no line is one
+        if _PAGE_NUMBER.match(line) or _pattern(line) in running or numbered:
             keep[i] = ""
     return [line for line in keep if line.strip() and not _LEADERS.search(line)]
 
@@ -114,8 +117,26 @@ def _cut_at_headings(text: str, titles: list[str]) -> list[tuple[int, str]]:
     return sorted((m.start(), title) for m, title in found if m)
 
 
-def pdf_parts(path: Path) -> list[Part]:
-    """The PDF's text, one part per page and section, each knowing its page number."""
+def _scanned(path: Path, pages: list[list[str]], reading: Reading) -> dict[int, float]:
+    """The pages without text read by OCR, in place; {page index: OCR confidence}. Where OCR
+    is off or missing, a PDF with some text keeps that text, a PDF with none is refused."""
+    blank = [i for i, lines in enumerate(pages) if not any(line.strip() for line in lines)]
+    if not blank:
+        return {}
+    try:
+        found = pdf_pages(path, blank, reading)
+    except OcrUnavailableError:
+        if len(blank) == len(pages):
+            raise
+        return {}
+    for index, page in found.items():
+        pages[index] = page.lines
+    return {index: page.confidence for index, page in found.items()}
+
+
+def pdf_parts(path: Path, reading: Reading = Reading()) -> list[Part]:
+    """The PDF's text, one part per page and section, each knowing its page number; pages
+    without text are read by OCR."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -126,6 +147,7 @@ def pdf_parts(path: Path) -> list[Part]:
         title = str((reader.metadata or {}).get("/Title") or "")
     except (PdfReadError, ValueError, KeyError, OSError) as e:
         raise BadDocumentError(f"unreadable PDF ({e})") from None
+    confidence = _scanned(path, pages, reading)
     edges = Counter(_pattern(line) for lines in pages for line in {lines[i] for i in _edges(lines)})
     running = {p for p, n in edges.items() if n >= RUNNING and p.strip("# ")}
     numbering = _numbering(pages)
@@ -150,7 +172,7 @@ def pdf_parts(path: Path) -> list[Part]:
             piece = text[start:end].strip()
             if piece:
                 offset += 2 if parts else 0
-                parts.append(Part(offset, piece, state.path, index + 1))
+                parts.append(Part(offset, piece, state.path, index + 1, confidence.get(index)))
                 offset += len(piece)
         # An entry not found in the page's text opens its section from the next page on.
         for d, t in starting:

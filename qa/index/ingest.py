@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from qa.config import Settings
+from qa.documents.blocks import Reading
 from qa.documents.loaders import FileLoader, supported
 from qa.errors import BadDocumentError, UsageError
 from qa.index.lexical import Lexical, SourceState, lexical_path
@@ -141,8 +142,9 @@ def ingest(
 
     # What changed, from fingerprints alone: an unchanged corpus loads no model and no store.
     todo: list[tuple[Path, FileLoader, str]] = []
+    reading = Reading.of(settings)
     for path in files:
-        loader = FileLoader(path, source_name(path))
+        loader = FileLoader(path, source_name(path), reading)
         try:
             file_hash = loader.fingerprint()
         except BadDocumentError as e:

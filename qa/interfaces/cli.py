@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
-@settings_options("corpus", *STORE, "chunk_size", "chunk_overlap")
+@settings_options(
+    "corpus", *STORE, "chunk_size", "chunk_overlap", "ocr", "ocr_page_seconds", "ocr_languages"
+)
 def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     """Index PATHS (files or folders; default: the corpus folder) into the index.
 
@@ -175,6 +178,9 @@ def status(**values: Any) -> None:
     click.echo(f"index: {held.where} (collection {held.collection})")
     click.echo(f"embedding model: {held.model}")
     click.echo(f"files: {len(held.files)}  chunks: {held.chunks}")
+    if held.files:
+        kinds = Counter(Path(name).suffix.lower() or "(none)" for name in held.files)
+        click.echo("types: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
     for name, chunks in held.files.items():
         click.echo(
             f"  {name}: {chunks} chunks" + ("  [incomplete]" if name in held.incomplete else "")

@@ -17,7 +17,20 @@ from qa.errors import RefusedUploadError
 
 MB = 1024 * 1024
 UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is unicode: "Résumé.pdf" stays as it is
-TEXT = {".txt", ".html", ".htm", *MARKDOWN}
+TEXT = {".txt", ".html", ".htm", ".csv", ".tsv", ".eml", ".mbox", *MARKDOWN}
+# How each binary kind's bytes begin: Office Open XML, OpenDocument and EPUB are zip files.
+ZIP = (b"PK\x03\x04",)
+MAGIC = {
+    ".pdf": (b"%PDF-",),
+    **dict.fromkeys((".docx", ".pptx", ".xlsx", ".xlsm", ".odt", ".odp", ".ods", ".epub"), ZIP),
+    ".xls": (b"\xd0\xcf\x11\xe0",),  # OLE2
+    ".rtf": (b"{\\rtf",),
+    ".png": (b"\x89PNG",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".tif": (b"II*\x00", b"MM\x00*"),
+    ".tiff": (b"II*\x00", b"MM\x00*"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,13 +66,14 @@ def clean_name(given: str) -> str:
 
 
 def check_content(name: str, data: bytes) -> None:
-    """The bytes match the extension: a PDF starts with %PDF-, a text file is UTF-8 text."""
-    suffix = Path(name).suffix
+    """The bytes match the extension: a binary kind starts as its format does (a PDF with
+    %PDF-, a .docx as a zip file), a text file is UTF-8 text."""
+    suffix = Path(name).suffix.lower()
     if not data.strip():
         raise RefusedUploadError(f"{name}: empty")
-    if suffix == ".pdf":
-        if not data.startswith(b"%PDF-"):
-            raise RefusedUploadError(f"{name}: not a PDF (it does not start with %PDF-)")
+    if suffix in MAGIC:
+        if not data.startswith(MAGIC[suffix]):
+            raise RefusedUploadError(f"{name}: its content is not a {suffix} file")
         return
     if suffix in TEXT:
         try:

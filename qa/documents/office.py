@@ -1,0 +1,126 @@
+"""Word (.docx, by python-docx) and RTF (by striprtf) read as a person reads them: paragraphs
+in order under their heading path, a list's items one a line, a table's rows one a line with
+their header cells ("Name: boolean, Storage Size: 1 byte"). docs/formats.md says why these
+libraries (measured against MarkItDown and unstructured).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.documents.blocks import Block, Reading, assemble, table_lines, tidy
+from qa.documents.markup import Outline, Part
+from qa.errors import BadDocumentError
+
+_HEADING = re.compile(r"^heading\s*(\d)$", re.I)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _outline_level(element) -> int | None:
+    """A paragraph's or a style's outline level (1 is the top; Word's 9 is body text)."""
+    if element is None:
+        return None
+    found = element.find(f"{_W}pPr/{_W}outlineLvl")
+    if found is None:
+        return None
+    level = int(found.get(f"{_W}val", "9")) + 1
+    return level if level <= 9 else None
+
+
+def _level(paragraph) -> int | None:
+    """The heading level of a paragraph (0: the document's title), None for body text."""
+    style = paragraph.style
+    name = style.name if style is not None else ""
+    if name == "Title":
+        return 0
+    if m := _HEADING.match(name or ""):
+        return int(m[1])
+    level = _outline_level(paragraph._p)
+    return level if level is not None else _outline_level(style.element if style else None)
+
+
+def _kind(paragraph) -> str:
+    """What joins a paragraph to its neighbours: list items and preformatted lines go one a
+    line; other paragraphs stand apart."""
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    numbered = paragraph._p.find(f"{_W}pPr/{_W}numPr") is not None
+    if numbered or (style.startswith("List") and style != "List Heading"):
+        return "list"
+    if style.startswith(("Preformatted", "HTML Preformatted", "Code", "Source")):
+        return "pre"
+    return "text"
+
+
+def _rows(table) -> list[list[str]]:
+    """A table's rows of cell texts, a merged cell once."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        rows.append(cells)
+    return rows
+
+
+def _blocks(document) -> Iterator[Block]:
+    from docx.table import Table
+
+    items = list(document.iter_inner_content())
+    titles = [p.text for p in items if not isinstance(p, Table) and _level(p) == 0]
+    title = titles[0] if titles else document.core_properties.title or ""
+    outline = Outline(" ".join(title.split()))
+    group: list[str] = []
+    grouped = ""
+    for item in items:
+        if isinstance(item, Table):
+            kind, text, level = "table", table_lines(_rows(item)), None
+        else:
+            kind, text, level = _kind(item), item.text, _level(item)
+        if group and (kind != grouped or level is not None or kind in {"text", "table"}):
+            yield Block("\n".join(group), outline.path)
+            group = []
+        if level is not None and text.strip():
+            if level > 0:
+                outline.enter(level, text)
+            yield Block(text, outline.path)
+        elif kind == "list":
+            group.append(f"- {tidy(text)}")
+        else:
+            group.append(text)
+        grouped = kind
+    if group:
+        yield Block("\n".join(group), outline.path)
+
+
+def docx_parts(path: Path, reading: Reading) -> list[Part]:
+    """A Word document's text by heading path, its tables' rows one a line with their header."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
+        # An encrypted (password-protected) .docx is an OLE file, not a zip: it lands here.
+        raise BadDocumentError(f"unreadable Word document ({e or type(e).__name__})") from None
+    return assemble(_blocks(document))
+
+
+def rtf_parts(path: Path, reading: Reading) -> list[Part]:
+    """An RTF document's text, a paragraph a block (RTF keeps no heading structure that
+    striprtf reads)."""
+    from striprtf.striprtf import rtf_to_text
+
+    data = path.read_bytes()
+    if not data.lstrip().startswith(b"{\\rtf"):
+        raise BadDocumentError("not an RTF document")
+    try:
+        text = rtf_to_text(data.decode("latin-1"), errors="replace")
+    except (ValueError, IndexError) as e:
+        raise BadDocumentError(f"unreadable RTF ({e})") from None
+    return assemble(Block(p) for p in re.split(r"\n\s*\n", text))

@@ -1,0 +1,132 @@
+"""OpenDocument text (.odt) and slides (.odp), by odfpy: an .odt read as a Word document is
+(heading path as section, list items and table rows one a line), an .odp as a PowerPoint deck
+(``Slide N › title``, speaker notes included and marked).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.documents.blocks import Block, Reading, assemble, table_lines
+from qa.documents.markup import Outline, Part
+from qa.documents.slides import NOTES, slide_section
+from qa.errors import BadDocumentError
+
+TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+
+
+def _load(path: Path):
+    from odf.opendocument import load
+
+    try:
+        return load(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        # A password-protected file keeps its content encrypted: odfpy cannot parse it.
+        raise BadDocumentError(f"unreadable OpenDocument file ({e or type(e).__name__})") from None
+    except Exception as e:  # odfpy's XML parser raises its own errors on damaged content
+        raise BadDocumentError(f"unreadable OpenDocument file ({type(e).__name__})") from None
+
+
+def _text(element) -> str:
+    from odf import teletype
+
+    return teletype.extractText(element)
+
+
+def _children(element, ns: str | None = None, name: str | None = None) -> Iterator:
+    for child in element.childNodes:
+        if getattr(child, "qname", None) is None:
+            continue
+        if (ns is None or child.qname[0] == ns) and (name is None or child.qname[1] == name):
+            yield child
+
+
+def _list_lines(element, depth: int = 0) -> Iterator[str]:
+    """A list's items, one a line, nested lists indented."""
+    for item in _children(element, TEXT):
+        for child in _children(item):
+            if child.qname == (TEXT, "list"):
+                yield from _list_lines(child, depth + 1)
+            elif text := " ".join(_text(child).split()):
+                yield "  " * depth + "- " + text
+
+
+def _table_rows(element) -> Iterator[list[str]]:
+    for child in _children(element, TABLE):
+        if child.qname[1] in {"table-header-rows", "table-rows", "table-row-group"}:
+            yield from _table_rows(child)
+        elif child.qname[1] == "table-row":
+            yield [" ".join(_text(c).split()) for c in _children(child, TABLE, "table-cell")]
+
+
+def _body_blocks(body, outline: Outline) -> Iterator[Block]:
+    for child in _children(body):
+        kind = child.qname
+        if kind == (TEXT, "h"):
+            level = int(child.getAttrNS(TEXT, "outline-level") or 1)
+            heading = _text(child)
+            if heading.strip():
+                outline.enter(level, heading)
+                yield Block(heading, outline.path)
+        elif kind == (TEXT, "p"):
+            yield Block(_text(child), outline.path)
+        elif kind == (TEXT, "list"):
+            yield Block("\n".join(_list_lines(child)), outline.path)
+        elif kind == (TABLE, "table"):
+            yield Block(table_lines(list(_table_rows(child))), outline.path)
+        elif kind[1] == "section" or kind == (TEXT, "index-body"):
+            yield from _body_blocks(child, outline)
+
+
+def odt_parts(path: Path, reading: Reading) -> list[Part]:
+    """An OpenDocument text's paragraphs, lists and tables by heading path."""
+    document = _load(path)
+    title = next((_text(t) for t in document.meta.getElementsByType(_title_type())), "")
+    return assemble(_body_blocks(document.text, Outline(" ".join(title.split()))))
+
+
+def _title_type():
+    from odf.dc import Title
+
+    return Title
+
+
+def _frame_texts(page) -> Iterator[tuple[str, str]]:
+    """(presentation class, text) of each frame on a slide, in document order."""
+    for frame in _children(page, DRAW):
+        role = frame.getAttrNS(PRESENTATION, "class") or ""
+        if frame.qname[1] == "g":
+            yield from _frame_texts(frame)
+            continue
+        for box in _children(frame):
+            if box.qname == (TABLE, "table"):
+                yield role, table_lines(list(_table_rows(box)))
+            elif box.qname == (DRAW, "text-box"):
+                lines = []
+                for child in _children(box, TEXT):
+                    if child.qname[1] == "list":
+                        lines += _list_lines(child)
+                    else:
+                        lines.append(_text(child))
+                yield role, "\n".join(lines)
+
+
+def odp_parts(path: Path, reading: Reading) -> list[Part]:
+    """An OpenDocument presentation's slides, a part each, speaker notes marked."""
+    document = _load(path)
+    blocks = []
+    for n, page in enumerate(_children(document.presentation, DRAW, "page"), 1):
+        texts = list(_frame_texts(page))
+        title = next((t for role, t in texts if role == "title"), "")
+        section = slide_section(n, title)
+        blocks += [Block(t, section) for _, t in texts]
+        for notes in _children(page, PRESENTATION, "notes"):
+            said = "\n".join(t for role, t in _frame_texts(notes) if role == "notes")
+            if said.strip():
+                blocks.append(Block(f"{NOTES} {said}", section))
+    return assemble(blocks)

@@ -1,0 +1,116 @@
+"""Spreadsheets (.xlsx by openpyxl; .xls and .ods by pandas, through xlrd and odfpy) and
+CSV/TSV (Python's csv) read a row at a time, each row one line with its header cells
+("Region: North, Q3 revenue: 1.2M") under the section ``Sheet › row N``, N the row's number
+as the spreadsheet shows it, so that a question about a cell finds its row and cites it.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from qa.documents.blocks import Block, Reading, assemble, cell, row_line
+from qa.documents.markup import SEPARATOR, Part
+from qa.errors import BadDocumentError
+
+SNIFF = 64 * 1024  # characters of a CSV file its dialect is guessed from
+HEAD = 20  # rows looked at to find a sheet's header row
+
+
+def _header_at(rows: Sequence[Sequence[str]]) -> int:
+    """The index of the header row: the first row that fills at least half the width of
+    the widest of the first rows (a title above the table is passed over)."""
+    widths = [sum(1 for c in r if c) for r in rows[:HEAD]]
+    wide = max(widths, default=0)
+    return next((i for i, w in enumerate(widths) if w and w * 2 >= wide), 0)
+
+
+def _sheet_blocks(name: str, rows: Iterable[tuple[int, Sequence[object]]]) -> Iterator[Block]:
+    """A sheet's rows ((number, cells)) as blocks, each read with the header row's cells."""
+    numbered = [(n, [cell(v) for v in cells]) for n, cells in rows]
+    numbered = [(n, cells) for n, cells in numbered if any(cells)]
+    if not numbered:
+        return
+    at = _header_at([cells for _, cells in numbered])
+    header = numbered[at][1]
+    for n, cells in numbered[:at]:  # a title or a note above the table
+        yield Block(", ".join(c for c in cells if c), f"{name}{SEPARATOR}row {n}")
+    for n, cells in numbered[at + 1 :]:
+        yield Block(row_line(header, cells), f"{name}{SEPARATOR}row {n}")
+
+
+def _decode(data: bytes) -> str:
+    """A text file's characters: UTF-8 (with or without a byte-order mark), else Windows-1252
+    as spreadsheet programs write it, else Latin-1."""
+    if b"\x00" in data[:8192]:
+        raise BadDocumentError("binary file")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def csv_parts(path: Path, reading: Reading) -> list[Part]:
+    """A CSV or TSV file: a part a record, under ``name › row N`` (N counts records, the
+    header being row 1)."""
+    text = _decode(path.read_bytes())
+    if path.suffix.lower() == ".tsv":
+        dialect: type[csv.Dialect] | csv.Dialect = csv.excel_tab
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:SNIFF], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+    try:
+        records = list(csv.reader(text.splitlines(), dialect))
+    except csv.Error as e:
+        raise BadDocumentError(f"unreadable CSV ({e})") from None
+    return assemble(_sheet_blocks(path.stem, enumerate(records, 1)))
+
+
+def xlsx_parts(path: Path, reading: Reading) -> list[Part]:
+    """An Excel workbook (.xlsx): every sheet's rows, their values as last calculated."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        # A password-protected workbook is an OLE file, not a zip: it lands here.
+        raise BadDocumentError(f"unreadable workbook ({e or type(e).__name__})") from None
+    try:
+        blocks = []
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(min_row=1, values_only=True)  # empty rows too: N is exact
+            blocks += _sheet_blocks(sheet.title, enumerate(rows, 1))
+    finally:
+        book.close()
+    return assemble(blocks)
+
+
+def _pandas_parts(path: Path, engine: str) -> list[Part]:
+    import pandas as pd
+
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
+    except Exception as e:  # xlrd and odfpy raise many kinds of error on a damaged file
+        raise BadDocumentError(f"unreadable spreadsheet ({e or type(e).__name__})") from None
+    blocks = []
+    for name, frame in sheets.items():
+        frame = frame.astype(object).where(frame.notna(), None)
+        rows = ((n, list(values)) for n, values in enumerate(frame.itertuples(index=False), 1))
+        blocks += _sheet_blocks(str(name), rows)
+    return assemble(blocks)
+
+
+def xls_parts(path: Path, reading: Reading) -> list[Part]:
+    """An Excel 97-2003 workbook (.xls), through xlrd."""
+    return _pandas_parts(path, "xlrd")
+
+
+def ods_parts(path: Path, reading: Reading) -> list[Part]:
+    """An OpenDocument spreadsheet (.ods), through odfpy."""
+    return _pandas_parts(path, "odf")

@@ -1,0 +1,188 @@
+"""Every reader end to end on a small real file it builds: the text as a person reads it,
+offsets exact, chunks inside one section, the section a citation shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.documents.blocks import Reading
+from qa.documents.loaders import SUFFIXES, FileLoader
+from qa.errors import BadDocumentError
+from tests.formats import (
+    RTF,
+    make_docx,
+    make_eml,
+    make_epub,
+    make_mbox,
+    make_odp,
+    make_odt,
+    make_pptx,
+    make_xlsx,
+    read,
+    section_of,
+)
+
+
+def test_word_headings_lists_and_tables(tmp_path: Path):
+    text, parts, chunks = read(make_docx(tmp_path / "handbook.docx"))
+    assert section_of(parts, "leaves every 20 minutes") == "Harbour ferry handbook › Timetable"
+    assert "- Night service runs on Fridays.\n- Bicycles travel free." in text
+    # A table row is one line, each cell after its header cell, under the table's heading.
+    assert "Zone: A, Adult: 2.50 EUR, Child: 1.20 EUR\n" in text
+    assert section_of(parts, "Zone: B") == "Harbour ferry handbook › Timetable › Fares"
+    assert section_of(parts, "kiosk") == "Harbour ferry handbook › Lost property"
+    assert len(chunks) >= len(parts)
+
+
+def test_opendocument_text_reads_as_word_does(tmp_path: Path):
+    text, parts, _ = read(make_odt(tmp_path / "handbook.odt"))
+    assert section_of(parts, "leaves every 20 minutes") == "Timetable"
+    assert "- Night service runs on Fridays.\n- Bicycles travel free." in text
+    assert section_of(parts, "Zone: A, Adult: 2.50 EUR") == "Timetable › Fares"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "row"),
+    [
+        (
+            "sales.csv",
+            b"Region,Q3 revenue\r\nNorth,1.2M\r\nSouth,0.9M\r\n",
+            "Region: North, Q3 revenue: 1.2M",
+        ),
+        (
+            "sales.tsv",
+            b"Region\tQ3 revenue\nNorth\t1.2M\nSouth\t0.9M\n",
+            "Region: North, Q3 revenue: 1.2M",
+        ),
+        # Excel's European CSV: semicolons, Windows-1252.
+        (
+            "ventes.csv",
+            "Région;Chiffre\nNord;1,2M\nSud;0,9M\n".encode("cp1252"),
+            "Région: Nord, Chiffre: 1,2M",
+        ),
+    ],
+)
+def test_csv_rows_are_read_with_their_header(tmp_path: Path, name: str, data: bytes, row: str):
+    path = tmp_path / name
+    path.write_bytes(data)
+    _, parts, chunks = read(path)
+    assert parts[0].text == row and parts[0].section == f"{path.stem} › row 2"
+    assert [p.section for p in parts] == [f"{path.stem} › row 2", f"{path.stem} › row 3"]
+    assert len(chunks) == 2  # a chunk a row: no chunk holds two rows
+
+
+def test_spreadsheet_sheets_rows_and_a_title_above_the_table(tmp_path: Path):
+    _, parts, _ = read(make_xlsx(tmp_path / "plan.xlsx"))
+    rows = {p.section: p.text for p in parts}
+    assert rows["Budget › row 1"] == "Budget 2024"
+    assert rows["Budget › row 4"] == "Team: Ops, Cost: 1200, Start: 2024-03-01"
+    assert rows["Budget › row 5"] == "Team: Research, Cost: 830.5"
+    assert rows["Staff › row 2"] == "Name: Ines, Room: 214"
+
+
+def test_opendocument_spreadsheet(tmp_path: Path):
+    import pandas as pd
+
+    path = tmp_path / "staff.ods"
+    pd.DataFrame({"Name": ["Ines", "Tomas"], "Room": [214, 9]}).to_excel(
+        path, sheet_name="Staff", index=False, engine="odf"
+    )
+    _, parts, _ = read(path)
+    assert [(p.section, p.text) for p in parts] == [
+        ("Staff › row 2", "Name: Ines, Room: 214"),
+        ("Staff › row 3", "Name: Tomas, Room: 9"),
+    ]
+
+
+@pytest.mark.parametrize("make", [make_pptx, make_odp], ids=["pptx", "odp"])
+def test_slides_titles_bullets_tables_and_speaker_notes(tmp_path: Path, make):
+    path = make(tmp_path / f"review.{make.__name__.removeprefix('make_')}")
+    text, parts, _ = read(path)
+    assert section_of(parts, "Revenue grew 12%") == "Slide 1 › Quarterly review"
+    assert section_of(parts, "Speaker notes: Mention the new office in Porto.") == (
+        "Slide 1 › Quarterly review"
+    )
+    if path.suffix == ".pptx":
+        assert "  - The north region led" in text
+        assert section_of(parts, "Team: Sales, People: 14") == "Slide 2 › Head count"
+
+
+def test_epub_chapters_in_spine_order_under_their_titles(tmp_path: Path):
+    text, parts, _ = read(make_epub(tmp_path / "voyage.epub"))
+    assert text.index("The ferry left at dawn.") < text.index("Nobody met them at the pier.")
+    assert section_of(parts, "dawn") == "I. The Crossing › The crossing"
+    assert section_of(parts, "Cold.") == "II. The Island › The island › Notes"
+
+
+def test_mail_sections_headers_attachments_and_no_quoted_reply(tmp_path: Path):
+    text, parts, _ = read(make_eml(tmp_path / "reply.eml"))
+    section = "Re: Pier repair › Bo <bo@example.org> › Tue, 05 Mar 2024 09:30:00 +0000"
+    assert section_of(parts, "40,000 euros") == section
+    assert "From: Bo <bo@example.org>" in text
+    assert "What is the budget" not in text and "wrote:" not in text  # quoted: not indexed
+    assert section_of(parts, "planks") == f"{section} › costs.csv"
+
+
+def test_mailbox_messages_each_under_their_own_section(tmp_path: Path):
+    text, parts, _ = read(make_mbox(tmp_path / "team.mbox"))
+    assert section_of(parts, "What is the budget?").startswith("Pier repair › Ana")
+    assert section_of(parts, "40,000 euros").startswith("Re: Pier repair › Bo")
+    assert text.count("What is the budget") == 1  # the quote in the reply is not read again
+
+
+def test_rtf(tmp_path: Path):
+    path = tmp_path / "note.rtf"
+    path.write_text(RTF)
+    text, _, _ = read(path)
+    assert text == "The ferry leaves at noon.\n\nTickets cost 3 euros."
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)  # how password-protected Office files start
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        ".docx",
+        ".pptx",
+        ".xlsx",
+        ".xls",
+        ".ods",
+        ".odt",
+        ".odp",
+        ".epub",
+        ".rtf",
+        ".csv",
+        ".png",
+        ".eml",
+    ],
+)
+def test_an_encrypted_or_corrupt_file_is_refused_with_one_reason(tmp_path: Path, suffix: str):
+    path = tmp_path / f"locked{suffix}"
+    path.write_bytes(OLE)
+    loader = FileLoader(path, path.name)
+    with pytest.raises(BadDocumentError) as e:
+        loader.fingerprint()
+        list(loader.parts())
+    assert "\n" not in str(e.value) and str(e.value)
+
+
+def test_the_upload_accepts_every_format_read():
+    from qa.interfaces.web import UPLOAD_TYPES
+
+    assert set(UPLOAD_TYPES) == set(SUFFIXES)
+    for suffix in (".docx", ".pptx", ".xlsx", ".xls", ".ods", ".csv", ".tsv", ".epub", ".odt"):
+        assert suffix in SUFFIXES
+    for suffix in (".odp", ".rtf", ".eml", ".mbox", ".png", ".jpg", ".tiff"):
+        assert suffix in SUFFIXES
+
+
+def test_images_are_refused_when_ocr_is_off(tmp_path: Path):
+    from PIL import Image
+
+    path = tmp_path / "scan.png"
+    Image.new("L", (50, 50), 255).save(path)
+    with pytest.raises(BadDocumentError, match="OCR is off"):
+        FileLoader(path, path.name, Reading(ocr=False)).fingerprint()
