@@ -59,6 +59,12 @@ class Settings:
     chunk_size: int = _setting(600, "Characters per indexed chunk.")
     chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.")
     max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
+    speculate: bool = _setting(
+        False,
+        "In-process models guess the next tokens from the prompt's passages and check the "
+        "guess in one batch (prompt-lookup decoding): the same answers as plain greedy "
+        "decoding, sooner when they copy from the passages.",
+    )
     context_tokens: int = _setting(2048, "Context window of an in-process model.")
     threads: int = _setting(lambda: os.cpu_count() or 1, "CPU threads for in-process models.")
     retrieval: str = _setting(

@@ -60,8 +60,8 @@ def eval_(
 
     from tqdm import tqdm
 
-    from qa import questions as question_sets
     from qa.evaluation import evaluate
+    from qa.evaluation import questions as question_sets
     from qa.evaluation.report import by_group, selective, table, totals
     from qa.evaluation.report import junit as report_junit
     from qa.evaluation.report import markdown as report_markdown
