@@ -104,8 +104,10 @@ def answer_overhead(work: Path) -> dict:
     """Warm Answerer.ask vs. raw llama.cpp generation of the same prompt and token count,
     each starting from the same KV cache state (the fixed prompt prefix). The judge is off
     for that ratio (it is a second model call that raw generation does not make); its cost
-    is measured apart, with the default settings, on the same questions."""
-    settings = load_settings({"index": work / "index", "judge": False}, environ={})
+    is measured apart, with the default settings, on the same questions. QA_SPECULATE, when
+    set, switches speculative decoding for docqa's side (raw generation never speculates)."""
+    chosen = {n: os.environ[n] for n in ("QA_SPECULATE",) if n in os.environ}
+    settings = load_settings({"index": work / "index", "judge": False}, environ=chosen)
     answerer = Answerer(settings)
     answerer.warm_up()
     llama = answerer.llm.llama
