@@ -55,9 +55,10 @@ class SpeculativeLlama(Llama):
     def eval(self, tokens: Sequence[int]) -> None:
         draft = self.draft_model
         drafted = draft.pending if isinstance(draft, PromptLookup) else 0
+        if drafted:
+            draft.pending = 0  # read once: a later batch is the prompt or a plain step
         if not drafted or len(tokens) != drafted + 1 or len(tokens) > self.n_batch:
             return super().eval(tokens)
-        draft.pending = 0
         self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
         self._batch.set_batch(batch=tokens, n_past=self.n_tokens, logits_all=True)
         self._ctx.decode(self._batch)
