@@ -70,6 +70,12 @@ class Settings:
         "eng", "OCR languages, as Tesseract names them (eng, deu, eng+fra: tesseract-ocr-LANG)."
     )
     max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
+    speculate: bool = _setting(
+        False,
+        "In-process models guess the next tokens from the prompt's passages and check the "
+        "guess in one batch (prompt-lookup decoding): the same answers as plain greedy "
+        "decoding, sooner when they copy from the passages.",
+    )
     context_tokens: int = _setting(2048, "Context window of an in-process model.")
     threads: int = _setting(lambda: os.cpu_count() or 1, "CPU threads for in-process models.")
     retrieval: str = _setting(

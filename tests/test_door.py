@@ -80,10 +80,10 @@ def test_uploads_are_checked_whole_and_never_replace_or_follow_links(tmp_path):
     inbox.mkdir()
     (inbox / "a.txt").write_text("one\n")
     (inbox / "b.pdf").write_bytes(b"text pretending to be a PDF")
-    with pytest.raises(RefusedUploadError, match="not a .pdf file"):
+    with pytest.raises(RefusedUploadError, match=r"not a \.pdf file"):
         uploads.store_files([("a.txt", inbox / "a.txt"), ("b.pdf", inbox / "b.pdf")], corpus, CAPS)
     (inbox / "c.docx").write_bytes(b"MZ\x90\x00 a program renamed")
-    with pytest.raises(RefusedUploadError, match="not a .docx file"):
+    with pytest.raises(RefusedUploadError, match=r"not a \.docx file"):
         uploads.store_files([("c.docx", inbox / "c.docx")], corpus, CAPS)
     assert list(corpus.iterdir()) == []  # a refusal writes nothing, not even the good file
     outside = tmp_path / "outside.txt"

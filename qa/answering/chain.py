@@ -94,8 +94,10 @@ class Answerer:
     ) -> None:
         """``record``: read every signal of every answer (for calibration), not only those
         that can change its decision."""
-        from qa.index.store import Store
+        from qa.index.store import Store, require_index
 
+        if store is None:
+            require_index(settings)  # before the model loads: it mutes the process meanwhile
         self.settings = settings
         self.record = record
         # The model loads (and reads its cached prompt prefix) in the background while the

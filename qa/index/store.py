@@ -61,6 +61,13 @@ class Summary:
         return sum(self.files.values())
 
 
+def require_index(settings: Settings) -> None:
+    """Raise ``NoIndexError`` when the embedded index's folder is missing (a look at the
+    folder, nothing loaded: a one-off ``qa ask`` says so before it loads a model)."""
+    if not settings.chroma_url and not settings.index.is_dir():
+        raise NoIndexError(settings.index)
+
+
 class Store:
     """One collection of chunks with their source offsets."""
 
@@ -69,8 +76,8 @@ class Store:
 
         self.settings = settings
         self.where = settings.chroma_url or str(settings.index)
-        if not settings.chroma_url and not create and not settings.index.is_dir():
-            raise NoIndexError(settings.index)
+        if not create:
+            require_index(settings)
         self.client = _client(settings)
         names = {getattr(c, "name", c) for c in self.client.list_collections()}
         if settings.collection not in names and not create:

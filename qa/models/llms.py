@@ -38,25 +38,28 @@ def chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
 
 
 class TokenOdds:
-    """A logits processor that notes the log-probability of each token the model chose: at
-    each step the token chosen from the last step's logits is the newest input id. Read
-    this way, from the one row of logits llama.cpp samples from, it needs no ``logits_all``
-    (a row for every token of the context, about 1.2 GB at 2,048 tokens)."""
+    """A logits processor that notes the log-probability of each token the model chose.
+    Decoding is greedy, so the token chosen from a row of logits is its argmax: read this
+    way, from the one row llama.cpp samples from, it needs no ``logits_all`` (a row for
+    every token of the context, about 1.2 GB at 2,048 tokens), and it holds when a
+    speculative draft puts other tokens after the chosen one in the context. A step's token
+    is noted at the next step, so the last step's (the end of the reply) is not."""
 
     def __init__(self, llama: Any) -> None:
         self.llama = llama
         self.chosen: list[dict[str, Any]] = []  # {"token", "logprob"}, as OpenAI's API gives
-        self._last: Any = None  # the last step's log-probabilities
+        self._last: tuple[int, float] | None = None  # the last step's pick
 
     def __call__(self, ids: Any, logits: Any) -> Any:
         import numpy as np
 
         if self._last is not None:
-            token = int(ids[-1])
+            token, logprob = self._last
             text = self.llama.detokenize([token]).decode(errors="replace")
-            self.chosen.append({"token": text, "logprob": float(self._last[token])})
-        top = logits.max()
-        self._last = logits - (top + np.log(np.exp(logits - top).sum()))
+            self.chosen.append({"token": text, "logprob": logprob})
+        token = int(np.argmax(logits))
+        top = logits.max()  # the same sums as a full log-softmax, to the last bit
+        self._last = (token, float(logits[token] - (top + np.log(np.exp(logits - top).sum()))))
         return logits  # unchanged: only read
 
     @property
@@ -78,6 +81,7 @@ class LlamaCppChat(BaseChatModel):
     local: LocalModel = Field(exclude=True)
     model_name: str = "gguf"
     max_tokens: int = 160
+    speculate: bool = False  # draft from the prompt (qa.models.speculative): same answers
     streaming: bool = True  # LangChain then streams tokens to callbacks during invoke()
     _prefix: Snapshot | None = PrivateAttr(default=None)  # the answer prompt's, primed
     _preambles: dict[tuple[str, ...], Snapshot] = PrivateAttr(default_factory=dict)
@@ -181,6 +185,7 @@ class LlamaCppChat(BaseChatModel):
         `qa eval`, in a chat): it is the one a fresh `qa ask` gives."""
         if self._prefix is not None:
             kvcache.restore(self.llama, self._prefix)
+        self.local.speculate(self.speculate)
 
     def _complete(self, request: dict[str, Any]) -> dict[str, Any]:
         self._from_prefix()
@@ -218,7 +223,11 @@ def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
     local = open_model(str(path), settings.context_tokens, settings.threads)
     # streaming set explicitly: LangChain streams to callbacks only for fields set by hand.
     return LlamaCppChat(
-        local=local, model_name=name, max_tokens=settings.max_tokens, streaming=True
+        local=local,
+        model_name=name,
+        max_tokens=settings.max_tokens,
+        speculate=settings.speculate,
+        streaming=True,
     )
 
 

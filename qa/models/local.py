@@ -19,9 +19,16 @@ class LocalModel:
     calls from several threads (LangChain runs steps in pool threads) leave teams spinning
     against each other for the cores, measured 20% slower on 2 cores."""
 
-    def __init__(self, llama: Any) -> None:
+    def __init__(self, llama: Any, draft: Any = None) -> None:
         self.llama = llama
+        self.draft = draft  # a PromptLookup for speculative decoding (qa.models.speculative)
         self.home = ThreadPoolExecutor(1, "llama")  # one thread: also one call at a time
+
+    def speculate(self, on: bool) -> None:
+        """Draft from the prompt in the generations that follow, or not (home thread only)."""
+        if self.draft is not None:
+            self.draft.pending = 0
+        self.llama.draft_model = self.draft if on else None
 
     def run(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         return self.home.submit(fn, *args, **kw).result()
@@ -61,14 +68,16 @@ class LocalModel:
 def open_model(path: str, n_ctx: int, threads: int) -> LocalModel:
     """The GGUF at ``path``, loaded once a process: the answer chain and the judge share it."""
     try:
-        from llama_cpp import Llama
+        from qa.models.speculative import PromptLookup, SpeculativeLlama
     except ImportError:
         raise ModelUnavailableError(
             "llama-cpp-python is not installed: pip install llama-cpp-python"
         ) from None
     try:
-        llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
+        llama = SpeculativeLlama(
+            model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False
+        )
     except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
         raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
     atexit.register(llama.close)  # free it before the interpreter tears llama.cpp down
-    return LocalModel(llama)
+    return LocalModel(llama, PromptLookup())
