@@ -103,19 +103,21 @@ class BusyError(QAError):
         self.retry_after = retry_after
 
 
-class TimedOutError(QAError):
-    """A request waited longer than QA_REQUEST_TIMEOUT for its turn on the model."""
+class TimedOutError(BusyError):
+    """A request waited longer than QA_REQUEST_TIMEOUT for its turn on the model: busy, but
+    it was let in line, so the service is unavailable rather than refusing (503, not 429)."""
 
-    exit_code = 5
     http_status = 503
 
 
 class RefusedUploadError(QAError):
-    """An uploaded file was refused (its name, type or size); nothing was written."""
+    """An uploaded file was refused (its name or type); nothing was written."""
 
     exit_code = 2
     http_status = 400
 
-    def __init__(self, message: str, http_status: int = 400) -> None:
-        super().__init__(message)
-        self.http_status = http_status
+
+class TooLargeError(RefusedUploadError):
+    """An upload past a cap: a file's size, the files in one upload, the corpus's size."""
+
+    http_status = 413

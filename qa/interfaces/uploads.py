@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.documents.loaders import MARKDOWN, SUFFIXES
-from qa.errors import RefusedUploadError
+from qa.errors import RefusedUploadError, TooLargeError
 
 MB = 1024 * 1024
 UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is unicode: "Résumé.pdf" stays as it is
@@ -90,7 +90,7 @@ def _read(source: Path, limit: int) -> bytes:
     with os.fdopen(fd, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise RefusedUploadError(f"{source.name}: larger than {limit // MB} MB", 413)
+        raise TooLargeError(f"{source.name}: larger than {limit // MB} MB")
     return data
 
 
@@ -128,7 +128,7 @@ def store_files(files: Sequence[tuple[str, Path]], corpus: Path, caps: Caps) -> 
     """Check every file first (name, size, type, the corpus cap), then write them all; a
     refusal writes nothing. ``files``: (name the client gave, where its bytes are)."""
     if len(files) > caps.files:
-        raise RefusedUploadError(f"{len(files)} files: at most {caps.files} in one upload", 413)
+        raise TooLargeError(f"{len(files)} files: at most {caps.files} in one upload")
     checked = []
     for given, source in files:
         name = clean_name(given)
@@ -138,7 +138,7 @@ def store_files(files: Sequence[tuple[str, Path]], corpus: Path, caps: Caps) -> 
     corpus.mkdir(parents=True, exist_ok=True)
     total = _corpus_bytes(corpus) + sum(len(d) for _, d in checked)
     if total > caps.corpus_mb * MB:
-        raise RefusedUploadError(f"the corpus would pass its cap of {caps.corpus_mb} MB", 413)
+        raise TooLargeError(f"the corpus would pass its cap of {caps.corpus_mb} MB")
     stored = Stored()
     for name, data in checked:
         placed = _place(corpus, name, data)
