@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve, users.
+"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve, mcp, users.
 
 Options that are settings are generated from ``qa.config`` (each with its ``QA_*``
 variable); domain errors become one line on stderr and an exit code here, and only here.
@@ -160,6 +160,17 @@ def serve(host: str, port: int, share: bool, insecure: bool, **values: Any) -> N
     from qa.interfaces.server import serve as run
 
     run(settings_from(values), host=host, port=port, share=share, insecure=insecure)
+
+
+@main.command()
+@settings_options(*ANSWER)
+def mcp(**values: Any) -> None:
+    """Serve the documents to assistants and IDEs over the Model Context Protocol on stdin
+    and stdout: tools ask, search and list_documents, and each indexed document as a
+    resource (docqa://documents/PATH). `qa serve` serves the same at /mcp over HTTP."""
+    from qa.interfaces.assistants import serve_stdio
+
+    serve_stdio(settings_from(values))
 
 
 @main.command()

@@ -1,5 +1,6 @@
 """``qa serve``: the chat page at / and the HTTP API (``qa.interfaces.api``) in one server, over one
-model; answers take turns. One door (``qa.interfaces.auth``) stands in front of all of it."""
+model, with MCP at /mcp (``qa.interfaces.assistants``); answers take turns. One door
+(``qa.interfaces.auth``) stands in front of all of it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import gradio as gr
 
 from qa.answering.chain import Answerer
 from qa.errors import UsageError
-from qa.interfaces import library, login
+from qa.interfaces import assistants, library, login
 from qa.interfaces.api import as_json_errors, router
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
@@ -47,15 +48,27 @@ def pieces(settings) -> tuple[Answerer, Queue, Door, gr.Blocks]:
 
 def app_for(settings):
     """The whole server as one ASGI app: the door in front of the login routes, the API,
-    the documents API and the Gradio page (tests read its routes from here)."""
+    the documents API, MCP at /mcp and the Gradio page (tests read its routes from here)."""
+    from contextlib import asynccontextmanager
+
     from fastapi import Depends, FastAPI
 
     answerer, queue, door, page = pieces(settings)
-    app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    mcp, sessions = assistants.http_app(assistants.build(answerer, queue, door), not door.locked)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        async with sessions.run():  # MCP's streamable HTTP sessions live as long as the server
+            yield
+
+    app = FastAPI(
+        title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
+    )
     as_json_errors(app)
     app.include_router(login.router(door))
     app.include_router(router(answerer, queue), dependencies=[Depends(door.api_question)])
     app.include_router(library.router(answerer, queue, door, Caps.of(settings)))
+    app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
     app = gr.mount_gradio_app(
         app,
         page,
