@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 REPLY = "The documents do not say."
 
 
-def _handler(delay: float):
+def _handler(delay: float, pace: float):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:  # quiet
             pass
@@ -32,10 +32,16 @@ def _handler(delay: float):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            for delta, finish in (({"role": "assistant", "content": REPLY}, None), ({}, "stop")):
+            # Word by word, ``pace`` seconds apart (0: the whole reply in one chunk).
+            words = REPLY.split(" ") if pace else [REPLY]
+            deltas = [{"content": w if i == 0 else " " + w} for i, w in enumerate(words)]
+            deltas[0]["role"] = "assistant"
+            for delta, finish in [*((d, None) for d in deltas), ({}, "stop")]:
                 choice = {"index": 0, "delta": delta, "finish_reason": finish}
                 chunk = {**head, "object": "chat.completion.chunk", "choices": [choice]}
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(pace)
             self.wfile.write(b"data: [DONE]\n\n")
 
         def _json(self, data: dict) -> None:
@@ -49,8 +55,9 @@ def _handler(delay: float):
     return Handler
 
 
-def start(delay: float) -> tuple[ThreadingHTTPServer, str]:
-    """The server on a free loopback port, in a thread: (server, its /v1 base URL)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(delay))
+def start(delay: float, pace: float = 0.0) -> tuple[ThreadingHTTPServer, str]:
+    """The server on a free loopback port, in a thread: (server, its /v1 base URL); a
+    streamed reply comes a word every ``pace`` seconds."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(delay, pace))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/v1"

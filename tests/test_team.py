@@ -1,0 +1,101 @@
+"""The server for a team, end to end on one real `qa serve` (real Chroma, MiniLM, headless
+Chromium, httpx) with the scripted OpenAI-compatible model (tests/fake_llm.py), which
+streams its reply a word at a time: these tests are about the page and the folder around
+the model, not about what it says."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import fake_llm
+from tests.servers import serve, stop
+from tests.test_ui import CHROMIUM, FLAGS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, article_index):
+    base = tmp_path_factory.mktemp("team")
+    shutil.copytree(article_index / "corpus", base / "corpus")
+    shutil.copytree(article_index / "index", base / "index")
+    llm, llm_url = fake_llm.start(0.5, pace=0.4)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "QA_INDEX": str(base / "index"),
+        "QA_CORPUS": str(base / "corpus"),
+        "QA_USERS": str(base / "users.json"),
+        "QA_AUDIT_LOG": str(base / "audit.jsonl"),
+        "QA_LLM": "openai",
+        "QA_LLM_BASE_URL": llm_url,
+        "QA_LLM_MODEL": "stub",
+        "QA_JUDGE": "false",
+        "QA_ASKS_PER_MINUTE": "1000",
+    }
+    proc, url = serve(base, env, base / "server.log")
+    yield {"url": url, "base": base}
+    stop(proc)
+    llm.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server["url"] + "/")
+        page.wait_for_selector("#qa-question textarea")
+        yield page
+        browser.close()
+
+
+def wait_for(check, seconds: float = 60, every: float = 0.05):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if got := check():
+            return got
+        time.sleep(every)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def test_the_page_never_loses_a_question(page):
+    box = "#qa-question textarea"
+    state = page.locator("#qa-state")
+    first, second, third = "Who is the spokesperson?", "Which system was fired?", "Who commands?"
+    page.fill(box, first)
+    page.press(box, "Enter")
+    wait_for(lambda: "Answering question 1" in state.inner_text())
+    # Typed while the answer streams (a word every 0.4 s): every token used to reset the box.
+    page.locator(box).press_sequentially(second, delay=60)
+    grown = wait_for(lambda: page.locator("#qa-chat .bot-row").last.inner_text().strip())
+    wait_for(lambda: "Answer 1 ready" in state.inner_text())
+    assert grown and page.input_value(box) == second
+    # Sent while another is answered: it waits in line, and the page says so.
+    page.press(box, "Enter")
+    page.fill(box, third)
+    page.press(box, "Enter")
+    waiting = page.locator("#qa-waiting")
+    wait_for(lambda: third in waiting.inner_text())
+    assert "Waiting in line (1)" in waiting.inner_text()
+    assert "Answer 3" not in state.inner_text()
+    wait_for(lambda: "Answer 3 ready" in state.inner_text())
+    chat = page.locator("#qa-chat").inner_text()
+    assert -1 < chat.find(first) < chat.find(second) < chat.find(third)
+    assert page.locator("#qa-chat .bot-row").count() == 3
+    assert not waiting.inner_text().strip() and page.input_value(box) == ""
+
+
+def test_programs_still_ask_through_respond(server):
+    from gradio_client import Client
+
+    chat, *_ = Client(server["url"] + "/", verbose=False).predict("Who?", [], api_name="/respond")
+    assert [m["role"] for m in chat] == ["user", "assistant"]
