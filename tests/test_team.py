@@ -81,6 +81,7 @@ def test_the_page_never_loses_a_question(page):
     assert grown and page.input_value(box) == second
     # Sent while another is answered: it waits in line, and the page says so.
     page.press(box, "Enter")
+    wait_for(lambda: page.input_value(box) == "")  # sent: the box is emptied once
     page.fill(box, third)
     page.press(box, "Enter")
     waiting = page.locator("#qa-waiting")

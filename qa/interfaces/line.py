@@ -57,18 +57,18 @@ def send(question: str, line: Line):
 
 
 def answering(respond: Callable[..., Iterator[tuple]]):
-    """The queued step around the page's ``respond``: answers the questions in line, oldest
-    first, into the server-side conversation (each step takes all that wait: a step the
-    browser did not send, while the one before was pending, loses no question).
-    ``respond``'s question-box output (its fourth) is dropped, so typing is never reset."""
+    """The queued step around the page's ``respond``: answers the first question in line into
+    the server-side conversation (one step per question sent). ``respond``'s question-box
+    output (its fourth) is dropped, so typing is never reset."""
 
     def answer_next(
         line: Line, talk: list, history: list, panels: list, answers: dict, request: gr.Request
     ) -> Iterator[tuple]:
-        while (question := line.take()) is not None:
-            for chat, *outputs in respond(question, talk, history, panels, answers, request):
-                del outputs[2]  # the question box
-                yield chat, *outputs, chat, line.shown()  # the line, as it is now
-                talk, history, panels, answers = chat, outputs[1], outputs[2], outputs[4]
+        question = line.take()
+        if question is None:
+            return
+        for chat, *outputs in respond(question, talk, history, panels, answers, request):
+            del outputs[2]  # the question box
+            yield chat, *outputs, chat, line.shown()  # the line, as it is now
 
     return answer_next
