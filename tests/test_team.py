@@ -1,7 +1,8 @@
-"""The server for a team, end to end on one real `qa serve` (real Chroma, MiniLM, headless
-Chromium, httpx) with the scripted OpenAI-compatible model (tests/fake_llm.py), which
-streams its reply a word at a time: these tests are about the page and the folder around
-the model, not about what it says."""
+"""The server for a team, end to end on one real `qa serve --watch` (real Chroma, MiniLM,
+headless Chromium, httpx) with the scripted OpenAI-compatible model (tests/fake_llm.py),
+which streams its reply a word at a time: these tests are about the page and the folder
+around the model, not about what it says (its reply is the first sentence of passage [1],
+cited, so an answer cites what retrieval found first)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def server(tmp_path_factory, article_index):
     base = tmp_path_factory.mktemp("team")
     shutil.copytree(article_index / "corpus", base / "corpus")
     shutil.copytree(article_index / "index", base / "index")
-    llm, llm_url = fake_llm.start(0.5, pace=0.4)
+    llm, llm_url = fake_llm.start(0.1, pace=0.1, echoing=True)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -38,8 +39,9 @@ def server(tmp_path_factory, article_index):
         "QA_LLM_MODEL": "stub",
         "QA_JUDGE": "false",
         "QA_ASKS_PER_MINUTE": "1000",
+        "QA_WATCH_DEBOUNCE": "0.5",
     }
-    proc, url = serve(base, env, base / "server.log")
+    proc, url = serve(base, env, base / "server.log", "--watch")
     yield {"url": url, "base": base}
     stop(proc)
     llm.shutdown()
@@ -100,3 +102,49 @@ def test_programs_still_ask_through_respond(server):
 
     chat, *_ = Client(server["url"] + "/", verbose=False).predict("Who?", [], api_name="/respond")
     assert [m["role"] for m in chat] == ["user", "assistant"]
+
+
+PIER = "The harbour master of the north pier is Ola Brandt."
+NAME = "corpus/pier-notes.txt"
+
+
+def test_a_watched_folder_syncs_while_answers_flow(server):
+    import threading
+
+    import httpx
+
+    url = server["url"]
+    codes: list[int] = []
+    stopping = threading.Event()
+
+    def keep_asking() -> None:  # answers asked all through the syncs
+        with httpx.Client(timeout=60) as c:
+            while not stopping.is_set():
+                codes.append(
+                    c.post(f"{url}/api/ask", json={"question": "Who is Khatibzadeh?"}).status_code
+                )
+
+    def cited(question: str) -> set[str]:
+        reply = httpx.post(f"{url}/api/ask", json={"question": question}, timeout=60)
+        assert reply.status_code == 200
+        return {c["source"] for c in reply.json()["citations"]}
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        (server["base"] / NAME).write_text(PIER + "\n")
+        written = time.monotonic()
+        wait_for(lambda: NAME in cited("Who is the harbour master of the north pier?"), 10, 0.2)
+        took = time.monotonic() - written
+        print(f"\ncited by an answer {took:.1f} s after it was written")
+        assert took <= 10
+        status = httpx.get(f"{url}/api/status").json()
+        assert NAME in status["files"] and status["sync"]["syncs"] >= 2
+        assert status["sync"]["mode"] == "events"
+        (server["base"] / NAME).unlink()
+        wait_for(lambda: NAME not in httpx.get(f"{url}/api/status").json()["files"], 10, 0.2)
+        assert NAME not in cited("Who is the harbour master of the north pier?")
+    finally:
+        stopping.set()
+        asker.join()
+    assert codes and set(codes) == {200}, codes

@@ -96,11 +96,12 @@ class Status(BaseModel):
     chunks: int
     incomplete: list[str]
     queue: dict[str, Any]
+    sync: dict[str, Any] | None = None  # the watched folder's sync (qa serve --watch)
 
 
-def router(answerer: Answerer, turns: Turns) -> APIRouter:
+def router(answerer: Answerer, turns: Turns, sync=None) -> APIRouter:
     """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
-    ``as_json_errors`` with the error's own status)."""
+    ``as_json_errors`` with the error's own status); ``sync``: the folder's ``SyncState``."""
     api = APIRouter()
 
     def answer(question: str, history: list[str]) -> Answer:
@@ -127,6 +128,7 @@ def router(answerer: Answerer, turns: Turns) -> APIRouter:
                 "answering": turns.answering,
                 "last_wait_s": turns.last_wait_s,
             },
+            sync=sync.to_json() if sync else None,
         )
 
     @api.get("/v1/models")

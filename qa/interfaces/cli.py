@@ -150,8 +150,11 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     is_flag=True,
     help="Serve beyond 127.0.0.1 (or --share) with no key and no users: open to anyone.",
 )
+@click.option(
+    "--watch", is_flag=True, help="Keep the index in sync with the corpus folder as it changes."
+)
 @settings_options(*ANSWER, "corpus", "eval_file", *SERVE)
-def serve(host: str, port: int, share: bool, insecure: bool, **values: Any) -> None:
+def serve(host: str, port: int, share: bool, insecure: bool, watch: bool, **values: Any) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
     OpenAI-compatible /v1/chat/completions, /api/documents) on the index.
 
@@ -159,7 +162,35 @@ def serve(host: str, port: int, share: bool, insecure: bool, **values: Any) -> N
     sign-in or a token; without either, only 127.0.0.1 is served unless --insecure."""
     from qa.interfaces.server import serve as run
 
-    run(settings_from(values), host=host, port=port, share=share, insecure=insecure)
+    run(settings_from(values), host=host, port=port, share=share, insecure=insecure, watch=watch)
+
+
+@main.command()
+@settings_options("corpus", *STORE, "chunk_size", "chunk_overlap", "watch_debounce", "watch_scan")
+def watch(**values: Any) -> None:
+    """Keep the index in sync with the corpus folder: files added, changed, moved or removed
+    are indexed (or removed) once the folder is quiet. Runs until interrupted."""
+    import time
+
+    from qa.index.watch import Watcher
+
+    settings = settings_from(values)
+    watcher = Watcher(
+        settings.corpus,
+        settings,
+        debounce=settings.watch_debounce,
+        scan_every=settings.watch_scan,
+    ).start()
+    click.echo(f"watching {settings.corpus} (Ctrl-C to stop)", err=True)
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            if watcher.state.syncs > seen:
+                seen = watcher.state.syncs
+                click.echo(watcher.state.last, err=True)
+    finally:
+        watcher.stop()
 
 
 @main.command()

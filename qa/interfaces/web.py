@@ -122,9 +122,14 @@ def _stream(
 
 
 def build(
-    answerer: Answerer, corpus: Path, turns: Turns | None = None, door: Door | None = None
+    answerer: Answerer,
+    corpus: Path,
+    turns: Turns | None = None,
+    door: Door | None = None,
+    sync=None,
 ) -> gr.Blocks:
-    """The page; ``door`` says who may ask, upload and save tests (none: anyone may)."""
+    """The page; ``door`` says who may ask, upload and save tests (none: anyone may);
+    ``sync``: the watched folder's ``SyncState`` (qa serve --watch)."""
     lock = threading.Lock()  # one ingestion at a time
     turns = turns or Turns()
     door = door or Door(Users(None), Audit(None))
@@ -265,6 +270,11 @@ def build(
                 elem_id="qa-upload",
             )
             status = gr.Markdown(elem_id="qa-upload-status")
+        if sync is not None:  # the folder's sync, looked at every 2 s
+            synced = gr.Markdown(sync.line(), elem_id="qa-sync")
+            gr.Timer(2).tick(
+                lambda: (sync.line(), index_summary(answerer)), None, [synced, summary], queue=False
+            )
         # Sent questions wait in line; typing goes on while an answer streams.
         box.submit(send, [box, line], [box, waiting], queue=False, trigger_mode="multiple").then(
             answering(respond),
