@@ -108,3 +108,13 @@ class RefusedUploadError(QAError):
     def __init__(self, message: str, http_status: int = 400) -> None:
         super().__init__(message)
         self.http_status = http_status
+
+
+class NoCollectionError(QAError):
+    """A collection the index does not hold."""
+
+    exit_code = 2
+    http_status = 404
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no collection {name!r} (there are: {', '.join(known) or 'none'})")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from tests.servers import serve, stop
 from tests.test_ui import CHROMIUM, FLAGS
 
 ROOT = Path(__file__).resolve().parent.parent
+FERRY = "The ferry to Lindholm leaves from quay 4 at seven in the morning."
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +44,18 @@ def server(tmp_path_factory, article_index):
         "QA_ASKS_PER_MINUTE": "1000",
         "QA_WATCH_DEBOUNCE": "0.5",
     }
+    # A second collection in the same index, from its own folder.
+    (base / "ferries").mkdir()
+    (base / "ferries" / "ferry-notes.txt").write_text(FERRY + "\n")
+    ingest = [sys.executable, "-m", "qa", "ingest", "ferries", "--collection", "ferries"]
+    subprocess.run(
+        [*ingest, "--index", "index"],
+        cwd=base,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     proc, url = serve(base, env, base / "server.log", "--watch")
     yield {"url": url, "base": base}
     stop(proc)
@@ -148,3 +163,37 @@ def test_a_watched_folder_syncs_while_answers_flow(server):
         stopping.set()
         asker.join()
     assert codes and set(codes) == {200}, codes
+
+
+def test_two_collections_answer_only_from_their_own_documents(server):
+    import httpx
+
+    url, question = server["url"], "Where does the ferry to Lindholm leave from?"
+    listed = subprocess.run(
+        [sys.executable, "-m", "qa", "collections", "--index", "index"],
+        cwd=server["base"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "ferries\t1 files\t1 chunks" in listed and "docqa\t1 files" in listed
+
+    def sources(collection: str) -> set[str]:
+        body = {"question": question, "collection": collection}
+        reply = httpx.post(f"{url}/api/ask", json=body, timeout=60)
+        assert reply.status_code == 200, reply.text
+        return {c["source"] for c in reply.json()["citations"]}
+
+    assert sources("ferries") == {"ferries/ferry-notes.txt"}
+    assert "ferries/ferry-notes.txt" not in sources("")
+    assert "ferries/ferry-notes.txt" not in sources("docqa")
+    assert (
+        httpx.post(f"{url}/api/ask", json={"question": question, "collection": "x"}).status_code
+        == 404
+    )
+    models = {m["id"] for m in httpx.get(f"{url}/v1/models").json()["data"]}
+    assert {"docqa", "docqa/docqa", "docqa/ferries"} <= models
+    chat = {"model": "docqa/ferries", "messages": [{"role": "user", "content": question}]}
+    completion = httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=60).json()
+    assert {c["source"] for c in completion["citations"]} == {"ferries/ferry-notes.txt"}

@@ -194,6 +194,17 @@ def watch(**values: Any) -> None:
 
 
 @main.command()
+@settings_options(*STORE)
+def collections(**values: Any) -> None:
+    """List the index's collections with their files and chunks (ingest one with
+    qa ingest PATH --collection NAME; ask one with --collection NAME)."""
+    from qa.interfaces.collections import sizes
+
+    for size in sizes(settings_from(values)):
+        click.echo(f"{size.name}\t{size.files} files\t{size.chunks} chunks")
+
+
+@main.command()
 @settings_options(*ANSWER)
 def mcp(**values: Any) -> None:
     """Serve the documents to assistants and IDEs over the Model Context Protocol on stdin
