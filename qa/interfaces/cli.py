@@ -52,6 +52,10 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
 
     with bar:
         report = run(list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress)
+    if not dry_run and len(paths) == 1 and paths[0].is_dir():
+        from qa.interfaces.collections import remember
+
+        remember(settings, paths[0])  # the collection's folder, for the server's documents API
     for name, reason in report.skipped:
         click.echo(f"skipped {name}: {reason}", err=True)
     if dry_run:

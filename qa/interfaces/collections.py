@@ -4,8 +4,11 @@ theirs when first asked, sharing its model (one model in memory, one turn at a t
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from qa.answering.chain import Answerer
 from qa.config import Settings
@@ -19,6 +22,29 @@ class Size:
     name: str
     files: int
     chunks: int
+
+
+def _folders_file(settings: Settings) -> Path:
+    return settings.index / "collections.json"
+
+
+def remember(settings: Settings, folder: Path) -> None:
+    """Record ``folder`` as the corpus folder of ``settings.collection`` (by ``qa ingest``)."""
+    path = _folders_file(settings)
+    if settings.chroma_url or not settings.index.is_dir():
+        return
+    known = json.loads(path.read_text()) if path.exists() else {}
+    known[settings.collection] = str(folder.resolve())
+    part = path.with_suffix(".tmp")
+    part.write_text(json.dumps(known, indent=1, sort_keys=True))
+    os.replace(part, path)  # whole or not at all
+
+
+def folder_of(settings: Settings) -> Path:
+    """The corpus folder of ``settings.collection``: as ingested, else ``settings.corpus``."""
+    path = _folders_file(settings)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    return Path(known[settings.collection]) if settings.collection in known else settings.corpus
 
 
 def names(settings: Settings) -> list[str]:

@@ -16,6 +16,7 @@ from qa.interfaces import assistants, library, login
 from qa.interfaces.api import as_json_errors, router
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
+from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
 from qa.interfaces.uploads import Caps
 from qa.interfaces.users import Users
@@ -86,11 +87,12 @@ def app_for(settings, watch: bool = False):
     )
     as_json_errors(app)
     app.include_router(login.router(door))
+    collections = Collections(answerer)
     app.include_router(
-        router(answerer, queue, watcher.state if watcher else None),
+        router(answerer, queue, watcher.state if watcher else None, collections),
         dependencies=[Depends(door.api_question)],
     )
-    app.include_router(library.router(answerer, queue, door, Caps.of(settings)))
+    app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
     app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
     app = gr.mount_gradio_app(
         app,
