@@ -34,7 +34,7 @@ from qa.config import load_settings  # noqa: E402
 from qa.documents.loaders import FileLoader  # noqa: E402
 from qa.evaluation.questions import load_questions  # noqa: E402
 from qa.index.ingest import ingest, split  # noqa: E402
-from qa.models.embeddings import _load  # noqa: E402
+from qa.models.embeddings import torch_embeddings  # noqa: E402
 from qa.models.llms import chat_messages  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -55,7 +55,7 @@ def ingest_overhead(work: Path) -> dict:
     import chromadb
 
     settings = load_settings({"index": work / "ingest-index"}, environ={})
-    model = _load(settings.embed_model)._client  # the SentenceTransformer itself
+    model = torch_embeddings(settings.embed_model)._client  # the SentenceTransformer itself
     model.encode(["warm up"])  # both sides start with a loaded model (and Chroma loaded):
     ingest([ROOT / "corpus"], load_settings({"index": work / "warm-index"}, environ={}))
     chunks = []
@@ -119,9 +119,9 @@ def answer_overhead(work: Path) -> dict:
             answer = answerer.ask(q, on_token=on_token)
 
         qa_first, qa_s = _stream(ask)
-        evidence = answerer._retrieve({"question": q, "timings": {}})
+        evidence = answerer.retrieve(q)
         request = chat_messages(PROMPT.format_messages(passages=numbered(evidence), question=q))
-        tokens = max(1, len(llama.tokenize(answer.grounding["draft"].encode(), add_bos=False)))
+        tokens = max(1, len(llama.tokenize(answer.grounding.draft.encode(), add_bos=False)))
         answerer.warm_up()
 
         def raw(on_token, request=request, tokens=tokens):

@@ -107,7 +107,9 @@ def _retrieval(index: Path) -> dict:
     times = []
     for q in QUESTIONS:
         began = time.perf_counter()
-        select(q, retriever.invoke(q), retriever, store.embeddings, settings.k)
+        select(
+            q, retriever.invoke(q), retriever.lexical, retriever.idf, store.embeddings, settings.k
+        )
         times.append(time.perf_counter() - began)
     return {"open_index_s": opened, "p50_retrieve_s": statistics.median(times)}
 
@@ -134,11 +136,11 @@ def raw_ingest_s(index: Path, work: Path) -> float:
     from qa.config import load_settings
     from qa.index.lexical import searchable
     from qa.index.store import Store
-    from qa.models.embeddings import _load
+    from qa.models.embeddings import torch_embeddings
 
     settings = load_settings({"index": index}, environ={})
     chunks = Store(settings).chunks()
-    model = _load(settings.embed_model)._client
+    model = torch_embeddings(settings.embed_model)._client
     model.encode(["warm up"])
     began = time.perf_counter()
     vectors = model.encode([searchable(c) for c in chunks], normalize_embeddings=True)

@@ -1,5 +1,5 @@
-"""Domain errors. Each knows its exit code and its HTTP status; only the CLI and the server's
-edges turn them into a message."""
+"""Domain errors. Each knows how it is shown at each edge: its exit code in the CLI, its
+HTTP status in the API; only those edges turn them into a message."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ class QAError(Exception):
     """Base class: a problem the user can act on, shown as one line."""
 
     exit_code = 1
-    http_status = 503  # the server could not do it (model, index or backend)
+    http_status = 503  # the service cannot answer: a model, the index or a backend
 
     def show(self) -> str:
         return f"error: {self}"
@@ -58,6 +58,17 @@ class IndexBusyError(QAError):
     """Another process is writing to the same index."""
 
     exit_code = 4
+
+
+class FailedError(QAError):
+    """A command ran and some of it failed: each line says what (shown as it is); with no
+    line, each failure was shown where it happened."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+
+    def show(self) -> str:
+        return str(self)
 
 
 class BadDocumentError(QAError):

@@ -69,7 +69,9 @@ def measure(questions: list[Question], settings, depths, ks, chars) -> list[dict
             for n_chars in chars:
                 found, first, given = [], [], []
                 for q in questions:
-                    ps = select(q.q, hits[q.id], retriever, embed, k, n_chars).passages
+                    ps = select(
+                        q.q, hits[q.id], retriever.lexical, retriever.idf, embed, k, n_chars
+                    ).passages
                     at = next((p.n for p in ps if holds(q, p)), 0)
                     found.append(at > 0)
                     first += [at] if at else []

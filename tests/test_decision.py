@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from qa.config import load_settings
 from qa.errors import UsageError
 from qa.evaluation import signals
-from qa.evaluation.calibrate import MIN_QUESTIONS, calibrate, held_out, matrix
+from qa.evaluation.calibrate import MIN_QUESTIONS, fit_and_measure, held_out, matrix
 from qa.evaluation.signals import Row, SignalStore, row_key
 from qa.grounding.claims import Draft
 from qa.grounding.decision import (
@@ -25,10 +25,10 @@ from qa.grounding.decision import (
     operating_point,
     risk_coverage,
 )
-from qa.grounding.ground import ground
 from qa.interfaces.cli import main
 from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import sentences, word_spans, words
+from tests.test_grounding import grounded
 
 
 def rows(n: int, groups: int = 4, seed: int = 0) -> list[Row]:
@@ -75,7 +75,7 @@ def test_held_out_figures_come_from_fits_that_did_not_see_the_group():
     data = rows(160)
     p, t, how = held_out(data)
     assert how == "leave-one-group-out" and p.shape == t.shape == (160,)
-    decision, report = calibrate(data, "synthetic")
+    decision, report = fit_and_measure(data, "synthetic")
     assert report["calibrated"]["aurc"] < report["rules"]["aurc"]  # "rules" is noise here
     assert set(report["groups"]) == {"g0", "g1", "g2", "g3"}
     assert 0 < decision.threshold < 1
@@ -83,7 +83,7 @@ def test_held_out_figures_come_from_fits_that_did_not_see_the_group():
 
 def test_a_tiny_set_is_refused_in_one_line(tmp_path):
     with pytest.raises(UsageError, match=f"needs {MIN_QUESTIONS} questions"):
-        calibrate(rows(MIN_QUESTIONS - 1), "tiny.yaml")
+        fit_and_measure(rows(MIN_QUESTIONS - 1), "tiny.yaml")
     tiny = tmp_path / "tiny.yaml"
     tiny.write_text("- {id: a, q: 'Who?', expect: [[Ada]]}\n")
     result = CliRunner().invoke(main, ["calibrate", str(tiny), "--index", str(tmp_path / "i")])
@@ -126,14 +126,14 @@ def test_grounding_follows_the_decision_over_the_rules():
     ones = tuple(1.0 for _ in FEATURES)
     only_judge = Decision(FEATURES, zeros, ones, weights, -0.5, 0.5, {"version": VERSION})
     draft = "Richard of England [1]."  # "of England" is not in the sentence
-    given = ground(draft, evidence, question, None, lambda *a: 0.9, only_judge)
+    given = grounded(draft, evidence, question, judge=lambda *a: 0.9, decision=only_judge)
     assert given.mode == "generated" and given.confidence > 0.5
     assert given.support[0][1].text.startswith("In 1191")
-    doubted = ground(
-        "Richard of England [1].", evidence, question, None, lambda *a: 0.1, only_judge
+    doubted = grounded(
+        "Richard of England [1].", evidence, question, judge=lambda *a: 0.1, decision=only_judge
     )
     assert doubted.mode == "declined" and doubted.candidate.kind == "rescued"
-    by_rules = ground(draft, evidence, question, None, lambda *a: 0.9)
+    by_rules = grounded(draft, evidence, question, judge=lambda *a: 0.9)
     assert by_rules.mode == "declined" and by_rules.confidence == -1.0
 
 
@@ -172,10 +172,10 @@ def test_how_sure_the_model_was_is_read_from_the_tokens_of_its_words():
     assert [w for *_, w in word_spans(said)] == words(said)
     evidence = _evidence("In 1191 the island was taken by Richard after a short siege.")
     question = "Who took the island in 1191?"
-    sure = ground(draft, evidence, question, None, lambda *a: 0.9).signals
+    sure = grounded(draft, evidence, question, judge=lambda *a: 0.9).signals
     assert sure["sure"] == pytest.approx(-0.15) and sure["least_sure"] == -0.3
     assert sure["sure_new"] == pytest.approx(-0.1)  # "Richard": "took" was asked, "it" says nothing
-    unsure = ground(draft.text, evidence, question, None, lambda *a: 0.9).signals
+    unsure = grounded(draft.text, evidence, question, judge=lambda *a: 0.9).signals
     assert not {"sure", "least_sure", "sure_new"} & set(unsure)
 
     d = Decision(("judge", "sure"), (0.5, -0.5), (1.0, 1.0), (1.0, 1.0), 0.0, 0.5)

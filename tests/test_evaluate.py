@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from qa.answering.answer import Answer, Citation
 from qa.evaluation.evaluate import (
     documents,
     machine,
@@ -28,16 +29,9 @@ from qa.interfaces.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def answer(text: str, declined: bool = False, quotes: tuple[str, ...] = ()) -> dict:
-    return {
-        "answer": text,
-        "declined": declined,
-        "timings": {"total_s": 1.0},
-        "citations": [
-            {"n": i + 1, "source": "x", "start": 0, "end": len(q), "quote": q}
-            for i, q in enumerate(quotes)
-        ],
-    }
+def answer(text: str, declined: bool = False, quotes: tuple[str, ...] = ()) -> Answer:
+    citations = [Citation(i + 1, "x", 0, len(q), q) for i, q in enumerate(quotes)]
+    return Answer("", text, declined, citations, {"total_s": 1.0})
 
 
 Q = Question(

@@ -8,10 +8,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from qa.answering.chain import Answerer, numbered
+from qa.answering.format import is_decline
 from qa.config import load_settings
-from qa.grounding.claims import claims, is_complete, is_decline
-from qa.grounding.ground import MIN_YES, ground, quote
+from qa.grounding.claims import Draft, claims, is_complete
+from qa.grounding.ground import MIN_YES, Checks, ground, quote
 from qa.grounding.support import best_span
+from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import sentences
 
@@ -28,6 +30,12 @@ def scripted(article_index: Path, monkeypatch):
         return Answerer(settings, llm=FakeListChatModel(responses=list(drafts)))
 
     return make
+
+
+def grounded(draft: str | Draft, evidence: Evidence, question: str, **checks):
+    """``ground`` on a draft and a question as text."""
+    draft = draft if isinstance(draft, Draft) else Draft(draft)
+    return ground(draft, evidence, Asked(question), Checks(**checks))
 
 
 def test_claims_and_their_citations():
@@ -54,7 +62,7 @@ def test_supported_claim_is_kept_and_narrowed_to_its_sentence(scripted):
     a = scripted("The Khatam Al-Anbia Air Defense Base is commanded by Mousavi [1].").ask(
         "Which air defense base does Mousavi command?"
     )
-    assert a.grounding["mode"] == "generated" and not a.declined
+    assert a.grounding.mode == "generated" and not a.declined
     assert len(a.citations) == 1 and "Khatam Al-Anbia" in a.citations[0].quote
     text = ARTICLE.read_text()
     c = a.citations[0]
@@ -65,7 +73,7 @@ def test_invented_fact_is_dropped(scripted):
     a = scripted(
         "Mousavi commands the Khatam Al-Anbia base [1]. The base has 4000 soldiers [1]."
     ).ask("Which air defense base does Mousavi command?")
-    assert a.grounding["claims"] == 2 and a.grounding["kept"] == 1
+    assert a.grounding.claims == 2 and a.grounding.kept == 1
     assert "4000" not in a.answer and "Khatam" in a.answer
 
 
@@ -73,7 +81,7 @@ def test_wrong_pointer_is_repointed(scripted):
     a = scripted("The spokesperson is Saeed Khatibzadeh [3].").ask(
         "Who is the spokesperson of Iran's Foreign Ministry?"
     )
-    assert a.grounding["kept"] == 1
+    assert a.grounding.kept == 1
     assert "Khatibzadeh" in a.citations[0].quote
 
 
@@ -81,7 +89,7 @@ def test_wrong_refusal_becomes_a_quote_when_evidence_is_strong(scripted):
     a = scripted("The documents do not say.").ask(
         "Which missile system was fired during the Guardians of Velayat Sky-99 exercise?"
     )
-    assert a.grounding["mode"] == "quoted" and not a.declined
+    assert a.grounding.mode == "quoted" and not a.declined
     assert "Tabas" in a.answer and a.answer == f"{a.citations[0].quote} [1]"
 
 
@@ -182,17 +190,17 @@ def test_the_rules_heed_the_judge_only_on_claims_whose_sentence_lacks_what_they_
         return verdict
 
     verdict = MIN_YES - 0.3  # "Lund won": the sentence never says anyone won
-    g = ground("Lund won the election [1].", evidence, "Who won the election?", judge=judge)
+    g = grounded("Lund won the election [1].", evidence, "Who won the election?", judge=judge)
     assert g.mode == "declined" and asked == ["Lund won the election."]
     verdict = MIN_YES + 0.3
-    g = ground("Lund won the election [1].", evidence, "Who won the election?", judge=judge)
+    g = grounded("Lund won the election [1].", evidence, "Who won the election?", judge=judge)
     assert g.mode == "generated"
     asked.clear()  # every word it repeats is in its sentence: the judge is not asked
-    g = ground("Lund has raised taxes [1].", evidence, "Who has raised taxes?", judge=judge)
+    g = grounded("Lund has raised taxes [1].", evidence, "Who has raised taxes?", judge=judge)
     assert g.mode == "generated" and asked == []
     # Calibration reads every signal; the judge's doubt does not sway the rules.
     verdict = MIN_YES - 0.3
-    g = ground(
+    g = grounded(
         "Lund has raised taxes [1].", evidence, "Who has raised taxes?", judge=judge, judge_all=True
     )
     assert g.mode == "generated" and g.signals["judge"] == verdict
@@ -204,9 +212,9 @@ def test_a_name_the_question_asks_about_must_be_in_the_claims_sentence():
         "Southern officials accused the council of bribery.",
     )
     question = "What did Southern officials accuse the mayor of?"
-    assert ground("Officials accused the mayor of fraud [1].", evidence, question).kept == 0
+    assert grounded("Officials accused the mayor of fraud [1].", evidence, question).kept == 0
     question = "What did officials accuse the mayor of?"
-    assert ground("Officials accused the mayor of fraud [1].", evidence, question).kept == 1
+    assert grounded("Officials accused the mayor of fraud [1].", evidence, question).kept == 1
 
 
 def test_support_is_the_sentence_about_the_question_not_a_headline_naming_the_answer():
@@ -214,7 +222,7 @@ def test_support_is_the_sentence_about_the_question_not_a_headline_naming_the_an
         "Ports Reopen After Storm, Says Velta",
         "The storm closed every port until the harbour office of Velta reopened them.",
     )
-    g = ground("Velta [1].", evidence, "Who reopened the ports closed by the storm?")
+    g = grounded("Velta [1].", evidence, "Who reopened the ports closed by the storm?")
     assert g.mode == "generated" and "harbour office" in g.support[0][1].text
 
 
@@ -226,9 +234,9 @@ def test_a_name_the_question_abbreviates_may_be_spelt_out_in_the_sentence():
         "The Velta Tram Club meets with partners from Kessel.",
     )
     question = "Which cities partner with the VTA?"
-    g = ground("Ostria and Lumen [1].", evidence, question)
+    g = grounded("Ostria and Lumen [1].", evidence, question)
     assert g.mode == "generated" and "Transit Authority" in g.support[0][1].text
-    assert ground("Kessel [2].", evidence, question).mode == "declined"
+    assert grounded("Kessel [2].", evidence, question).mode == "declined"
 
 
 def test_number_words_hyphens_and_irregular_verbs_are_matched():

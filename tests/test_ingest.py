@@ -115,11 +115,11 @@ def test_dry_run_changes_nothing(article_corpus: Path, tmp_path: Path):
 
 def test_index_remembers_its_embedding_model(article_corpus: Path, tmp_path: Path):
     from qa.errors import ModelMismatchError
-    from qa.models.embeddings import _resolve
+    from qa.models.embeddings import resolve
 
     s = settings(tmp_path)
     ingest([article_corpus], s)
-    other = s.with_overrides(embed_model=_resolve("minilm"))  # same weights, another identity
+    other = s.with_overrides(embed_model=resolve("minilm"))  # same weights, another identity
     try:
         Store(other)
     except ModelMismatchError as e:

@@ -33,7 +33,9 @@ def test_a_sentence_is_ranked_with_what_its_neighbours_name(tmp_path: Path):
     question = "What depth does the search use by default?"
     hits = retriever.invoke(question)
     # Every sentence a passage of its own (no room to widen), best first.
-    evidence = select(question, hits, retriever, store.embeddings, k=9, max_chars=20)
+    evidence = select(
+        question, hits, retriever.lexical, retriever.idf, store.embeddings, k=9, max_chars=20
+    )
     anchors = [p.anchor.text for p in evidence.passages]
     assert anchors.index("The default is 3.") < anchors.index("The default is auto.")
 

@@ -89,7 +89,7 @@ def test_openai_backend_drafts_carry_the_models_certainty(use_server):
     from qa.answering.chain import Answerer
 
     answer = Answerer(load_settings(), record=True).ask(QUESTIONS[0])
-    signals = answer.checked.signals
+    signals = answer.grounding.signals
     assert signals["least_sure"] <= signals["sure"] <= 0  # the draft's token log-probabilities
 
 

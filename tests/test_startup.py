@@ -103,7 +103,7 @@ def test_documents_are_embedded_by_the_onnx_export_with_sentence_transformers_ve
     from qa.documents.loaders import FileLoader
     from qa.index.ingest import split
     from qa.index.lexical import searchable
-    from qa.models.embeddings import _load, load_embeddings
+    from qa.models.embeddings import load_embeddings, torch_embeddings
 
     settings = load_settings({}, environ={})
     pages = [ROOT / "corpus" / "newsweek-iran-border-defense.txt"]
@@ -115,7 +115,7 @@ def test_documents_are_embedded_by_the_onnx_export_with_sentence_transformers_ve
         texts += [searchable(c) for c in split(loader.lazy_load(), settings, "")]
     embeddings = load_embeddings(settings.embed_model, settings.cache_dir, settings.threads)
     got = np.array(embeddings.embed_documents(texts))
-    assert embeddings._exported() is not None  # the export made on the first load was used
-    want = _load(settings.embed_model)._client.encode(texts, normalize_embeddings=True)
+    assert embeddings.exported() is not None  # the export made on the first load was used
+    want = torch_embeddings(settings.embed_model)._client.encode(texts, normalize_embeddings=True)
     cosines = np.sum(got * want, axis=1)
     assert len(texts) > 100 and cosines.min() >= 0.9999, cosines.min()

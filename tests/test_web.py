@@ -9,6 +9,7 @@ import gradio as gr
 import pytest
 
 from qa.errors import BackendError
+from qa.index.store import Summary
 from qa.interfaces.web import build
 
 
@@ -17,7 +18,8 @@ class Raising:
 
     def __init__(self, error: Exception) -> None:
         self.error = error
-        self.store = SimpleNamespace(sources=dict, model="minilm")
+        held = Summary("index", "docs", "minilm", {}, [])
+        self.store = SimpleNamespace(summary=lambda: held)
 
     def ask(self, *args, **kw):
         raise self.error

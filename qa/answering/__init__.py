@@ -1,5 +1,6 @@
 """Answering: the chain from a question to a cited ``Answer``.
 
 ``chain`` runs retrieve -> prompt -> LLM -> grounding; ``prompts`` holds what the model reads;
-``answer`` is the result and its citations.
+``format`` the answer's ``[n]`` markers and its decline sentence; ``answer`` is the result,
+its citations and its JSON.
 """

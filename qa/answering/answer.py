@@ -1,12 +1,13 @@
 """What docqa answers: the text, its citations with their exact offsets in the sources, and
-how it was checked (``Answer.to_json`` is what ``qa ask --json`` prints)."""
+how it was checked. ``Answer.to_json`` makes the one JSON form of it that ``qa ask --json``
+prints, the API returns and the eval report keeps."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from qa.grounding.ground import Grounded
+from qa.grounding.ground import Grounded, Mode
 from qa.retrieval.retrieve import Passage
 from qa.text import Span
 
@@ -39,28 +40,50 @@ class Answer:
     declined: bool
     citations: list[Citation]
     timings: dict[str, float]
-    grounding: dict[str, Any] = field(default_factory=dict)
+    grounding: Grounded | None = field(default=None, repr=False)  # how it was checked
     passages: list[Citation] = field(default_factory=list)  # closest passages, as evidence
     standalone: str = ""  # the follow-up as retrieval saw it, when history changed it
-    checked: Grounded | None = field(default=None, repr=False)  # what grounding weighed
+
+    @property
+    def mode(self) -> Mode | None:
+        """How the answer came about (None for an answer that was not checked here)."""
+        return self.grounding.mode if self.grounding else None
+
+    @property
+    def confidence(self) -> float:
+        """The calibrated P(right) of what grounding weighed, to four places (-1: the
+        hand-set rules decided)."""
+        return round(self.grounding.confidence, 4) if self.grounding else -1.0
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(replace(self, checked=None))
-        del data["checked"]
-        return data
+        """The answer as JSON: the ``qa ask --json`` object."""
+        g, checked = self.grounding, {}
+        if g:
+            checked = {"claims": g.claims, "kept": g.kept, "mode": str(g.mode), "draft": g.draft}
+            checked["confidence"] = self.confidence
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "declined": self.declined,
+            "citations": [asdict(c) for c in self.citations],
+            "timings": dict(self.timings),
+            "grounding": checked,
+            "passages": [asdict(c) for c in self.passages],
+            "standalone": self.standalone,
+        }
 
 
 # What the user is told when checking changed the model's draft, by grounding mode.
 MODE_NOTES = {
-    "quoted": "The model's own wording could not be checked, so this quotes the documents.",
-    "declined": "Not found in the documents.",
-    "generated": "Parts that the passages do not support were removed.",
+    Mode.QUOTED: "The model's own wording could not be checked, so this quotes the documents.",
+    Mode.DECLINED: "Not found in the documents.",
+    Mode.GENERATED: "Parts that the passages do not support were removed.",
 }
 
 
 def cite(n: int, passage: Passage, span: Span | None = None) -> Citation:
     """Citation ``n``: the span of ``passage`` (the whole passage without one)."""
-    span = span or Span(passage.start, passage.end, passage.text)
+    span = span or passage.whole
     return Citation(
         n,
         passage.source,

@@ -1,4 +1,6 @@
-"""The answer chain (LCEL): retrieve passages -> prompt -> LLM -> ground -> Answer.
+"""The answer chain, as plain calls passing typed values: the question made to stand alone
+(``Asked``) -> ``retrieve`` (``Evidence``) -> ``generate`` (the model's ``Draft``, through the
+LangChain chat model) -> ``check`` (``Grounded``) -> ``Answer``, each step timed by ``ask``.
 
 The same chain serves ``qa ask``, ``qa eval`` and the chat page. With grounding off it is
 the plain chain (vector top-k chunks, one prompt, citations taken as the model gives them),
@@ -11,25 +13,29 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from qa.answering.answer import Answer, cite
+from qa.answering.format import is_decline, marker
 from qa.answering.prompts import PREFIX, PROMPT
 from qa.config import Settings
 from qa.errors import UsageError
-from qa.grounding.claims import Draft, claims, is_decline
+from qa.grounding.claims import Draft, claims
 from qa.grounding.decision import load_decision
-from qa.grounding.ground import Grounded, ground
+from qa.grounding.ground import Checks, Grounded, Mode, ground
 from qa.grounding.judge import judge_with
+from qa.grounding.support import even
 from qa.models.llms import LlamaCppChat, load_llm, logprobs_of
 from qa.retrieval.followups import REWRITE, Asked, standalone
 from qa.retrieval.retrieve import Evidence, HybridRetriever, Passage, select
 from qa.text import as_line
+
+if TYPE_CHECKING:
+    from qa.index.store import Store
 
 MAX_QUESTION_CHARS = 2000
 
@@ -42,6 +48,16 @@ class _Tokens(BaseCallbackHandler):
 
     def on_llm_new_token(self, token: str, **_: Any) -> None:
         self.on_token(token)
+
+
+@contextmanager
+def timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Time the block into ``timings[name]`` (seconds), also when it raises."""
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(time.perf_counter() - began, 3)
 
 
 def check_question(question: str) -> str:
@@ -61,14 +77,21 @@ def numbered(evidence: Evidence) -> str:
         return " ".join((as_line(p.sentences) if p.sentences else p.text).split())
 
     return "\n".join(
-        f"[{p.n}] {f'({p.section}) ' if p.section else ''}{text(p)}" for p in evidence.passages
+        f"{marker(p.n)} {f'({p.section}) ' if p.section else ''}{text(p)}"
+        for p in evidence.passages
     )
 
 
 class Answerer:
     """Loads the store, retriever and models once; answers many questions."""
 
-    def __init__(self, settings: Settings, store=None, llm=None, record: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        llm: BaseChatModel | None = None,
+        record: bool = False,
+    ) -> None:
         """``record``: read every signal of every answer (for calibration), not only those
         that can change its decision."""
         from qa.index.store import Store
@@ -83,7 +106,6 @@ class Answerer:
             self.embed = self.store.embeddings
             self.refresh()
             self.decision = load_decision(settings)
-        self.chain = self._build()
 
     @contextmanager
     def _loaded_on_error(self) -> Iterator[None]:
@@ -109,60 +131,47 @@ class Answerer:
         """Count the index's chunks afresh, for idf (after documents were added)."""
         self.retriever = HybridRetriever(store=self.store, k=2 * self.settings.k)
 
-    def _retrieve(self, inputs: dict) -> Evidence:
-        question, k = inputs["question"], self.settings.k
+    def retrieve(self, question: str) -> Evidence:
+        """The numbered passages for ``question`` (as it stands alone)."""
+        k = self.settings.k
         if self.settings.retrieval == "dense":  # vector top-k chunks as they are
             hits = self.store.search(question, k)
             return Evidence([Passage.of_chunk(d, n) for n, (d, _) in enumerate(hits, 1)])
         hits = self.retriever.invoke(question)
-        return select(question, hits, self.retriever, self.embed, k, self.settings.passage_chars)
+        lexical, idf = self.retriever.lexical, self.retriever.idf
+        return select(question, hits, lexical, idf, self.embed, k, self.settings.passage_chars)
 
-    def _generate(self, inputs: dict) -> Draft:
-        evidence: Evidence = inputs["evidence"]
+    def generate(
+        self, evidence: Evidence, question: str, on_token: Callable[[str], None] | None = None
+    ) -> Draft:
+        """The model's draft answer from the passages; ``on_token`` sees it as it comes."""
         if not evidence.passages:
             return Draft("")
+        config = {"callbacks": [_Tokens(on_token)]} if on_token else {}
         said = (PROMPT | self.llm).invoke(
-            {"passages": numbered(evidence), "question": inputs["question"]}
+            {"passages": numbered(evidence), "question": question}, config=config
         )
         tokens = tuple((t["token"], t["logprob"]) for t in logprobs_of(said))
         return Draft(str(said.content), tokens)
 
-    def _finish(self, inputs: dict) -> Grounded:
-        draft, evidence = inputs["draft"], inputs["evidence"]
+    def check(self, draft: Draft, evidence: Evidence, asked: Asked) -> Grounded:
+        """The draft checked against the passages (or, with grounding off, as it is)."""
         if self.settings.grounding:
             judge = judge_with(self.llm, self.settings.cache_dir) if self.settings.judge else None
             threshold = self.settings.min_confidence or (
                 self.decision.threshold if self.decision else 0.5
             )
-            question = inputs["asked"]
-            return ground(
-                draft, evidence, question, self.embed, judge, self.decision, threshold, self.record
-            )
+            # Terms weigh by their idf in the lexical index, which dense retrieval does not read.
+            dense = self.settings.retrieval == "dense"
+            weight = even if dense else self.retriever.idf
+            checks = Checks(self.embed, judge, self.decision, threshold, self.record, weight)
+            return ground(draft, evidence, asked, checks)
         # The plain chain: the model's words as they are, whole passages as citations.
         found = claims(draft.text)
         cited = sorted({n for c in found for n in c.cited if 0 < n <= len(evidence.passages)})
-        support = [(evidence.passages[n - 1], None) for n in cited]
-        mode = "declined" if is_decline(draft.text) else "generated"
-        return Grounded(draft.text.strip(), mode, support, len(found), len(found))
-
-    def _build(self) -> Runnable:
-        def clock(name: str, fn: Callable[[dict], Any]) -> RunnableLambda:
-            """The step, timed into this invocation's own ``timings`` dict."""
-
-            def run(inputs: dict) -> Any:
-                began = time.perf_counter()
-                try:
-                    return fn(inputs)
-                finally:
-                    inputs["timings"][name] = round(time.perf_counter() - began, 3)
-
-            return RunnableLambda(run, name=name)
-
-        return (
-            RunnablePassthrough.assign(evidence=clock("retrieve_s", self._retrieve))
-            | RunnablePassthrough.assign(draft=clock("generate_s", self._generate))
-            | RunnablePassthrough.assign(grounded=clock("ground_s", self._finish))
-        )
+        support = [(p, p.whole) for p in (evidence.passages[n - 1] for n in cited)]
+        mode = Mode.DECLINED if is_decline(draft.text) else Mode.GENERATED
+        return Grounded(draft.text.strip(), mode, draft.text, support, len(found), len(found))
 
     def _standalone(self, question: str, history: list[str]) -> Asked:
         if not history or self.settings.followups != "llm":
@@ -189,30 +198,25 @@ class Answerer:
         """Answer one question; ``on_token`` sees the model's draft as it is generated;
         ``history`` holds earlier questions of the conversation, oldest first."""
         began = time.perf_counter()
-        config = {"callbacks": [_Tokens(on_token)]} if on_token else {}
         timings: dict[str, float] = {}
         with self._loaded_on_error():
             question = check_question(question)
             asked = self._standalone(question, history or [])
-            inputs = {"question": asked.full, "asked": asked, "timings": timings}
-            out = self.chain.invoke(inputs, config=config)
+            with timed(timings, "retrieve_s"):
+                evidence = self.retrieve(asked.full)
+            with timed(timings, "generate_s"):
+                draft = self.generate(evidence, asked.full, on_token)
+            with timed(timings, "ground_s"):
+                grounded = self.check(draft, evidence, asked)
         timings["total_s"] = round(time.perf_counter() - began, 3)
-        g: Grounded = out["grounded"]
-        evidence: Evidence = out["evidence"]
+        declined = grounded.mode == Mode.DECLINED
         return Answer(
             question=question,
-            answer=g.answer,
-            declined=g.mode == "declined",
-            citations=[cite(n, p, s) for n, (p, s) in enumerate(g.support, 1)],
+            answer=grounded.answer,
+            declined=declined,
+            citations=[cite(n, p, s) for n, (p, s) in enumerate(grounded.support, 1)],
             timings=timings,
-            grounding={
-                "claims": g.claims,
-                "kept": g.kept,
-                "mode": g.mode,
-                "draft": out["draft"].text,
-                "confidence": round(g.confidence, 4),
-            },
-            passages=[cite(p.n, p) for p in evidence.passages] if g.mode == "declined" else [],
+            grounding=grounded,
+            passages=[cite(p.n, p) for p in evidence.passages] if declined else [],
             standalone=asked.full if asked.full != question else "",
-            checked=g,
         )

@@ -98,7 +98,7 @@ def collect(
     if len(asked) < MIN_QUESTIONS:  # said before an hour of answering, not after
         raise UsageError(f"{path}: {len(asked)} questions; calibrating needs {MIN_QUESTIONS}")
     store = SignalStore.of(settings)
-    corpus = questions.corpus_id(docs) or f"{settings.index.resolve()}#{settings.collection}"
+    corpus = questions.corpus_id(docs, settings)
     keys = [row_key(settings, corpus, q.q, q.history) for q in asked]
     stored = store.get(keys)
     missing = [q for q, k in zip(asked, keys, strict=True) if k not in stored]
@@ -109,7 +109,7 @@ def collect(
     return [stored[k] for k in keys if k in stored]
 
 
-def calibrate(rows: list[Row], source: str, risk: float = RISK) -> tuple[Decision, dict]:
+def fit_and_measure(rows: list[Row], source: str, risk: float = RISK) -> tuple[Decision, dict]:
     """The decision fitted on all ``rows``, and held-out figures: per group and in total,
     for it and for the hand-set rules on the same questions."""
     right = sum(r.right for r in rows)

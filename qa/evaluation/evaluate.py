@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import quantiles
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings
-from qa.evaluation.questions import Question
+from qa.evaluation.questions import Question, corpus_id
+
+if TYPE_CHECKING:
+    from qa.answering.answer import Answer
 
 PUNCTUATION = frozenset(string.punctuation)
 
@@ -63,14 +66,21 @@ class Result:
     right: bool = False  # the candidate answer, had it been given, is right
 
 
-def score(q: Question, answer: dict[str, Any]) -> Result:
-    """Judge one answer (a ``qa ask --json`` object) against its question."""
-    declined = bool(answer["declined"])
-    quotes = " ".join(c["quote"] for c in answer["citations"])
-    correct = q.answerable and not declined and matches(answer["answer"], q.expect, q.squad)
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool  # right, and given
+    cited: bool  # right, and a citation holds it
+    passed: bool
+    reason: str
+
+
+def verdict(q: Question, said: str, declined: bool, quotes: list[str]) -> Verdict:
+    """How an answer ``said`` (or declined), citing ``quotes``, does on its question."""
+    joined = " ".join(quotes)
+    correct = q.answerable and not declined and matches(said, q.expect, q.squad)
     cited = correct and (
-        matches(quotes, q.expect, q.squad)
-        or bool(q.support and normalise(q.support) in normalise(quotes))
+        matches(joined, q.expect, q.squad)
+        or bool(q.support and normalise(q.support) in normalise(joined))
     )
     if not q.answerable:
         passed, reason = declined, "declined" if declined else "answered an unanswerable question"
@@ -82,21 +92,30 @@ def score(q: Question, answer: dict[str, Any]) -> Result:
         passed, reason = False, "correct, but no citation holds the answer"
     else:
         passed, reason = True, "correct and cited"
+    return Verdict(correct, cited, passed, reason)
+
+
+def score(q: Question, answer: Answer) -> Result:
+    """Judge one answer against its question."""
+    v = verdict(q, answer.answer, answer.declined, [c.quote for c in answer.citations])
+    g = answer.grounding
     return Result(
         q.id,
         q.q,
         q.answerable,
-        answer["answer"],
-        declined,
-        answer["citations"],
-        correct,
-        cited,
-        passed,
-        reason,
-        answer["timings"].get("total_s", 0.0),
-        answer.get("grounding", {}).get("mode", ""),
-        answer.get("grounding", {}).get("draft", ""),
+        answer.answer,
+        answer.declined,
+        answer.to_json()["citations"],
+        v.correct,
+        v.cited,
+        v.passed,
+        v.reason,
+        answer.timings.get("total_s", 0.0),
+        str(g.mode) if g else "",
+        g.draft if g else "",
         q.group,
+        confidence=answer.confidence,
+        right=candidate_right(q, answer),
     )
 
 
@@ -204,15 +223,13 @@ def below_thresholds(summary: dict[str, Any], settings: Settings) -> list[str]:
     ]
 
 
-def candidate_right(q: Question, answer) -> bool:
+def candidate_right(q: Question, answer: Answer) -> bool:
     """Whether the answer grounding weighed (given or declined) is right: what a decision
     is fitted to tell."""
-    cand = answer.checked.candidate if answer.checked else None
+    cand = answer.grounding.candidate if answer.grounding else None
     if cand is None or not q.answerable:
         return False
-    quotes = [{"quote": span.text} for _, span in cand.support]
-    as_given = {"answer": cand.answer, "declined": False, "citations": quotes, "timings": {}}
-    return score(q, as_given).passed
+    return verdict(q, cand.answer, False, [span.text for _, span in cand.support]).passed
 
 
 def run(
@@ -233,17 +250,15 @@ def run(
     answerer = answerer or Answerer(settings, record=record)
     answerer.warm_up()  # latency is measured warm, as in batch mode
     store = SignalStore.of(settings)
-    corpus = corpus or f"{settings.index.resolve()}#{settings.collection}"
+    corpus = corpus or corpus_id({}, settings)
     held = documents(answerer.store.chunks()) if any(q.support for q in questions) else []
     results = []
     for q in progress(questions):
         answer = answerer.ask(q.q, history=q.history)
-        result = score(q, answer.to_json())
+        result = score(q, answer)
         result.stale = bool(q.support) and not any(normalise(q.support) in t for t in held)
-        result.confidence = answer.grounding.get("confidence", -1.0)
-        result.right = candidate_right(q, answer)
-        if record and answer.checked and answer.checked.signals:
-            row = Row(q.group, q.answerable, answer.checked.signals, result.right)
+        if record and answer.grounding and answer.grounding.signals:
+            row = Row(q.group, q.answerable, answer.grounding.signals, result.right)
             store.put(row_key(settings, corpus, q.q, q.history), row)
         results.append(result)
     groups = sorted({r.group for r in results if r.group})

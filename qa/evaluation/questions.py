@@ -88,10 +88,11 @@ def _squad(data: dict) -> tuple[list[Question], dict[str, str]]:
     return questions, docs
 
 
-def corpus_id(docs: dict[str, str]) -> str:
-    """What a SQuAD file indexes, as a key ("" for the user's own index)."""
+def corpus_id(docs: dict[str, str], settings: Settings) -> str:
+    """What the questions are asked of, as a key: the paragraphs a SQuAD file indexes, or
+    else the user's own index and collection."""
     if not docs:
-        return ""
+        return f"{settings.index.resolve()}#{settings.collection}"
     return hashlib.sha256(json.dumps(docs, sort_keys=True).encode()).hexdigest()
 
 

@@ -9,23 +9,21 @@ appended as text, so the file's own content and comments stay as they were.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
 
 from qa.answering.answer import Answer
+from qa.answering.format import unmarked
 from qa.errors import UsageError
 from qa.evaluation.evaluate import normalise
 from qa.retrieval.retrieve import terms
-
-_CITES = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def key_phrase(question: str, answer: str, quote: str) -> str:
     """The longest run of the answer's words that occurs in ``quote`` and says something the
     question did not ("Saeed Khatibzadeh" from "The spokesperson is Saeed Khatibzadeh")."""
-    tokens = _CITES.sub("", answer).rstrip(".").split()
+    tokens = unmarked(answer).rstrip(".").split()
     asked, held = set(terms(question)), normalise(quote)
     best = ""
     for i in range(len(tokens)):

@@ -6,19 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import NamedTuple
 
+from qa.answering.format import blanked, cited, markers_before_stops, unmarked
 from qa.retrieval.retrieve import Passage
 from qa.text import Span, sentences, word_spans, words
-
-_CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_DECLINE = re.compile(
-    r"\b(do(es)?n[o']t say|do(es)? not (say|mention|state|specify|contain|provide)|"
-    r"(don'?t|do not) know|not (mentioned|provided|specified|stated|given|available)|"
-    r"no (information|mention)|cannot (answer|determine|be determined)|not enough information|"
-    r"unable to (answer|determine))\b",
-    re.IGNORECASE,
-)
 
 
 class Check(NamedTuple):
@@ -31,7 +24,7 @@ class Check(NamedTuple):
     cosine: float = 0.0  # claim vs. the window in embedding space (0 without a model)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
     text: str  # without citation markers
     cited: list[int]  # passage numbers the model gave
@@ -56,24 +49,18 @@ def is_complete(claim: str) -> bool:
     return last in _COPULAS and bool(_OPENS_CLAUSE & set(tokens[:-1]))
 
 
-def is_decline(text: str) -> bool:
-    return not text.strip() or bool(_DECLINE.search(text))
-
-
-_CITE_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 
 
 def claims(draft: str) -> list[Claim]:
     """The draft's sentences, each with the passage numbers it cites."""
     # "It was so. [1]" cites the sentence before the marker; "U. S." is one name.
-    draft = _CITE_AFTER_STOP.sub(r"\2\1", _SPACED_INITIALS.sub(r"\1.", draft.strip()))
+    draft = markers_before_stops(_SPACED_INITIALS.sub(r"\1.", draft.strip()))
     out = []
     for sent in sentences(draft):
-        cited = [int(n) for m in _CITE.finditer(sent.text) for n in re.split(r"[,;]", m.group(1))]
-        text = _CITE.sub("", sent.text).strip()
+        text = unmarked(sent.text).strip()
         if text and words(text):
-            out.append(Claim(text, cited))
+            out.append(Claim(text, cited(sent.text)))
     return out
 
 
@@ -89,8 +76,7 @@ class Draft:
         """The log-probabilities of the tokens that fall in a word ``within`` accepts
         (citation markers are no words)."""
         out, at = [], 0
-        unmarked = _CITE.sub(lambda m: " " * len(m.group()), self.text)  # offsets kept
-        spans = word_spans(unmarked)  # the words the question's are compared with
+        spans = word_spans(blanked(self.text))  # the words the question's are compared with
         for token, logprob in self.tokens:
             start, at = at, at + len(token)
             if any(a < at and start < b and within(w) for a, b, w in spans):
@@ -102,11 +88,19 @@ class Draft:
         return draft if isinstance(draft, Draft) else cls(draft)
 
 
-@dataclass
+class Kind(StrEnum):
+    """What a candidate answer is."""
+
+    GENERATED = "generated"  # claims of the draft that the rules keep
+    RESCUED = "rescued"  # claims of the draft that the rules doubt
+    QUOTED = "quoted"  # the sentence retrieval ranked first, verbatim
+
+
+@dataclass(frozen=True)
 class Candidate:
     """The answer the checks weighed, whether or not it is given, and what they found."""
 
-    kind: str  # generated: claims the rules keep | rescued: claims they doubt | quoted
+    kind: Kind
     answer: str
     support: list[tuple[Passage, Span]]
     claims: list[Claim]  # the claims it says (none for a quote)

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answering.format import is_decline
 from qa.config import Settings
 from qa.errors import UsageError
-from qa.grounding.claims import Candidate, Draft, is_decline
+from qa.grounding.claims import Candidate, Claim, Draft, Kind
 from qa.grounding.kinds import gives_the_kind
-from qa.index.lexical import terms
+from qa.index.lexical import Weight, terms
 from qa.retrieval.retrieve import Evidence
 from qa.text import STOPWORDS, content_words, words
 
@@ -81,15 +82,25 @@ FEATURES = (
 )
 
 
-def signals(candidate: Candidate, evidence: Evidence, question: str, draft: Draft) -> dict:
-    """The candidate's signals, by name (``SIGNALS``)."""
+def judge_signal(said: list[Claim]) -> float:
+    """The least judge P(yes) of the claims (0.5 where none was judged)."""
+    return min((c.judged for c in said if c.judged >= 0), default=0.5)
+
+
+def read_signals(
+    candidate: Candidate,
+    evidence: Evidence,
+    question: str,
+    draft: Draft,
+    weight: Weight,
+) -> dict[str, float]:
+    """The candidate's signals, by name (``SIGNALS``); ``weight``: a term's idf."""
     said = candidate.claims
     checks = [c.best[1] for c in said if c.best]
-    judged = [c.judged for c in said if c.judged >= 0]
     asked = set(terms(question))
     ranks = [p.n for p, _ in candidate.support] or [1]
     shown = {t for p, _ in candidate.support for t in terms(f"{p.section}\n{p.text}")}
-    idf = {t: evidence.weight(t) for t in asked}
+    idf = {t: weight(t) for t in asked}
     rarest = max(idf.values(), default=1.0) or 1.0
     said_words = set(terms(candidate.answer))
     known = set(words(question)) | STOPWORDS  # words that say nothing new
@@ -104,8 +115,8 @@ def signals(candidate: Candidate, evidence: Evidence, question: str, draft: Draf
         }
     return sure | {
         "rules": float(candidate.rules),
-        "quoted": float(candidate.kind == "quoted"),
-        "rescued": float(candidate.kind == "rescued"),
+        "quoted": float(candidate.kind == Kind.QUOTED),
+        "rescued": float(candidate.kind == Kind.RESCUED),
         "refused": float(not said and is_decline(draft.text)),
         "kind_asked": float(candidate.kind_asked),
         "gives_kind": gives_the_kind(question, candidate.answer),
@@ -113,7 +124,7 @@ def signals(candidate: Candidate, evidence: Evidence, question: str, draft: Draf
         "can": float(all(c.can for c in checks)),
         "supported": float(all(c.supported for c in checks)),
         "cosine": min((c.cosine for c in checks), default=evidence.best_cosine),
-        "judge": min(judged, default=0.5),
+        "judge": judge_signal(said),
         "coverage": evidence.coverage,
         "best_cosine": evidence.best_cosine,
         "rank": sum(ranks) / len(ranks),

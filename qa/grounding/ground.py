@@ -9,16 +9,22 @@ decision (``qa.grounding.decision``) or, with ``QA_DECISION=rules``, hand-set th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from qa.grounding.claims import Candidate, Claim, Draft, claims, is_complete, is_decline
-from qa.grounding.decision import Decision, signals
+from qa.answering.format import DECLINE, cite_claim, cite_quote, is_decline
+from qa.grounding.claims import Candidate, Claim, Draft, Kind, claims, is_complete
+from qa.grounding.decision import Decision, judge_signal, read_signals
 from qa.grounding.kinds import answers_the_kind_asked
-from qa.grounding.support import locate, window_span
-from qa.index.lexical import terms
+from qa.grounding.support import even, locate, window_span
+from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import Span, as_line, is_head, stem, variants, words
+
+if TYPE_CHECKING:
+    from qa.models.embeddings import LazyEmbeddings
 
 # Evidence strong enough to quote when the model's own words do not survive.
 QUOTE_MIN_COVERAGE = 0.75
@@ -31,10 +37,33 @@ MIN_YES = 0.65
 Judge = Callable[[str, str, str], float]
 
 
-@dataclass
+class Mode(StrEnum):
+    """How the answer given came about."""
+
+    GENERATED = "generated"  # the model's own claims, each checked
+    QUOTED = "quoted"  # a sentence of the documents, verbatim
+    DECLINED = "declined"  # the documents do not say
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What grounding checks with, and how it decides."""
+
+    embed: LazyEmbeddings | None = None  # claim vs. sentence closeness (none: words only)
+    judge: Judge | None = None  # the LLM's second reading (none: not asked)
+    decision: Decision | None = None  # the calibrated decision (none: the hand-set rules)
+    threshold: float = 0.5  # answer when the decision's P(right) reaches it
+    judge_all: bool = False  # judge every claim (calibration reads every signal)
+    weight: Weight = even  # how telling a term is (its idf in the index)
+
+
+@dataclass(frozen=True)
 class Grounded:
+    """The checked answer: what is said, how, its support, and what was weighed."""
+
     answer: str
-    mode: str  # generated | quoted | declined
+    mode: Mode
+    draft: str  # the model's own words, before the checks
     support: list[tuple[Passage, Span]] = field(default_factory=list)  # citation n = index + 1
     claims: int = 0
     kept: int = 0
@@ -44,95 +73,124 @@ class Grounded:
     signals: dict[str, float] = field(default_factory=dict)
 
 
-def _firm(claim: Claim, asked: Asked, judge: Judge | None) -> bool:
-    """A claim that repeats words of the question its sentence lacks ("Who won the
-    election?" "Smith won the election", from "as the election nears, Smith...") relates
-    the answer to the question on its own word: the judge decides. Others stand."""
-    if not judge:
-        return True
-    passage, span = claim.support
-    held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
-    if not (set(terms(claim.text)) & set(terms(asked.text))) - held:
-        return True
-    if claim.judged < 0:
-        claim.judged = judge(asked.full, claim.text, span.text)
-    return claim.judged >= MIN_YES
-
-
-def ground(
-    draft: str | Draft,
-    evidence: Evidence,
-    question: str | Asked = "",
-    embed=None,
-    judge: Judge | None = None,
-    decision: Decision | None = None,
-    threshold: float = 0.5,
-    judge_all: bool = False,
-) -> Grounded:
+def ground(draft: Draft, evidence: Evidence, asked: Asked, checks: Checks = Checks()) -> Grounded:
     """Verify each claim of ``draft``; quote or decline when none survives.
 
-    The hand-set rules decide, unless a calibrated ``decision`` is given: then the candidate
+    The hand-set rules decide, unless a calibrated decision is given: then the candidate
     the rules would give, or else the claims they doubt, is answered when the probability
-    that it is right reaches ``threshold``. The judge is asked about a claim only where its
+    that it is right reaches the threshold. The judge is asked about a claim only where its
     answer can change the decision, unless ``judge_all`` (calibration needs every signal).
     """
+    found = weigh(draft, evidence, asked, checks)
+    candidate = choose(found, evidence, asked, judged=checks.judge is not None)
+    return decide(candidate, len(found), draft, evidence, asked, checks)
+
+
+def weigh(draft: Draft, evidence: Evidence, asked: Asked, checks: Checks) -> list[Claim]:
+    """The draft's claims, each with its support and, where the judge is needed for the rules
+    (or ``judge_all``), the judge's P(yes)."""
     # A sentence that says the documents do not tell is no claim; a draft of only those
     # is the model's refusal.
-    asked, draft = Asked.of(question), Draft.of(draft)
+    found = []
+    for claim in claims(draft.text):
+        if is_decline(claim.text):
+            continue
+        claim = locate(claim, evidence, asked, checks.embed, checks.weight)
+        if checks.judge and checks.judge_all and claim.best:
+            claim = replace(
+                claim, judged=checks.judge(asked.full, claim.text, claim.best[1].span.text)
+            )
+        found.append(claim)
+    if not checks.judge:
+        return found
+    return [
+        replace(c, judged=checks.judge(asked.full, c.text, c.support[1].text))
+        if _kept(c) and c.judged < 0 and _leans(c, asked)
+        else c
+        for c in found
+    ]
+
+
+def _kept(claim: Claim) -> bool:
+    """The word rules keep the claim: its sentence holds it, and it is no fragment."""
+    return claim.support is not None and is_complete(claim.text)
+
+
+def _leans(claim: Claim, asked: Asked) -> bool:
+    """A claim that repeats words of the question its sentence lacks ("Who won the
+    election?" "Smith won the election", from "as the election nears, Smith...") relates
+    the answer to the question on its own word: the judge decides whether it stands."""
+    passage, span = claim.support
+    held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
+    return bool((set(terms(claim.text)) & set(terms(asked.text))) - held)
+
+
+def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -> Candidate | None:
+    """The candidate answer, of five in turn: the claims the rules keep; the sentence
+    retrieval ranked first, where the evidence is strong; the claims the rules doubt; that
+    sentence all the same; none. ``judged``: claims that lean on the question stand only
+    with the judge's yes."""
     question = asked.full
-    found = [c for c in claims(draft.text) if not is_decline(c.text)]
-    for claim in found:
-        locate(claim, evidence, asked, embed)
-        if judge and judge_all and claim.best:
-            claim.judged = judge(question, claim.text, claim.best[1].span.text)
-    kept = [c for c in found if c.support and is_complete(c.text)]
-    kept = [c for c in kept if _firm(c, asked, judge)]
-    fits = answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept))
+    kept = [
+        c for c in found if _kept(c) and not (judged and _leans(c, asked) and c.judged < MIN_YES)
+    ]
     top = evidence.passages[0] if evidence.passages else None
-    if kept and fits:
-        candidate = _stated("generated", kept, True, True)
-    elif top and strong(evidence) and answers_the_kind_asked(question, quote(top).text):
+    if kept and answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept)):
+        return _stated(Kind.GENERATED, kept, True, True)
+    if top and strong(evidence) and answers_the_kind_asked(question, quote(top).text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
-        candidate = _quoted(top, True, True)
-    elif doubted := [c for c in found if c.best and is_complete(c.text)]:
-        for c in doubted:
-            c.support = (c.best[0], c.best[1].span)
+        return _quoted(top, True, True)
+    if doubted := [
+        replace(c, support=(c.best[0], c.best[1].span))
+        for c in found
+        if c.best and is_complete(c.text)
+    ]:
         shown = " ".join(c.support[1].text for c in doubted)
-        candidate = _stated("rescued", doubted, False, answers_the_kind_asked(question, shown))
-    elif top:
-        fits = answers_the_kind_asked(question, quote(top).text)
-        candidate = _quoted(top, False, fits)
-    else:
-        candidate = None
-    confidence, found_signals = -1.0, {}
-    if candidate:
-        found_signals = signals(candidate, evidence, question, draft)
-    if candidate and decision and judge and decision.heeds("judge", found_signals, threshold):
-        for c in candidate.claims:
-            if c.judged < 0:
-                c.judged = judge(question, c.text, c.best[1].span.text)
-        found_signals = signals(candidate, evidence, question, draft)
-    if candidate and decision:
-        confidence = decision.probability(found_signals)
-        answered = confidence >= threshold
-    else:
-        answered = bool(candidate and candidate.rules)
+        return _stated(Kind.RESCUED, doubted, False, answers_the_kind_asked(question, shown))
+    if top:
+        return _quoted(top, False, answers_the_kind_asked(question, quote(top).text))
+    return None
+
+
+def decide(
+    candidate: Candidate | None,
+    claimed: int,
+    draft: Draft,
+    evidence: Evidence,
+    asked: Asked,
+    checks: Checks,
+) -> Grounded:
+    """Answer ``candidate`` or decline: by the calibrated decision where there is one (the
+    judge asked first where its answer can change it), else by the hand-set rules.
+    ``claimed``: how many claims the draft made."""
+    if candidate is None:
+        return Grounded(DECLINE, Mode.DECLINED, draft.text, [], claimed, 0)
+    question, decision, judge = asked.full, checks.decision, checks.judge
+    found = read_signals(candidate, evidence, question, draft, checks.weight)
+    if decision and judge and decision.heeds("judge", found, checks.threshold):
+        said = [
+            c if c.judged >= 0 else replace(c, judged=judge(question, c.text, c.best[1].span.text))
+            for c in candidate.claims
+        ]
+        candidate = replace(candidate, claims=said)
+        found["judge"] = judge_signal(said)
+    confidence = decision.probability(found) if decision else -1.0
+    answered = confidence >= checks.threshold if decision else candidate.rules
     if not answered:
-        declined = "The documents do not say."
         return Grounded(
-            declined, "declined", [], len(found), 0, confidence, candidate, found_signals
+            DECLINE, Mode.DECLINED, draft.text, [], claimed, 0, confidence, candidate, found
         )
-    mode = "quoted" if candidate.kind == "quoted" else "generated"
-    said = len(candidate.claims)
+    mode = Mode.QUOTED if candidate.kind == Kind.QUOTED else Mode.GENERATED
     return Grounded(
         candidate.answer,
         mode,
+        draft.text,
         candidate.support,
-        len(found),
-        said,
+        claimed,
+        len(candidate.claims),
         confidence,
         candidate,
-        found_signals,
+        found,
     )
 
 
@@ -160,25 +218,18 @@ def quote(passage: Passage) -> Span:
 def _quoted(top: Passage, rules: bool, fits: bool) -> Candidate:
     # The quote's lines as one answer line; the citation keeps the source text exactly.
     said = as_line(_quoted_sentences(top))
-    return Candidate("quoted", f"{said} [1]", [(top, quote(top))], [], rules, fits)
+    return Candidate(Kind.QUOTED, cite_quote(said, 1), [(top, quote(top))], [], rules, fits)
 
 
-def _stated(kind: str, said: list[Claim], rules: bool, fits: bool) -> Candidate:
+def _stated(kind: Kind, said: list[Claim], rules: bool, fits: bool) -> Candidate:
     """The claims as one answer, each marked with the number of its supporting window."""
     support: list[tuple[Passage, Span]] = []
     parts = []
     for c in said:
         if c.support not in support:
             support.append(c.support)
-        parts.append(_cited(c.text, support.index(c.support) + 1))
+        parts.append(cite_claim(c.text, support.index(c.support) + 1))
     return Candidate(kind, " ".join(parts), support, said, rules, fits)
-
-
-def _cited(text: str, n: int) -> str:
-    """The claim with its marker before the final stop: "It rained [1]."."""
-    if text[-1] in ".!?":
-        return f"{text[:-1]} [{n}]{text[-1]}"
-    return f"{text} [{n}]"
 
 
 def strong(evidence: Evidence) -> bool:

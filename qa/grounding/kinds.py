@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from qa.answering.format import before_markers
 from qa.text import stem, words
 
 # Questions that ask for a quantity or a year, and the words that can give one.
@@ -49,7 +50,7 @@ _DATE_WORDS = re.compile(
 def gives_the_kind(question: str, answer: str) -> float:
     """Whether ``answer`` itself is of the kind asked: 1 yes, 0 no, 0.5 when the question's
     kind is not one of these (a quantity, a time, a person or body)."""
-    answer = answer.split("[")[0] if answer.count("[") else answer
+    answer = before_markers(answer)
     if _WHEN.search(question):
         return float(bool(_DATE_WORDS.search(answer)))
     if _ASKS_NUMBER.search(question):

@@ -7,10 +7,13 @@ largely occur there, or the embedding model must find claim and window close.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from qa.grounding.claims import Check, Claim
-from qa.index.lexical import terms
+from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import (
@@ -27,6 +30,9 @@ from qa.text import (
     variants,
     words,
 )
+
+if TYPE_CHECKING:
+    from qa.models.embeddings import LazyEmbeddings
 
 # Share of a claim's new content words (those not in the question) the passage must hold.
 MIN_OVERLAP = 0.6
@@ -55,13 +61,13 @@ def _defines(sentence: str) -> bool:
     return bool(names) and len(rest) <= 2
 
 
-def _even(term: str) -> float:
+def even(term: str) -> float:
     """Every word weighs the same (where no index tells how telling words are)."""
     return 1.0
 
 
 def _lexical(
-    claim: str, window: list[str], asked_as: Asked, section: str = "", weight=_even
+    claim: str, window: list[str], asked_as: Asked, section: str = "", weight: Weight = even
 ) -> tuple[bool, float]:
     """(the window of sentences can support the claim, share of the claim's new content
     words it holds, each weighed by how telling it is: "use" little, "abort" much).
@@ -112,9 +118,9 @@ def best_span(
     claim: str,
     passage: Passage,
     question: str | Asked = "",
-    embed=None,
-    claim_vec=None,
-    weight=_even,
+    embed: LazyEmbeddings | None = None,
+    claim_vec: np.ndarray | None = None,
+    weight: Weight = even,
 ) -> Check:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
     spans = passage.sentences
@@ -142,19 +148,28 @@ def window_span(passage: Passage, window: list[Span]) -> Span:
     return Span(start, end, passage.text[start - passage.start : end - passage.start])
 
 
-def locate(claim: Claim, evidence: Evidence, asked: Asked, embed=None) -> None:
-    """Find the window that holds ``claim`` best: of those that support it, the one most
+def locate(
+    claim: Claim,
+    evidence: Evidence,
+    asked: Asked,
+    embed: LazyEmbeddings | None = None,
+    weight: Weight = even,
+) -> Claim:
+    """``claim`` with the window that holds it best: of those that support it, the one most
     about the question, the cited passage on a tie (a wrong pointer is re-pointed; so is a
     right one to a headline that merely repeats the answer's name)."""
     wanted = set(terms(asked.full))
     claim_vec = np.array(embed.embed_query(claim.text)) if embed is not None else None
     best = None
     for passage in evidence.passages:
-        check = best_span(claim.text, passage, asked, embed, claim_vec, evidence.weight)
+        check = best_span(claim.text, passage, asked, embed, claim_vec, weight)
         overlap = len(wanted & {stem(w) for w in words(check.span.text)})
         rank = (check.supported, check.can, overlap, passage.n in claim.cited)
         if best is None or rank > best[0]:
             best = (rank, passage, check)
-    if best:
-        claim.best = best[1], best[2]
-        claim.support = (best[1], best[2].span) if best[2].supported else None
+    if not best:
+        return claim
+    _, passage, check = best
+    return replace(
+        claim, best=(passage, check), support=(passage, check.span) if check.supported else None
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,8 @@ from langchain_core.documents import Document
 from qa.config import Settings
 from qa.text import content_words, stem
 
+# How telling a term is ("use" little, "abort" much): its idf in the index.
+Weight = Callable[[str], float]
 POSTINGS = 20_000  # the most postings a query reads beyond its rarest term's (see search)
 
 SCHEMA = """

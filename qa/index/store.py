@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from langchain_core.documents import Document
@@ -43,6 +44,21 @@ def _client(settings: Settings):
         except Exception as e:  # chromadb raises bare Exception/ValueError when unreachable
             raise BackendError(f"cannot reach Chroma at {settings.chroma_url}: {e}") from None
     return chromadb.PersistentClient(path=str(settings.index), settings=chroma_settings)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an index holds, as ``qa status``, ``/api/status`` and the chat page show it."""
+
+    where: str  # the index folder, or the Chroma server
+    collection: str
+    model: str  # the embedding model's identity
+    files: dict[str, int]  # source -> its chunks, by name
+    incomplete: list[str]  # sources partly indexed
+
+    @property
+    def chunks(self) -> int:
+        return sum(self.files.values())
 
 
 class Store:
@@ -129,6 +145,16 @@ class Store:
 
     def sources(self) -> dict[str, SourceState]:
         return self.lexical.sources()
+
+    def summary(self) -> Summary:
+        sources = self.sources()
+        return Summary(
+            self.where,
+            self.settings.collection,
+            self.model,
+            {name: s.chunks for name, s in sorted(sources.items())},
+            [name for name, s in sources.items() if not s.complete],
+        )
 
     def mismatch(self) -> tuple[int, int] | None:
         """(lexical, vector) chunk counts when the two sides disagree, else None."""

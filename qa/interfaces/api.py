@@ -121,15 +121,14 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None) -> API
 
     @api.get("/api/status")
     def status() -> Status:
-        store = answerer.store
-        sources = store.sources()
+        held = answerer.store.summary()
         return Status(
-            index=str(store.where),
-            collection=store.settings.collection,
-            embedding_model=store.model,
-            files={name: s.chunks for name, s in sorted(sources.items())},
-            chunks=sum(s.chunks for s in sources.values()),
-            incomplete=[name for name, s in sources.items() if not s.complete],
+            index=held.where,
+            collection=held.collection,
+            embedding_model=held.model,
+            files=held.files,
+            chunks=held.chunks,
+            incomplete=held.incomplete,
             queue={
                 "waiting": turns.waiting,
                 "answering": turns.answering,

@@ -79,9 +79,16 @@ def build(answerer: Answerer, turns: Turns, door=None) -> MCPServer:
 
         query = check_question(query)
         k = max(1, min(k, 20))
-        hits = answerer.retriever.invoke(query)
+        retriever = answerer.retriever
+        hits = retriever.invoke(query)
         evidence = select(
-            query, hits, answerer.retriever, answerer.embed, k, answerer.settings.passage_chars
+            query,
+            hits,
+            retriever.lexical,
+            retriever.idf,
+            answerer.embed,
+            k,
+            answerer.settings.passage_chars,
         )
         return [asdict(cite(p.n, p)) for p in evidence.passages]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from qa.errors import QAError
+from qa.errors import FailedError, QAError
 from qa.interfaces.accounts import users
 from qa.interfaces.measure import calibrate, eval_
 from qa.interfaces.options import ANSWER, SERVE, STORE, Group, settings_from, settings_options
@@ -41,7 +41,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
     """
     from tqdm import tqdm
 
-    from qa.index.ingest import ingest as run
+    import qa
 
     settings = settings_from(values)
     bar = tqdm(desc="ingest", unit="B", unit_scale=True, file=sys.stderr, leave=False)
@@ -51,7 +51,9 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
         bar.update(done - bar.n)
 
     with bar:
-        report = run(list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress)
+        report = qa.ingest(
+            list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress
+        )
     if not dry_run and len(paths) == 1 and paths[0].is_dir():
         from qa.interfaces.collections import remember
 
@@ -88,7 +90,7 @@ def _print_answer(answer, streamed: str) -> None:
             click.echo()
             from qa.answering.answer import MODE_NOTES
 
-            click.echo(f"[{MODE_NOTES[answer.grounding['mode']]}]", err=True)
+            click.echo(f"[{MODE_NOTES[answer.mode]}]", err=True)
         click.echo(answer.answer)
     else:
         click.echo()
@@ -141,8 +143,8 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
                 {**entry(answer), **({"history": list(history)} if history else {})},
             )
             click.echo(f"saved as test {saved} in {settings.eval_file}", err=True)
-    if failed:
-        sys.exit(1)
+    if failed:  # each failed question was answered with its error, as a JSON line
+        raise FailedError([])
 
 
 @main.command()
@@ -164,9 +166,11 @@ def serve(host: str, port: int, share: bool, insecure: bool, watch: bool, **valu
 
     With QA_API_KEY or users (qa users add), everything but /login and /health needs a
     sign-in or a token; without either, only 127.0.0.1 is served unless --insecure."""
-    from qa.interfaces.server import serve as run
+    from qa.interfaces import server
 
-    run(settings_from(values), host=host, port=port, share=share, insecure=insecure, watch=watch)
+    server.serve(
+        settings_from(values), host=host, port=port, share=share, insecure=insecure, watch=watch
+    )
 
 
 @main.command()
@@ -226,28 +230,26 @@ def status(**values: Any) -> None:
     from qa.index.store import Store
 
     store = Store(settings_from(values))
-    sources = store.sources()
-    broken = [name for name, s in sources.items() if not s.complete]
-    click.echo(f"index: {store.where} (collection {store.settings.collection})")
-    click.echo(f"embedding model: {store.model}")
-    click.echo(f"files: {len(sources)}  chunks: {sum(s.chunks for s in sources.values())}")
-    for name in sorted(sources):
+    held = store.summary()
+    click.echo(f"index: {held.where} (collection {held.collection})")
+    click.echo(f"embedding model: {held.model}")
+    click.echo(f"files: {len(held.files)}  chunks: {held.chunks}")
+    for name, chunks in held.files.items():
         click.echo(
-            f"  {name}: {sources[name].chunks} chunks"
-            + ("  [incomplete]" if name in broken else "")
+            f"  {name}: {chunks} chunks" + ("  [incomplete]" if name in held.incomplete else "")
         )
-    if broken:
-        click.echo(
-            f"inconsistent: {len(broken)} file(s) partly indexed; run qa ingest to repair", err=True
+    problems = []
+    if held.incomplete:
+        problems.append(
+            f"inconsistent: {len(held.incomplete)} file(s) partly indexed; run qa ingest to repair"
         )
     if counts := store.mismatch():
-        click.echo(
+        problems.append(
             f"inconsistent: the lexical index holds {counts[0]} chunks, the vectors {counts[1]};"
-            " run qa ingest to repair",
-            err=True,
+            " run qa ingest to repair"
         )
-    if broken or counts:
-        sys.exit(1)
+    if problems:
+        raise FailedError(problems)
 
 
 main.add_command(eval_)

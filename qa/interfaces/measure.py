@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from qa.errors import FailedError
 from qa.interfaces.options import ANSWER, settings_from, settings_options
 
 
@@ -60,62 +61,56 @@ def eval_(
 
     from tqdm import tqdm
 
-    from qa import questions as question_sets
-    from qa.evaluation import evaluate
-    from qa.evaluation.report import by_group, selective, table, totals
-    from qa.evaluation.report import junit as report_junit
-    from qa.evaluation.report import markdown as report_markdown
+    from qa.evaluation import evaluate, questions, report
 
     settings = settings_from(values)
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE")
-    questions, docs = question_sets.load_questions(file)
+    asked, docs = questions.load_questions(file)
     if only:
         wanted = set(only.split(","))
-        questions = [q for q in questions if q.id in wanted]
+        asked = [q for q in asked if q.id in wanted]
     plain = {"retrieval": "dense", "grounding": False}
     variants = {"plain": plain, "grounded": {}} if compare else {"": {}}
-    reports = {}
-    with question_sets.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
+    runs = {}
+    with questions.squad_index(docs, settings) if docs else nullcontext(settings) as scoped:
         for name, changes in variants.items():
-            reports[name or "score"] = evaluate.run(
-                questions,
+            runs[name or "score"] = evaluate.run(
+                asked,
                 scoped.with_overrides(**changes),
                 progress=lambda qs, name=name: tqdm(
                     qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
                 ),
             )
-    report = list(reports.values())[-1]
-    click.echo(table(report))
+    scored = list(runs.values())[-1]
+    click.echo(report.table(scored))
     click.echo()
-    click.echo(totals(reports))
-    if report["groups"]:
+    click.echo(report.totals(runs))
+    if scored["groups"]:
         click.echo()
-        click.echo(by_group(report))
-    if report["selective"]:
-        click.echo(selective(report))
-    if plot and report["selective"]:
-        from qa.evaluation.report import plot as draw
-
-        draw(report["selective"]["curve"], plot, file.name)
-    failures = evaluate.below_thresholds(report["summary"], settings)
+        click.echo(report.by_group(scored))
+    if scored["selective"]:
+        click.echo(report.selective(scored))
+    if plot and scored["selective"]:
+        report.plot(scored["selective"]["curve"], plot, file.name)
+    failures = evaluate.below_thresholds(scored["summary"], settings)
     regressed: list[str] = []
     if baseline and update_baseline:
-        _write(baseline, json.dumps(report, indent=1))
+        _write(baseline, json.dumps(scored, indent=1))
         click.echo(f"baseline saved to {baseline}", err=True)
     elif baseline:
         # A greedy decode can differ between CPUs: a baseline made on this machine wins.
-        own = evaluate.own_baseline(baseline, report["machine"])
+        own = evaluate.own_baseline(baseline, scored["machine"])
         baseline = own if own.is_file() else baseline
         if not baseline.is_file():
             raise click.UsageError(f"no baseline at {baseline} (create it with --update-baseline)")
         before = json.loads(baseline.read_text())
-        regressed, stale = evaluate.regressions(report, before)
+        regressed, stale = evaluate.regressions(scored, before)
         if regressed:
             failures.append(f"regressed since the baseline: {', '.join(regressed)}")
-        if regressed and before.get("machine") != report["machine"]:
+        if regressed and before.get("machine") != scored["machine"]:
             click.echo(
-                f"eval: {baseline} was not made on this machine ({report['machine']['cpu']}), "
+                f"eval: {baseline} was not made on this machine ({scored['machine']['cpu']}), "
                 f"and greedy decodes can differ between CPUs: if the code did not change, give "
                 f"this machine its own with --update-baseline --baseline {own}",
                 err=True,
@@ -127,15 +122,13 @@ def eval_(
                 err=True,
             )
     if json_out:
-        _write(json_out, json.dumps(reports if compare else report, indent=1))
+        _write(json_out, json.dumps(runs if compare else scored, indent=1))
     if junit:
-        _write(junit, report_junit(report, file.stem, set(regressed)))
+        _write(junit, report.junit(scored, file.stem, set(regressed)))
     if markdown:
-        _write(markdown, report_markdown(report, file.name, set(regressed)))
-    for failure in failures:
-        click.echo(f"eval failed: {failure}", err=True)
+        _write(markdown, report.markdown(scored, file.name, set(regressed)))
     if failures:
-        sys.exit(1)
+        raise FailedError([f"eval failed: {failure}" for failure in failures])
 
 
 @click.command()
@@ -157,32 +150,30 @@ def calibrate(
     questions each fit did not see."""
     from tqdm import tqdm
 
-    from qa.evaluation.calibrate import calibrate as fit_on
-    from qa.evaluation.calibrate import collect
-    from qa.evaluation.report import calibration
-    from qa.evaluation.report import plot as draw
+    from qa.evaluation import report
+    from qa.evaluation.calibrate import collect, fit_and_measure
     from qa.grounding.decision import own_path
 
     settings = settings_from(values)
     rows = collect(
         file, settings, lambda qs: tqdm(qs, desc="answer", unit="q", file=sys.stderr, leave=False)
     )
-    decision, report = fit_on(rows, file.name, risk)
-    click.echo(calibration(report))
+    decision, measured = fit_and_measure(rows, file.name, risk)
+    click.echo(report.calibration(measured))
     output = output or own_path(settings)
     decision.save(output)
     click.echo(f"decision saved to {output} (threshold {decision.threshold:.3f})", err=True)
     if json_out:
-        _write(json_out, json.dumps(report, indent=1))
+        _write(json_out, json.dumps(measured, indent=1))
     if plot:
         marks = {
             f"calibrated, risk target {risk:.0%}" if kind == "calibrated" else kind: (
-                report[kind]["answered"],
-                1 - report[kind]["accuracy"],
+                measured[kind]["answered"],
+                1 - measured[kind]["accuracy"],
             )
             for kind in ("rules", "calibrated")
         }
-        draw(report["curve"], plot, f"{file.name}, held out", marks)
+        report.plot(measured["curve"], plot, f"{file.name}, held out", marks)
 
 
 def _write(path: Path, text: str) -> None:

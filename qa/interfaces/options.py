@@ -19,7 +19,8 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except QAError as e:
-            click.echo(e.show(), err=True)
+            if shown := e.show():
+                click.echo(shown, err=True)
             ctx.exit(e.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

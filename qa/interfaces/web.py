@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import gradio as gr
 
 from qa.answering.answer import MODE_NOTES, Answer
 from qa.answering.chain import Answerer
+from qa.answering.format import linked
 from qa.documents.loaders import SUFFIXES
 from qa.errors import QAError
 from qa.evaluation.savetest import append, entry
@@ -57,11 +57,6 @@ EMPTY = "<p class='qa-empty'>Cited passages appear here.</p>"
 log = logging.getLogger(__name__)
 
 
-def linked(answer: str, turn: int) -> str:
-    """Markdown for the chat: each [n] becomes a link to source n of this turn's answer."""
-    return re.sub(r"\[(\d+)\]", rf"[[\1]](#qa-source-{turn}-\1)", answer)
-
-
 def sources_html(answer: Answer, turn: int) -> str:
     """Each citation with its source and position, the supporting span highlighted; ids
     are the turn's own, so that an older answer's [n] still finds its passage."""
@@ -88,12 +83,11 @@ def sources_html(answer: Answer, turn: int) -> str:
 
 
 def index_summary(answerer: Answerer) -> str:
-    sources = answerer.store.sources()
-    chunks = sum(s.chunks for s in sources.values())
-    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in sorted(sources))
+    held = answerer.store.summary()
+    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in held.files)
     return (
-        f"<p><b>{len(sources)}</b> files, <b>{chunks}</b> chunks, embedding model "
-        f"<code>{html.escape(answerer.store.model)}</code></p><ul>{files}</ul>"
+        f"<p><b>{len(held.files)}</b> files, <b>{held.chunks}</b> chunks, embedding model "
+        f"<code>{html.escape(held.model)}</code></p><ul>{files}</ul>"
     )
 
 
@@ -160,12 +154,13 @@ def build(
                     yield chat, gr.skip(), history, "", panels, busy, answers
                     continue
                 streamed = chat[-1]["content"].strip()
-                note = MODE_NOTES[item.grounding["mode"]] if item.answer != streamed else ""
-                chat[-1]["content"] = linked(item.answer, turn) + (f"\n\n*{note}*" if note else "")
+                note = MODE_NOTES[item.mode] if item.answer != streamed else ""
+                shown = linked(item.answer, f"#qa-source-{turn}-{{n}}")
+                chat[-1]["content"] = shown + (f"\n\n*{note}*" if note else "")
                 panels = [sources_html(item, turn), *panels]
                 done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"
                 # Kept by its message's place in the chat, to be saved as a test from there.
-                answers = {**answers, len(chat) - 1: (replace(item, checked=None), asked_before)}
+                answers = {**answers, len(chat) - 1: (replace(item, grounding=None), asked_before)}
                 # The answer rides along: its names resolve "he" or "it" in the next question.
                 history = [*history, f"{message} {item.answer}"]
                 yield chat, "\n".join(panels), history, "", panels, done, answers

@@ -43,14 +43,15 @@ def model_id(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
-def _resolve(name: str) -> str:
+def resolve(name: str) -> str:
+    """Where the model ``name`` is: a bundled model's folder, else the name as given."""
     return str(embedding_path(name)) if bundled(name, "embedding") else name
 
 
 @cache
 def _export_dir(name: str, cache_dir: Path) -> Path:
     """Where the ONNX export of ``name`` lives; a new model file gets a new folder."""
-    location = Path(_resolve(name))
+    location = Path(resolve(name))
     files = sorted(location.rglob("*")) if location.is_dir() else []
     stamp = [model_id(name)] + [f"{f.relative_to(location)}:{f.stat().st_size}" for f in files]
     return cache_dir / "onnx" / hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
@@ -176,9 +177,9 @@ class LazyEmbeddings(Embeddings):
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if (encoder := self._exported()) is None:
+        if (encoder := self.exported()) is None:
             model = self._torch()  # makes the export, when it can be made
-            if (encoder := self._exported()) is None:
+            if (encoder := self.exported()) is None:
                 return model.embed_documents(texts)
         return encoder.encode(texts).tolist()
 
@@ -190,7 +191,7 @@ class LazyEmbeddings(Embeddings):
         sentences are ranked again and again)."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._seen))
         if missing:
-            if (encoder := self._exported()) is not None:
+            if (encoder := self.exported()) is not None:
                 vectors = encoder.encode(missing)
             else:
                 vectors = np.array(self._torch().embed_documents(missing))
@@ -203,7 +204,7 @@ class LazyEmbeddings(Embeddings):
         return np.array([self._seen[t] for t in texts])
 
     def _torch(self) -> Embeddings:
-        model = _load(self.name)
+        model = torch_embeddings(self.name)
         if self.cache_dir is not None:
             folder = _export_dir(self.name, self.cache_dir)
             if not folder.exists():
@@ -217,7 +218,8 @@ class LazyEmbeddings(Embeddings):
                     self.cache_dir = None  # do not try again in this process
         return model
 
-    def _exported(self) -> OnnxEncoder | None:
+    def exported(self) -> OnnxEncoder | None:
+        """The ONNX export that embeds, where there is one (None: sentence-transformers)."""
         if self.cache_dir is None:
             return None
         folder = _export_dir(self.name, self.cache_dir)
@@ -236,13 +238,14 @@ def _onnx(folder: str, threads: int) -> OnnxEncoder:
 
 
 @cache
-def _load(name: str) -> Embeddings:
+def torch_embeddings(name: str) -> Embeddings:
+    """The model in sentence-transformers (loaded once a process)."""
     import transformers
     from langchain_huggingface import HuggingFaceEmbeddings
 
     transformers.logging.disable_progress_bar()  # our own progress goes to stderr
 
-    location = _resolve(name)
+    location = resolve(name)
     if bundled(name, "embedding") or Path(location).exists():
         # A model on disk must never trigger a hub lookup (there may be no network).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

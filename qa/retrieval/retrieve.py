@@ -9,16 +9,21 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from qa.index.lexical import Lexical, terms
+from qa.index.lexical import Lexical, Weight, terms
+from qa.index.store import Store
 from qa.text import Span, is_head, sentences
+
+if TYPE_CHECKING:
+    from qa.models.embeddings import LazyEmbeddings
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
 # Sentences ranked beyond each hit's own, either side. The neighbour chunks hold a hit's
@@ -53,6 +58,11 @@ class Passage:
     section: str = ""  # the anchor's section path (title › heading › subheading)
     page: int = 0  # the anchor's page, in a PDF
 
+    @property
+    def whole(self) -> Span:
+        """The whole passage as a span of its source."""
+        return Span(self.start, self.end, self.text)
+
     @classmethod
     def of_chunk(cls, chunk: Document, n: int) -> Passage:
         """A whole chunk as a passage (the plain chain's unit)."""
@@ -70,7 +80,6 @@ class Evidence:
     best_cosine: float = 0.0  # question vs. the best sentence
     coverage: float = 0.0  # idf share of the question's terms found in the best passage
     signals: dict[str, float] = field(default_factory=dict)
-    weight: Callable[[str], float] = lambda term: 1.0  # how telling a term is: its idf
 
 
 class HybridRetriever(BaseRetriever):
@@ -78,7 +87,7 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: object
+    store: Store
     k: int = 6
     size: int = 0  # chunks in the index, for idf
     known: dict[str, float] = Field(default_factory=dict)  # idf of terms already looked up
@@ -144,8 +153,9 @@ def regions(chunks: list[Document]) -> list[tuple[str, int, str]]:
 def select(
     question: str,
     hits: list[Document],
-    retriever: HybridRetriever,
-    embed,
+    lexical: Lexical,
+    idf: Weight,
+    embed: LazyEmbeddings,
     k: int,
     max_chars: int = 220,
 ) -> Evidence:
@@ -153,7 +163,7 @@ def select(
     its neighbours."""
     # (source, region start, region text, the region's sentences, index of this sentence)
     sents: list[tuple[str, int, str, list[Span], int]] = []
-    chunks = neighbourhood(hits, retriever.lexical)
+    chunks = neighbourhood(hits, lexical)
     for source, start, text in regions(chunks):
         spans = sentences(text, start)
         sents += [(source, start, text, spans, j) for j in range(len(spans))]
@@ -168,10 +178,10 @@ def select(
     vectors = embed.encode([span_of[i].text for i in ranked])
     cosines = dict(zip(ranked, vectors @ embed.encode([question])[0], strict=True))
     q_terms = set(terms(question))
-    q_weight = sum(retriever.idf(t) for t in q_terms) or 1.0
+    q_weight = sum(idf(t) for t in q_terms) or 1.0
 
     def share(held: set[str]) -> float:
-        return sum(retriever.idf(t) for t in q_terms & held) / q_weight
+        return sum(idf(t) for t in q_terms & held) / q_weight
 
     def overlap(text: str) -> float:
         return share(set(terms(text)))
@@ -189,10 +199,10 @@ def select(
         first, last = i - (j > 0), i + (j + 1 < len(spans))  # neighbours in the same region
         return (share(own) + share(own.union(*said[first : last + 1]))) / 2
 
-    lexical = {i: about(i) for i in ranked}
+    scores = {i: about(i) for i in ranked}
     fused = rrf(
         sorted(ranked, key=lambda i: -cosines[i]),
-        sorted((i for i in ranked if lexical[i] > 0), key=lambda i: -lexical[i]),
+        sorted((i for i in ranked if scores[i] > 0), key=lambda i: -scores[i]),
     )
     passages: list[Passage] = []
     for i in sorted(fused, key=fused.get, reverse=True):
@@ -214,8 +224,7 @@ def select(
         passages,
         best_cosine=float(max(cosines.values())),
         coverage=max((overlap(f"{p.section}\n{p.text}") for p in passages), default=0.0),
-        signals={"lexical_max": max(lexical.values()), "q_terms": float(len(q_terms))},
-        weight=retriever.idf,
+        signals={"lexical_max": max(scores.values()), "q_terms": float(len(q_terms))},
     )
 
 
