@@ -139,6 +139,12 @@ class Settings:
     request_timeout: float = _setting(
         300.0, "qa serve: seconds a request may wait for its turn on the model."
     )
+    watch_debounce: float = _setting(
+        1.0, "qa watch, qa serve --watch: seconds the folder must be quiet before a sync."
+    )
+    watch_scan: float = _setting(
+        30.0, "qa watch, qa serve --watch: seconds between scans for changes events missed."
+    )
     eval_file: Path = _setting(
         Path("eval_questions.yaml"), "Where answers saved as tests go (qa ask --save, the page)."
     )

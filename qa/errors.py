@@ -121,3 +121,13 @@ class TooLargeError(RefusedUploadError):
     """An upload past a cap: a file's size, the files in one upload, the corpus's size."""
 
     http_status = 413
+
+
+class NoCollectionError(QAError):
+    """A collection the index does not hold."""
+
+    exit_code = 2
+    http_status = 404
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no collection {name!r} (there are: {', '.join(known) or 'none'})")

@@ -21,7 +21,18 @@ sys.path.insert(0, str(ROOT))
 from qa.config import describe, env_name  # noqa: E402
 from qa.interfaces.cli import main  # noqa: E402
 
-COMMANDS = ["ingest", "ask", "eval", "calibrate", "serve", "status", "users"]
+COMMANDS = [
+    "ingest",
+    "ask",
+    "eval",
+    "calibrate",
+    "serve",
+    "watch",
+    "mcp",
+    "collections",
+    "status",
+    "users",
+]
 FILES = [ROOT / "README.md", ROOT / "docs" / "cli.md", ROOT / "docs" / "settings.md"]
 HELP = re.compile(r"<!-- help(?:: ([\w ]+))? -->.*?<!-- /help -->", re.S)
 

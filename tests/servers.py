@@ -38,11 +38,11 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def serve(cwd: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def serve(cwd: Path, env: dict[str, str], log: Path, *args: str) -> tuple[subprocess.Popen, str]:
     """`qa serve` (the chat page and the HTTP API) on a free loopback port: (process, URL)."""
     import sys
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "qa", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "qa", "serve", "--port", str(port), *args]
     return start(cmd, f"{url}/health", log, cwd=cwd, env=env), url  # open with credentials set

@@ -87,7 +87,8 @@ def test_openai_client_asks_the_documents(server):
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{server}/v1", api_key=KEY)
-    assert [m.id for m in client.models.list()] == ["docqa"]
+    # docqa (the default collection), and each collection as docqa/NAME
+    assert [m.id for m in client.models.list()] == ["docqa", "docqa/docqa"]
     reply = client.chat.completions.create(
         model="docqa", messages=[{"role": "user", "content": QUESTION}]
     )

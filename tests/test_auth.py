@@ -114,7 +114,8 @@ def door_refused(client: httpx.Client, method: str, url: str, headers: dict) -> 
 def test_every_route_refuses_without_credentials_and_opens_with_them(team):
     found = routes(team)
     paths = {p for _, p in found}
-    assert {"/", "/config", "/gradio_api/info", "/gradio_api/upload", "/api/status"} <= paths
+    served = {"/", "/config", "/gradio_api/info", "/gradio_api/upload", "/api/status", "/mcp"}
+    assert served <= paths
     url, before = team["url"], corpus(team)
     with httpx.Client(timeout=10) as client:
         for method, path in found:

@@ -1,9 +1,11 @@
 """The HTTP API, served beside the chat page by ``qa serve`` (one process, one model).
 
-- ``POST /api/ask`` ``{"question", "history"?}``: exactly the ``qa ask --json`` object;
+- ``POST /api/ask`` ``{"question", "history"?, "collection"?}``: exactly the ``qa ask --json``
+  object, from the named collection (default: the server's);
 - ``GET /api/status``: what ``qa status`` shows, and the queue on the model;
 - ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not): an
-  OpenAI-compatible model named ``docqa``, so any OpenAI client can ask the documents. The
+  OpenAI-compatible model named ``docqa`` (``docqa/NAME``: collection NAME), so any OpenAI
+  client can ask the documents. The
   last user message is the question, earlier ones the history; the reply's content is the
   checked answer with its ``[n]`` markers, and the citations travel in the response's extra
   ``citations`` field (in the last chunk when streamed).
@@ -32,6 +34,7 @@ from pydantic import BaseModel, Field
 from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
 from qa.errors import QAError
+from qa.interfaces.collections import PREFIX, Collections
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
@@ -68,6 +71,7 @@ class Turns:
 class AskRequest(BaseModel):
     question: str = Field(max_length=MAX_QUESTION_CHARS)
     history: list[str] = Field(default_factory=list, max_length=50)
+    collection: str = Field(default="", max_length=200)  # "": the server's default
 
 
 class Message(BaseModel):
@@ -96,20 +100,24 @@ class Status(BaseModel):
     chunks: int
     incomplete: list[str]
     queue: dict[str, Any]
+    sync: dict[str, Any] | None = None  # the watched folder's sync (qa serve --watch)
 
 
-def router(answerer: Answerer, turns: Turns) -> APIRouter:
+def router(answerer: Answerer, turns: Turns, sync=None, collections=None) -> APIRouter:
     """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
-    ``as_json_errors`` with the error's own status)."""
+    ``as_json_errors`` with the error's own status); ``sync``: the folder's ``SyncState``;
+    ``collections``: the others the server answers from (``qa.interfaces.collections``)."""
     api = APIRouter()
+    collections = collections or Collections(answerer)
 
-    def answer(question: str, history: list[str]) -> Answer:
+    def answer(question: str, history: list[str], asker: Answerer = answerer) -> Answer:
         with turns.turn():
-            return answerer.ask(question, history=history)
+            return asker.ask(question, history=history)
 
     @api.post("/api/ask")
     def ask(body: AskRequest) -> dict[str, Any]:
-        return answer(body.question, body.history).to_json()
+        asker = collections.get(body.collection)
+        return answer(body.question, body.history, asker).to_json()
 
     @api.get("/api/status")
     def status() -> Status:
@@ -126,19 +134,21 @@ def router(answerer: Answerer, turns: Turns) -> APIRouter:
                 "answering": turns.answering,
                 "last_wait_s": turns.last_wait_s,
             },
+            sync=sync.to_json() if sync else None,
         )
 
     @api.get("/v1/models")
     def models() -> dict[str, Any]:
-        entry = {"id": MODEL, "object": "model", "created": 0, "owned_by": "docqa"}
-        return {"object": "list", "data": [entry]}
+        ids = [MODEL, *(PREFIX + name for name in collections.names())]
+        entries = [{"id": i, "object": "model", "created": 0, "owned_by": "docqa"} for i in ids]
+        return {"object": "list", "data": entries}
 
     @api.post("/v1/chat/completions", response_model=None)
     def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        result = answer(asked[-1], asked[:-1])
+        result = answer(asked[-1], asked[:-1], collections.by_model(body.model))
         if not body.stream:
             return completion(result)
         # The answer is checked only once it is whole: the stream carries it in one piece.

@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve, users.
+"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve, mcp, users.
 
 Options that are settings are generated from ``qa.config`` (each with its ``QA_*``
 variable); domain errors become one line on stderr and an exit code here, and only here.
@@ -57,6 +57,10 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
         report = qa.ingest(
             list(paths) or [settings.corpus], settings, dry_run=dry_run, progress=progress
         )
+    if not dry_run and len(paths) == 1 and paths[0].is_dir():
+        from qa.interfaces.collections import remember
+
+        remember(settings, paths[0])  # the collection's folder, for the server's documents API
     for name, reason in report.skipped:
         click.echo(f"skipped {name}: {reason}", err=True)
     if dry_run:
@@ -155,8 +159,11 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     is_flag=True,
     help="Serve beyond 127.0.0.1 (or --share) with no key and no users: open to anyone.",
 )
+@click.option(
+    "--watch", is_flag=True, help="Keep the index in sync with the corpus folder as it changes."
+)
 @settings_options(*ANSWER, "corpus", "eval_file", *SERVE)
-def serve(host: str, port: int, share: bool, insecure: bool, **values: Any) -> None:
+def serve(host: str, port: int, share: bool, insecure: bool, watch: bool, **values: Any) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API (/api/ask, /api/status,
     OpenAI-compatible /v1/chat/completions, /api/documents) on the index.
 
@@ -164,7 +171,59 @@ def serve(host: str, port: int, share: bool, insecure: bool, **values: Any) -> N
     sign-in or a token; without either, only 127.0.0.1 is served unless --insecure."""
     from qa.interfaces import server
 
-    server.serve(settings_from(values), host=host, port=port, share=share, insecure=insecure)
+    server.serve(
+        settings_from(values), host=host, port=port, share=share, insecure=insecure, watch=watch
+    )
+
+
+@main.command()
+@settings_options("corpus", *STORE, "chunk_size", "chunk_overlap", "watch_debounce", "watch_scan")
+def watch(**values: Any) -> None:
+    """Keep the index in sync with the corpus folder: files added, changed, moved or removed
+    are indexed (or removed) once the folder is quiet. Runs until interrupted."""
+    import time
+
+    from qa.index.watch import Watcher
+
+    settings = settings_from(values)
+    watcher = Watcher(
+        settings.corpus,
+        settings,
+        debounce=settings.watch_debounce,
+        scan_every=settings.watch_scan,
+    ).start()
+    click.echo(f"watching {settings.corpus} (Ctrl-C to stop)", err=True)
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            if watcher.state.syncs > seen:
+                seen = watcher.state.syncs
+                click.echo(watcher.state.last, err=True)
+    finally:
+        watcher.stop()
+
+
+@main.command()
+@settings_options(*STORE)
+def collections(**values: Any) -> None:
+    """List the index's collections with their files and chunks (ingest one with
+    qa ingest PATH --collection NAME; ask one with --collection NAME)."""
+    from qa.interfaces.collections import sizes
+
+    for size in sizes(settings_from(values)):
+        click.echo(f"{size.name}\t{size.files} files\t{size.chunks} chunks")
+
+
+@main.command()
+@settings_options(*ANSWER)
+def mcp(**values: Any) -> None:
+    """Serve the documents to assistants and IDEs over the Model Context Protocol on stdin
+    and stdout: tools ask, search and list_documents, and each indexed document as a
+    resource (docqa://documents/PATH). `qa serve` serves the same at /mcp over HTTP."""
+    from qa.interfaces.assistants import serve_stdio
+
+    serve_stdio(settings_from(values))
 
 
 @main.command()

@@ -5,7 +5,8 @@ written index; every write goes to the audit log.
 - ``GET /api/documents``: the corpus folder's files and their sizes;
 - ``POST /api/documents`` (multipart ``files``): saved as the chat page saves them
   (``qa.interfaces.uploads``), then indexed;
-- ``DELETE /api/documents/{name}``: the file leaves the folder and the index;
+- ``DELETE /api/documents/{name}?collection=NAME``: the file leaves the folder and the index
+  (of the named collection; its folder is the one ``qa ingest`` indexed it from);
 - ``POST /api/reindex``: the index synced to the folder.
 """
 
@@ -21,23 +22,27 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from qa.answering.chain import Answerer
 from qa.interfaces import uploads
 from qa.interfaces.auth import Door, client
+from qa.interfaces.collections import Collections, folder_of
 from qa.interfaces.limits import Queue
 from qa.interfaces.users import Action
 
 
-def router(answerer: Answerer, queue: Queue, door: Door, caps: uploads.Caps) -> APIRouter:
+def router(
+    answerer: Answerer, queue: Queue, door: Door, caps: uploads.Caps, collections=None
+) -> APIRouter:
     api = APIRouter()
     corpus = answerer.settings.corpus
+    collections = collections or Collections(answerer)
 
     def user(request: Request, action: Action):
         return door.allow(request.state.user, action, client(request))
 
-    def sync() -> Any:
+    def sync(asker: Answerer = answerer, folder: Path = corpus) -> Any:
         from qa.index.ingest import ingest
 
-        corpus.mkdir(parents=True, exist_ok=True)
-        report = ingest([corpus], answerer.settings, store=answerer.store)
-        answerer.refresh()
+        folder.mkdir(parents=True, exist_ok=True)
+        report = ingest([folder], asker.settings, store=asker.store)
+        asker.refresh()
         return report
 
     @api.get("/api/documents")
@@ -64,16 +69,20 @@ def router(answerer: Answerer, queue: Queue, door: Door, caps: uploads.Caps) -> 
         return {"saved": saved, "unchanged": stored.same, "index": report.summary()}
 
     @api.delete("/api/documents/{name:path}")
-    def delete(request: Request, name: str) -> dict[str, str]:
+    def delete(request: Request, name: str, collection: str = "") -> dict[str, str]:
         who = user(request, Action.DELETE)
-        root = corpus.resolve()
-        target = (corpus / name).resolve()
+        asker = collections.get(collection)
+        folder = corpus if asker is answerer else folder_of(asker.settings)
+        root = folder.resolve()
+        target = (folder / name).resolve()
         if not target.is_relative_to(root) or target == root or not target.is_file():
             raise HTTPException(404, f"no document {name!r} in the corpus")
         with queue.turn():
             target.unlink()
-            report = sync()
-        door.audit.record("delete", who.name, client(request), file=name)
+            report = sync(asker, folder)
+        door.audit.record(
+            "delete", who.name, client(request), file=name, collection=asker.settings.collection
+        )
         return {"deleted": name, "index": report.summary()}
 
     @api.post("/api/reindex")

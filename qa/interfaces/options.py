@@ -90,4 +90,6 @@ SERVE = (
     "queue_cap",
     "asks_per_minute",
     "request_timeout",
+    "watch_debounce",
+    "watch_scan",
 )

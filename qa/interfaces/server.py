@@ -1,5 +1,6 @@
 """``qa serve``: the chat page at / and the HTTP API (``qa.interfaces.api``) in one server, over one
-model; answers take turns. One door (``qa.interfaces.auth``) stands in front of all of it."""
+model, with MCP at /mcp (``qa.interfaces.assistants``); answers take turns. One door
+(``qa.interfaces.auth``) stands in front of all of it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import gradio as gr
 
 from qa.answering.chain import Answerer
 from qa.errors import UsageError
-from qa.interfaces import library, login
+from qa.index.watch import Watcher
+from qa.interfaces import assistants, library, login
 from qa.interfaces.api import as_json_errors, router
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
+from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
 from qa.interfaces.uploads import Caps
 from qa.interfaces.users import Users
@@ -34,28 +37,63 @@ def door_for(settings, queue: Queue | None = None) -> Door:
     )
 
 
-def pieces(settings) -> tuple[Answerer, Queue, Door, gr.Blocks]:
-    """The model, its queue, the door and the page, wired together."""
+def pieces(
+    settings, watch: bool = False
+) -> tuple[Answerer, Queue, Door, gr.Blocks, Watcher | None]:
+    """The model, its queue, the door, the page and the folder's watcher, wired together."""
     queue = Queue(settings.queue_cap, settings.request_timeout)
     door = door_for(settings, queue)
     answerer = Answerer(settings)
-    page = build(answerer, settings.corpus, queue, door)
+    watcher = None
+    if watch:  # syncs take a turn on the model, as uploads do
+        watcher = Watcher(
+            settings.corpus,
+            settings,
+            store=answerer.store,
+            guard=queue.turn,
+            after=answerer.refresh,
+            debounce=settings.watch_debounce,
+            scan_every=settings.watch_scan,
+        )
+    page = build(answerer, settings.corpus, queue, door, watcher.state if watcher else None)
     page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
     queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
-    return answerer, queue, door, page
+    return answerer, queue, door, page, watcher
 
 
-def app_for(settings):
+def app_for(settings, watch: bool = False):
     """The whole server as one ASGI app: the door in front of the login routes, the API,
-    the documents API and the Gradio page (tests read its routes from here)."""
+    the documents API, MCP at /mcp and the Gradio page (tests read its routes from here)."""
+    from contextlib import asynccontextmanager
+
     from fastapi import Depends, FastAPI
 
-    answerer, queue, door, page = pieces(settings)
-    app = FastAPI(title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    answerer, queue, door, page, watcher = pieces(settings, watch)
+    mcp, sessions = assistants.http_app(assistants.build(answerer, queue, door), not door.locked)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        async with sessions.run():  # MCP's streamable HTTP sessions live as long as the server
+            if watcher:
+                watcher.start()
+            try:
+                yield
+            finally:
+                if watcher:
+                    watcher.stop()
+
+    app = FastAPI(
+        title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
+    )
     as_json_errors(app)
     app.include_router(login.router(door))
-    app.include_router(router(answerer, queue), dependencies=[Depends(door.api_question)])
-    app.include_router(library.router(answerer, queue, door, Caps.of(settings)))
+    collections = Collections(answerer)
+    app.include_router(
+        router(answerer, queue, watcher.state if watcher else None, collections),
+        dependencies=[Depends(door.api_question)],
+    )
+    app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
+    app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
     app = gr.mount_gradio_app(
         app,
         page,
@@ -76,6 +114,7 @@ def serve(
     port: int = 7860,
     share: bool = False,
     insecure: bool = False,
+    watch: bool = False,
 ) -> None:
     """The chat page at / and the HTTP API (``qa.interfaces.api``) in one server; one answer at a
     time (the model has 2 cores), others queue up to ``QA_QUEUE_CAP``."""
@@ -88,7 +127,7 @@ def serve(
         log.warning(warning)
     if share:  # a public link comes from Gradio's own launcher, which serves the page only
         log.warning("with --share only the chat page is served, not the HTTP API")
-        _answerer, _queue, door, page = pieces(settings)
+        _answerer, _queue, door, page, _watcher = pieces(settings)
         page.launch(
             share=True,
             server_name=host,
@@ -100,7 +139,7 @@ def serve(
             auth=door.password_ok if locked else None,
         )
         return
-    uvicorn.run(app_for(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(app_for(settings, watch), host=host, port=port, log_level="warning")
 
 
 def exposure(host: str, locked: bool, share: bool = False) -> str:

@@ -28,6 +28,7 @@ from qa.interfaces import uploads
 from qa.interfaces.api import Turns
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door, client
+from qa.interfaces.line import Line, answering, send
 from qa.interfaces.users import Action, Users
 
 UPLOAD_TYPES = sorted(SUFFIXES)
@@ -115,9 +116,14 @@ def _stream(
 
 
 def build(
-    answerer: Answerer, corpus: Path, turns: Turns | None = None, door: Door | None = None
+    answerer: Answerer,
+    corpus: Path,
+    turns: Turns | None = None,
+    door: Door | None = None,
+    sync=None,
 ) -> gr.Blocks:
-    """The page; ``door`` says who may ask, upload and save tests (none: anyone may)."""
+    """The page; ``door`` says who may ask, upload and save tests (none: anyone may);
+    ``sync``: the watched folder's ``SyncState`` (qa serve --watch)."""
     lock = threading.Lock()  # one ingestion at a time
     turns = turns or Turns()
     door = door or Door(Users(None), Audit(None))
@@ -226,6 +232,8 @@ def build(
     with gr.Blocks(title="docqa") as app:
         gr.Markdown("## docqa: ask your documents")
         history = gr.State([])
+        talk = gr.State([])  # the chat as the server has it (qa.interfaces.line)
+        line = gr.State(Line())  # questions sent while another is answered
         panels = gr.State([])  # each answer's sources, newest first
         answers = gr.State({})  # chat message index -> (its Answer, the questions before)
         pending = gr.State(None)  # the answer a 👎 is correcting
@@ -239,6 +247,7 @@ def build(
                     submit_btn=True,
                 )
                 state = gr.Markdown("Ready.", elem_id="qa-state")
+                waiting = gr.HTML(elem_id="qa-waiting")
                 saved = gr.Markdown(elem_id="qa-saved")
                 with gr.Row(visible=False) as correcting:
                     right = gr.Textbox(
@@ -256,11 +265,26 @@ def build(
                 elem_id="qa-upload",
             )
             status = gr.Markdown(elem_id="qa-upload-status")
-        box.submit(
+        if sync is not None:  # the folder's sync, looked at every 2 s
+            synced = gr.Markdown(sync.line(), elem_id="qa-sync")
+            gr.Timer(2).tick(
+                lambda: (sync.line(), index_summary(answerer)), None, [synced, summary], queue=False
+            )
+        # Sent questions wait in line; typing goes on while an answer streams.
+        box.submit(send, [box, line], [box, waiting], queue=False, trigger_mode="multiple").then(
+            answering(respond),
+            [line, talk, history, panels, answers],
+            [chat, sources, history, panels, state, answers, talk, waiting],
+            concurrency_id="model",  # answers and uploads: one at a time, in one queue
+            trigger_mode="multiple",
+        )
+        # For programs (gradio_client): /respond takes the question and the chat, as before.
+        gr.Button(visible=False).click(
             respond,
             [box, chat, history, panels, answers],
             [chat, sources, history, box, panels, state, answers],
-            concurrency_id="model",  # answers and uploads: one at a time, in one queue
+            api_name="respond",
+            concurrency_id="model",
         )
         # Saving an answer as a regression test: 👍 as it stands, 👎 with the right answer.
         chat.like(feedback, [answers], [saved, pending, correcting])

@@ -1,0 +1,143 @@
+"""The documents for assistants and IDEs, over the Model Context Protocol (the official ``mcp``
+SDK): ``qa mcp`` serves it over stdio, ``qa serve`` over streamable HTTP at ``/mcp``, behind
+the same door as the API (``qa.interfaces.auth``).
+
+- tool ``ask``: the ``qa ask --json`` object (the checked answer and its citations);
+- tool ``search``: the passages retrieval finds for a query, as citations (no LLM);
+- tool ``list_documents``: the indexed documents, their chunks and resource URIs;
+- resource ``docqa://documents/{path}``: an indexed document's text, the text citations'
+  offsets point into.
+
+Answers take a turn on the model like the page's and the API's (``Turns``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
+
+from qa.answering.answer import cite
+from qa.answering.chain import Answerer, check_question
+from qa.interfaces.api import Turns
+from qa.interfaces.users import Action
+
+URI = "docqa://documents/"
+
+
+def document_text(source: str) -> str:
+    """An indexed file's text as citations count it (the file itself, or the text
+    extracted from HTML and PDF), its parts placed at their offsets."""
+    from qa.documents.loaders import FileLoader
+
+    pieces: list[str] = []
+    at = 0
+    for part in FileLoader(Path(source), source).parts():
+        if part.offset > at:
+            pieces.append(" " * (part.offset - at))  # a gap the reader skipped
+        pieces.append(part.text[max(0, at - part.offset) :])
+        at = max(at, part.offset + len(part.text))
+    return "".join(pieces)
+
+
+def build(answerer: Answerer, turns: Turns, door=None) -> MCPServer:
+    """The MCP server over ``answerer``. With ``door`` (over HTTP), every call is checked
+    against the caller the door let in, rated and written to the audit log as the API's are."""
+    mcp = MCPServer(
+        "docqa",
+        instructions="Answers from the indexed documents, citing the exact passages. "
+        "Use `ask` for a checked answer, `search` for passages, `list_documents` for what "
+        "is indexed; each document is a resource under " + URI,
+    )
+
+    def caller(ctx: Context, question: str | None = None) -> None:
+        """Over HTTP, the door's user must be allowed to ask (and is counted if asking)."""
+        request = ctx.request_context.request if door is not None else None
+        if request is None:
+            return  # stdio: the user who started the process
+        from qa.interfaces.auth import client
+
+        user = door.allow(request.state.user, Action.ASK, client(request))
+        if question is not None:
+            door.asked(user, question, client(request), via="/mcp")
+
+    @mcp.tool()
+    def ask(question: str, ctx: Context, history: list[str] | None = None) -> dict[str, Any]:
+        """Answer a question from the documents: the answer, whether it was declined, and
+        citations (source, start, end, quote: the source's text from start to end)."""
+        caller(ctx, question)
+        with turns.turn():
+            return answerer.ask(question, history=history or []).to_json()
+
+    @mcp.tool()
+    def search(query: str, ctx: Context, k: int = 5) -> list[dict[str, Any]]:
+        """The passages of the documents closest to a query, as citations (no answer)."""
+        caller(ctx)
+        from qa.retrieval.retrieve import select
+
+        query = check_question(query)
+        k = max(1, min(k, 20))
+        retriever = answerer.retriever
+        hits = retriever.invoke(query)
+        evidence = select(
+            query,
+            hits,
+            retriever.lexical,
+            retriever.idf,
+            answerer.embed,
+            k,
+            answerer.settings.passage_chars,
+        )
+        return [asdict(cite(p.n, p)) for p in evidence.passages]
+
+    @mcp.tool()
+    def list_documents(ctx: Context) -> list[dict[str, Any]]:
+        """The indexed documents: source name, chunks, complete, and the resource URI."""
+        caller(ctx)
+        sources = answerer.store.sources()
+        return [
+            {"source": name, "chunks": s.chunks, "complete": s.complete, "uri": URI + name}
+            for name, s in sorted(sources.items())
+        ]
+
+    # Any indexed source may be named (an absolute path too); nothing else is served.
+    whole = ResourceSecurity(exempt_params={"path"})
+
+    @mcp.resource(URI + "{+path}", name="document", mime_type="text/plain", security=whole)
+    def document(path: str, ctx: Context) -> str:
+        """An indexed document's text (only indexed documents are served)."""
+        caller(ctx)
+        if path not in answerer.store.sources():
+            raise ValueError(f"no indexed document {path!r}")
+        return document_text(path)
+
+    return mcp
+
+
+def http_app(mcp, open_to_all: bool):
+    """The streamable HTTP transport as an ASGI app for the route ``/mcp``, and its session
+    manager (to run in the server's lifespan). Stateless and answering in JSON: each call
+    stands alone, as the API's do. With the door locked, DNS rebinding is the door's
+    concern (a token or the same-site cookie is needed); open, only loopback hosts may call."""
+    from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=open_to_all)
+    if open_to_all:
+        security = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        )
+    mcp.streamable_http_app(stateless_http=True, json_response=True, transport_security=security)
+    return StreamableHTTPASGIApp(mcp.session_manager), mcp.session_manager
+
+
+def serve_stdio(settings) -> None:
+    """``qa mcp``: the server over stdin and stdout, the models loaded first (a model that
+    loads mutes the process's output, which is the protocol's channel)."""
+    answerer = Answerer(settings)
+    answerer.llm  # noqa: B018 (waits for the model to load)
+    build(answerer, Turns()).run("stdio")

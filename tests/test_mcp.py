@@ -1,0 +1,146 @@
+"""MCP end to end with the SDK's own client: `python -m qa mcp` over stdio (the real bundled
+model: a cited answer), and the streamable HTTP transport at /mcp of a real `qa serve` with a
+key (refused without it; the model there is the scripted one, tests/fake_llm.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tests import fake_llm
+from tests.servers import serve, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "mcp-test-key"
+QUESTION = "Who is the spokesperson of Iran's Foreign Ministry?"
+TOOLS = {"ask", "search", "list_documents"}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, article_index) -> Path:
+    base = tmp_path_factory.mktemp("mcp")
+    shutil.copytree(article_index / "corpus", base / "corpus")
+    shutil.copytree(article_index / "index", base / "index")
+    return base
+
+
+@pytest.fixture(scope="module")
+def server(folder):
+    llm, llm_url = fake_llm.start(0.1)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "QA_INDEX": str(folder / "index"),
+        "QA_CORPUS": str(folder / "corpus"),
+        "QA_USERS": str(folder / "users.json"),
+        "QA_AUDIT_LOG": str(folder / "audit.jsonl"),
+        "QA_API_KEY": KEY,
+        "QA_LLM": "openai",
+        "QA_LLM_BASE_URL": llm_url,
+        "QA_LLM_MODEL": "stub",
+        "QA_JUDGE": "false",
+    }
+    proc, url = serve(folder, env, folder / "server.log")
+    yield url
+    stop(proc)
+    llm.shutdown()
+
+
+def run(session):
+    """Run ``session(client)`` against a client connected by ``connect()``, synchronously."""
+    return anyio.run(session)
+
+
+def http_client(url: str, token: str | None):
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = streamable_http_client(
+        f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=120)
+    )
+    return Client(transport)
+
+
+def check_citations(citations: list[dict], folder: Path) -> None:
+    """Each citation's quote is its source's text from start to end."""
+    from qa.interfaces.assistants import document_text
+
+    assert citations
+    cwd = os.getcwd()
+    os.chdir(folder)  # sources are named relative to where the server runs
+    try:
+        for c in citations:
+            assert document_text(c["source"])[c["start"] : c["end"]] == c["quote"], c
+    finally:
+        os.chdir(cwd)
+
+
+def test_http_needs_the_key(server):
+    import httpx
+
+    async def session():
+        async with http_client(server, None) as client:
+            await client.list_tools()
+
+    with pytest.raises(Exception):  # noqa: B017 (the SDK fails in its own way; the 401 is checked below)
+        run(session)
+    reply = httpx.post(f"{server}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert reply.status_code == 401
+
+
+def test_http_tools_resources_and_an_answer(server, folder):
+    async def session():
+        async with http_client(server, KEY) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            docs = await client.call_tool("list_documents", {})
+            found = await client.call_tool("search", {"query": "spokesperson foreign ministry"})
+            listed = docs.structured_content["result"]
+            text = await client.read_resource(listed[0]["uri"])
+            asked = await client.call_tool("ask", {"question": QUESTION})
+            return tools, listed, found, text, asked
+
+    tools, listed, found, text, asked = run(session)
+    assert tools >= TOOLS
+    assert [d["source"] for d in listed] == ["corpus/newsweek-iran-border-defense.txt"]
+    passages = found.structured_content["result"]
+    check_citations(passages, folder)
+    assert any("Khatibzadeh" in p["passage"] for p in passages)
+    whole = (folder / listed[0]["source"]).read_text()
+    assert text.contents[0].text == whole
+    answer = asked.structured_content
+    assert set(answer) >= {"question", "answer", "declined", "citations", "timings", "grounding"}
+    assert answer["question"] == QUESTION
+
+
+@pytest.mark.slow
+def test_stdio_with_the_real_model_gives_a_cited_answer(folder):
+    from mcp import Client, StdioServerParameters
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("QA_LLM", "QA_LLM_BASE_URL", "QA_LLM_MODEL"):
+        env.pop(name, None)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "qa", "mcp", "--index", str(folder / "index"), "--collection", "docqa"],
+        env=env,
+        cwd=str(folder),
+    )
+
+    async def session():
+        async with Client(params, read_timeout_seconds=300) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            return tools, await client.call_tool("ask", {"question": QUESTION})
+
+    tools, asked = run(session)
+    assert tools >= TOOLS
+    answer = asked.structured_content
+    assert not answer["declined"] and "Khatibzadeh" in answer["answer"]
+    check_citations(answer["citations"], folder)
