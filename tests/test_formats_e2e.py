@@ -99,8 +99,8 @@ QUESTIONS = [
     ),
     ("When was Debian 10 released?", "2019-07-06", "docs/debian.csv", "debian › row 16"),
     (
-        "What do read.table and read.fwf use underneath to read a file?",
-        "scan",
+        "What does read.fwf write out before it calls read.table?",
+        "temporary tab-separated file",
         "docs/R-data-scanned.pdf",
         2,
     ),
