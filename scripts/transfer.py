@@ -87,7 +87,7 @@ def spread(items: list, n: int) -> list:
 def draft_right(q: Question, result: dict) -> bool:
     """Whether the model's draft, before any check, holds the expected answer (a draft that
     declines is not right, though "do not say" holds a yes/no question's "not")."""
-    from qa.grounding.claims import is_decline
+    from qa.answering.format import is_decline
 
     draft = result["draft"]
     return q.answerable and not is_decline(draft) and evaluate.matches(draft, q.expect, q.squad)
