@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 REBUILD_BATCH = 1000  # chunks read back per request when the lexical index is rebuilt
 
 
-def _client(settings: Settings):
+def chroma_client(settings: Settings):
+    """The Chroma client for ``settings``: a server's, or the embedded store's."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -78,7 +79,7 @@ class Store:
         self.where = settings.chroma_url or str(settings.index)
         if not create:
             require_index(settings)
-        self.client = _client(settings)
+        self.client = chroma_client(settings)
         names = {getattr(c, "name", c) for c in self.client.list_collections()}
         if settings.collection not in names and not create:
             raise NoIndexError(f"{self.where} (collection {settings.collection!r})")

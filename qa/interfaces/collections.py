@@ -49,11 +49,11 @@ def folder_of(settings: Settings) -> Path:
 
 def names(settings: Settings) -> list[str]:
     """The collections the index holds."""
-    from qa.index.store import _client
+    from qa.index.store import chroma_client
 
     if not settings.chroma_url and not settings.index.is_dir():
         return []
-    return sorted(getattr(c, "name", c) for c in _client(settings).list_collections())
+    return sorted(getattr(c, "name", c) for c in chroma_client(settings).list_collections())
 
 
 def sizes(settings: Settings) -> list[Size]:
