@@ -9,9 +9,10 @@ articles, or the YAML's ``group``) each group is predicted by a fit on the other
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,14 @@ from qa.grounding.decision import FEATURES, Decision, area, fit, risk_coverage
 MIN_QUESTIONS = 40  # fewer cannot tell a threshold from noise
 MIN_EACH = 8  # right candidates, and wrong ones, needed to fit at all
 RISK = 0.05  # wrong answers allowed, as a share of the answers given
+# How much a label the user gave (the page's thumbs, `qa ask --save`: tests ``s01``, ``s02``,
+# ... in QA_EVAL_FILE) counts against one generated question in a fit on a generated set. A
+# generated label is made by rules (the span asked for, lexical checks for the unanswerable
+# ones) and a 1.5B model's question, some of which are vague; a user's is a person's verdict
+# on a question of the kind they ask. Four: ten saved answers then weigh about a fifth of a
+# 150-question set, enough to move the threshold, too little for three to decide it alone.
+USER_WEIGHT = 4.0
+SAVED_ID = re.compile(r"s\d{2,}")  # the ids qa.evaluation.savetest gives
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,9 @@ def matrix(rows: list[Row]) -> tuple[np.ndarray, np.ndarray]:
     return x, np.array([r.right for r in rows])
 
 
-def held_out(rows: list[Row], risk: float = RISK) -> tuple[np.ndarray, np.ndarray, str]:
+def held_out(
+    rows: list[Row], risk: float = RISK, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Each row's P(right) and threshold from a fit that did not see it; and how."""
     from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
@@ -82,7 +93,7 @@ def held_out(rows: list[Row], risk: float = RISK) -> tuple[np.ndarray, np.ndarra
         splits, how = folds.split(x, y), "5-fold cross-validation"
     p, t = np.zeros(len(rows)), np.zeros(len(rows))
     for train, test in splits:
-        d = fit(x[train], y[train], risk)
+        d = fit(x[train], y[train], risk, weight=None if weight is None else weight[train])
         p[test] = [d.probability(dict(zip(FEATURES, row, strict=True))) for row in x[test]]
         t[test] = d.threshold
     return p, t, how
@@ -97,6 +108,25 @@ def collect(
     asked, docs = questions.load_questions(path)
     if len(asked) < MIN_QUESTIONS:  # said before an hour of answering, not after
         raise UsageError(f"{path}: {len(asked)} questions; calibrating needs {MIN_QUESTIONS}")
+    return answered(asked, docs, settings, progress)
+
+
+def saved(settings: Settings) -> list[questions.Question]:
+    """The labels the user gave (tests saved from answers, in ``QA_EVAL_FILE``), grouped
+    apart; none where the file is missing."""
+    if not settings.eval_file.is_file():
+        return []
+    asked, _ = questions.load_questions(settings.eval_file)
+    return [replace(q, group="saved") for q in asked if SAVED_ID.fullmatch(q.id)]
+
+
+def answered(
+    asked: list[questions.Question],
+    docs: dict[str, str],
+    settings: Settings,
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+) -> list[Row]:
+    """The stored signals of ``asked``, answering those not stored yet."""
     store = SignalStore.of(settings)
     corpus = questions.corpus_id(docs, settings)
     keys = [row_key(settings, corpus, q.q, q.history) for q in asked]
@@ -109,16 +139,19 @@ def collect(
     return [stored[k] for k in keys if k in stored]
 
 
-def fit_and_measure(rows: list[Row], source: str, risk: float = RISK) -> tuple[Decision, dict]:
-    """The decision fitted on all ``rows``, and held-out figures: per group and in total,
-    for it and for the hand-set rules on the same questions."""
+def fit_and_measure(
+    rows: list[Row], source: str, risk: float = RISK, weight: np.ndarray | None = None
+) -> tuple[Decision, dict]:
+    """The decision fitted on all ``rows`` (each counted by its ``weight``), and held-out
+    figures: per group and in total, for it and for the hand-set rules on the same
+    questions."""
     right = sum(r.right for r in rows)
     if len(rows) < MIN_QUESTIONS or min(right, len(rows) - right) < MIN_EACH:
         raise UsageError(
             f"{source}: {len(rows)} questions, {right} answered right: calibrating needs "
             f"{MIN_QUESTIONS} questions and {MIN_EACH} each of right and wrong answers"
         )
-    p, t, how = held_out(rows, risk)
+    p, t, how = held_out(rows, risk, weight)
     x, y = matrix(rows)
     rules = np.array([r.signals.get("rules", 0.0) for r in rows])
     groups = sorted({r.group for r in rows})
@@ -140,4 +173,4 @@ def fit_and_measure(rows: list[Row], source: str, risk: float = RISK) -> tuple[D
         "curve": [(round(c, 3), round(r, 3)) for _, c, r in risk_coverage(p, y)],
     }
     about = {k: report[k] for k in ("source", "held_out", "risk", "calibrated", "rules")}
-    return fit(x, y, risk, {**about, "questions": len(rows)}), report
+    return fit(x, y, risk, {**about, "questions": len(rows)}, weight), report

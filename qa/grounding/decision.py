@@ -207,15 +207,23 @@ def load_decision(settings: Settings) -> Decision | None:
     return None
 
 
-def fit(x: np.ndarray, right: np.ndarray, risk: float = 0.05, about: dict | None = None):
+def fit(
+    x: np.ndarray,
+    right: np.ndarray,
+    risk: float = 0.05,
+    about: dict | None = None,
+    weight: np.ndarray | None = None,
+):
     """A decision fitted on signal rows ``x`` (in ``FEATURES`` order) labelled ``right``;
-    its threshold keeps wrong answers at or under ``risk`` of those given, on this data."""
+    its threshold keeps wrong answers at or under ``risk`` of those given, on this data.
+    ``weight``: how much each row counts (a user's own label more than a generated one)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - scaler.mean_) / scale, right)
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit((x - scaler.mean_) / scale, right, sample_weight=weight)
     p = model.predict_proba((x - scaler.mean_) / scale)[:, 1]
     return Decision(
         FEATURES,
@@ -223,18 +231,22 @@ def fit(x: np.ndarray, right: np.ndarray, risk: float = 0.05, about: dict | None
         tuple(map(float, scale)),
         tuple(map(float, model.coef_[0])),
         float(model.intercept_[0]),
-        operating_point(p, right, risk),
+        operating_point(p, right, risk, weight),
         {**(about or {}), "version": VERSION},
     )
 
 
-def operating_point(p: np.ndarray, right: np.ndarray, risk: float) -> float:
+def operating_point(
+    p: np.ndarray, right: np.ndarray, risk: float, weight: np.ndarray | None = None
+) -> float:
     """The lowest threshold at which the answers given are wrong at most ``risk`` of the
-    time (answering the most while keeping to it); 1.0 when none keeps to it."""
+    time (answering the most while keeping to it), each answer counted by its ``weight``;
+    1.0 when none keeps to it."""
+    w = np.ones(len(p)) if weight is None else np.asarray(weight, dtype=float)
     best = 1.0
     for t in sorted(set(p.tolist()), reverse=True):
         given = p >= t
-        if given.any() and (~right[given]).mean() <= risk:
+        if given.any() and w[given & ~right].sum() / w[given].sum() <= risk:
             best = t
     return float(best)
 

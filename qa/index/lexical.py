@@ -234,6 +234,18 @@ class Lexical:
         )
         return [r[0] for r in rows]
 
+    def holding(self, query_terms: list[str], k: int = 1000) -> list[Document]:
+        """Up to ``k`` chunks that hold every one of the terms (as ``terms`` gives them):
+        whether words occur together anywhere in the index is one query."""
+        if not query_terms:
+            return []
+        rows = self.db.execute(
+            "SELECT c.id, c.text, c.meta FROM search JOIN chunks c ON c.rowid = search.rowid"
+            " WHERE search MATCH ? LIMIT ?",
+            (" AND ".join(_phrase(t) for t in dict.fromkeys(query_terms)), k),
+        )
+        return [_document(*row) for row in rows]
+
     def df(self, term: str) -> int:
         """How many chunks hold the term."""
         row = self.db.execute("SELECT doc FROM vocab WHERE term = ?", (term,)).fetchone()

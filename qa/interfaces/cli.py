@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, eval, calibrate, status, serve, mcp, users.
+"""The ``qa`` command line: ingest, ask, eval, calibrate, generate, status, serve, mcp, users.
 
 Options that are settings are generated from ``qa.config`` (each with its ``QA_*``
 variable); domain errors become one line on stderr and an exit code here, and only here.
@@ -17,7 +17,7 @@ import click
 
 from qa.errors import FailedError, QAError
 from qa.interfaces.accounts import users
-from qa.interfaces.measure import calibrate, eval_
+from qa.interfaces.measure import calibrate, eval_, fit_decision, generate, make_questions
 from qa.interfaces.options import ANSWER, SERVE, STORE, Group, settings_from, settings_options
 
 
@@ -33,10 +33,17 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@click.option(
+    "--calibrate",
+    "then_calibrate",
+    is_flag=True,
+    help="Then make questions from the index (qa generate) and fit its own decision on them "
+    "(qa calibrate --generated): the model answers each, about an hour on 2 cores.",
+)
 @settings_options(
     "corpus", *STORE, "chunk_size", "chunk_overlap", "ocr", "ocr_page_seconds", "ocr_languages"
 )
-def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
+def ingest(paths: tuple[Path, ...], dry_run: bool, then_calibrate: bool, **values: Any) -> None:
     """Index PATHS (files or folders; default: the corpus folder) into the index.
 
     The index is synced to PATHS: new files are added, changed ones replaced, files that
@@ -72,6 +79,8 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, **values: Any) -> None:
             for name in names:
                 click.echo(f"would {verb} {name}")
     click.echo(("dry run: " if dry_run else "") + report.summary(), err=True)
+    if then_calibrate and not dry_run:
+        fit_decision(settings, make_questions(settings, None), generated=True)
 
 
 def _ask_plain(answerer, question: str, history: list[str]):
@@ -261,6 +270,7 @@ def status(**values: Any) -> None:
 main.add_command(eval_)
 main.add_command(users)
 main.add_command(calibrate)
+main.add_command(generate)
 
 if __name__ == "__main__":
     main()

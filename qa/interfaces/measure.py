@@ -1,15 +1,17 @@
-"""The commands that measure answers: ``qa eval`` (score and gate) and ``qa calibrate``
-(fit the answer-or-decline decision)."""
+"""The commands that measure answers: ``qa eval`` (score and gate), ``qa calibrate`` (fit
+the answer-or-decline decision) and ``qa generate`` (a question set from the index)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from qa.config import Settings
 from qa.errors import FailedError
 from qa.interfaces.options import ANSWER, settings_from, settings_options
 
@@ -132,7 +134,13 @@ def eval_(
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--generated",
+    is_flag=True,
+    help="FILE is a set `qa generate` wrote [default: the index's own]; the labels saved "
+    "from answers in QA_EVAL_FILE (ids s01, s02, ...) join the fit and count more.",
+)
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -141,24 +149,58 @@ def eval_(
 @click.option("--risk", default=0.05, show_default=True, help="Share of answers allowed wrong.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write figures here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Draw the held-out curve here.")
-@settings_options(*ANSWER)
+@settings_options(*ANSWER, "eval_file")
 def calibrate(
-    file: Path, output: Path | None, risk: float, json_out: Path | None, plot: Path | None, **values
+    file: Path | None,
+    generated: bool,
+    output: Path | None,
+    risk: float,
+    json_out: Path | None,
+    plot: Path | None,
+    **values,
 ) -> None:
     """Fit the answer-or-decline decision on the labelled questions in FILE (YAML or SQuAD
-    JSON): answers each question once (signals are kept), then fits and reports figures on
-    questions each fit did not see."""
+    JSON), or with --generated on a set `qa generate` made from the index: answers each
+    question once (signals are kept), then fits and reports figures on questions each fit
+    did not see."""
+    settings = settings_from(values)
+    if file is None and not generated:
+        raise click.UsageError("give a question FILE, or --generated")
+    fit_decision(settings, file, generated, output, risk, json_out, plot)
+
+
+def fit_decision(
+    settings: Settings,
+    file: Path | None,
+    generated: bool,
+    output: Path | None = None,
+    risk: float = 0.05,
+    json_out: Path | None = None,
+    plot: Path | None = None,
+) -> None:
+    """What `qa calibrate` does (also after `qa ingest --calibrate`)."""
+    import numpy as np
     from tqdm import tqdm
 
     from qa.evaluation import report
-    from qa.evaluation.calibrate import collect, fit_and_measure
+    from qa.evaluation.calibrate import USER_WEIGHT, answered, collect, fit_and_measure, saved
+    from qa.evaluation.generate import generated_path
     from qa.grounding.decision import own_path
 
-    settings = settings_from(values)
-    rows = collect(
-        file, settings, lambda qs: tqdm(qs, desc="answer", unit="q", file=sys.stderr, leave=False)
-    )
-    decision, measured = fit_and_measure(rows, file.name, risk)
+    def bar(qs):
+        return tqdm(qs, desc="answer", unit="q", file=sys.stderr, leave=False)
+
+    file = file or generated_path(settings)
+    rows = collect(file, settings, bar)
+    weight = None
+    if generated and (labels := saved(settings)):
+        mine = [replace(r, group="saved") for r in answered(labels, {}, settings, bar)]
+        click.echo(
+            f"{len(mine)} saved labels join the fit, each counted {USER_WEIGHT:g}x", err=True
+        )
+        weight = np.array([1.0] * len(rows) + [USER_WEIGHT] * len(mine))
+        rows = rows + mine
+    decision, measured = fit_and_measure(rows, file.name, risk, weight)
     click.echo(report.calibration(measured))
     output = output or own_path(settings)
     decision.save(output)
@@ -174,6 +216,50 @@ def calibrate(
             for kind in ("rules", "calibrated")
         }
         report.plot(measured["curve"], plot, f"{file.name}, held out", marks)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where to write the questions [default: generated-COLLECTION.yaml in the index].",
+)
+@click.option(
+    "--count", default=150, show_default=True, help="Questions to make (a third unanswerable)."
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the sampling.")
+@click.option("--minutes", default=10.0, show_default=True, help="Stop after this long.")
+@settings_options(*ANSWER)
+def generate(out: Path | None, count: int, seed: int, minutes: float, **values: Any) -> None:
+    """Write a question set from the index's own documents (eval_questions.yaml form, marked
+    generated): answerable questions the model writes about sentences spread over the
+    documents, each answer checked verbatim in its source, and unanswerable ones that look
+    answerable, checked against the whole index. Run it with `qa eval`, or fit the index's
+    decision on it with `qa calibrate --generated`."""
+    make_questions(settings_from(values), out, count, seed, minutes)
+
+
+def make_questions(
+    settings: Settings, out: Path | None, count: int = 150, seed: int = 0, minutes: float = 10.0
+) -> Path:
+    """What `qa generate` does; the file written."""
+    import os
+
+    from tqdm import tqdm
+
+    from qa.answering.chain import Answerer
+    from qa.evaluation.generate import Generator, generated_path, header, save
+
+    out = out or generated_path(settings)
+    answerer = Answerer(settings)
+    with tqdm(total=count, desc="generate", unit="q", file=sys.stderr, leave=False) as bar:
+        made = Generator(answerer, seed).run(count, minutes, lambda: bar.update(1))
+    lines = [*header(made, settings, seed), f"Load average at the end: {os.getloadavg()[0]:.1f}."]
+    save(made, out, lines)
+    for line in lines:
+        click.echo(line, err=True)
+    click.echo(f"wrote {len(made.questions)} questions to {out}", err=True)
+    return out
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,0 +1,337 @@
+"""`qa generate`: a question set made from an index's own documents, with no labels given.
+
+Sentences are drawn spread over documents and sections (seeded); in each, an answer span is
+chosen (``qa.evaluation.spans``) and the answering model writes a question whose answer it
+is. A question is kept when its answer is verbatim in the indexed text at the recorded
+offsets, absent from the question, the question is one (ends with "?", not too long), it was
+not asked already, and retrieval finds the answer's chunk for it. From kept questions,
+unanswerable ones that look answerable are made and checked against the whole index
+(``qa.evaluation.unanswerable``). Every rejection is counted by its reason.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from langchain_core.prompts import ChatPromptTemplate
+
+from qa.config import Settings
+from qa.errors import UsageError
+from qa.evaluation import spans
+from qa.evaluation.unanswerable import Change, Pools, unanswerable
+from qa.index.lexical import Lexical
+from qa.retrieval.retrieve import regions
+from qa.text import is_head, sentences, words
+
+UNANSWERABLE_SHARE = 1 / 3  # SQuAD 2.0's dev set: about half; a third keeps most answerable
+REWORD_SHARE = 0.5  # questions the model is asked to word away from the sentence
+MAX_TOKENS = 48  # a question, not an answer
+PASSES = 4  # times a sentence may be drawn (another span each time), for small indexes
+POOL_SENTENCES = 5000  # sentences read for words to swap in
+SENTENCE_WORDS = (6, 60)  # a sentence shorter says too little to ask about; longer, too much
+
+SYSTEM = "You write one short quiz question about a text. Reply with the question only."
+TASK = (
+    "Text{where}: {sentence}\n\nWrite one question that this text answers with "
+    '"{answer}". The question must not contain "{answer}", and must make sense to someone '
+    "who has not seen the text.{reword}"
+)
+REWORD = " Use other words than the text where you can."
+WRITE = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", TASK)])
+# The round trip: shown the sentence, does the model agree that the span answers the
+# question it wrote? (A small model often asks about the wrong party: "Who accused X?"
+# for X.) One next-token read, no generation.
+CHECK = ChatPromptTemplate.from_messages(
+    [
+        ("system", "You check quiz questions. Reply yes or no."),
+        (
+            "human",
+            'Text: {sentence}\n\nQuestion: {question}\n\nIs "{answer}" the answer '
+            "to the question, according to the text?",
+        ),
+    ]
+)
+# The least P(yes) of the round trip for a question to be kept: a question paired with
+# another's answer read 0.33 to 0.40 on the article, kept ones 0.69 to 0.97 (one of the two
+# under 0.75 was asked about the wrong thing).
+AGREE = 0.75
+
+
+@dataclass(frozen=True)
+class Sentence:
+    source: str
+    section: str
+    start: int  # offset in the source's text
+    text: str
+
+
+@dataclass
+class Generated:
+    """The questions made, and what it cost."""
+
+    questions: list[dict] = field(default_factory=list)
+    rejected: Counter = field(default_factory=Counter)
+    llm_calls: int = 0
+    llm_s: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def answerable(self) -> int:
+        return sum(q["answerable"] for q in self.questions)
+
+
+def generated_path(settings: Settings) -> Path:
+    """Where ``qa generate`` writes by default, and ``qa calibrate --generated`` reads."""
+    return settings.index / f"generated-{settings.collection}.yaml"
+
+
+def sentences_of(lexical: Lexical) -> list[Sentence]:
+    """The index's sentences with their offsets and section, headings left out."""
+    chunks = list(lexical.chunks())
+    keys = [(c.metadata["source"], c.metadata["start"]) for c in chunks]
+    low, high = SENTENCE_WORDS
+    out = []
+    for source, start, text in regions(chunks):
+        for s in sentences(text, start):
+            if is_head(s.text) or not low <= len(words(s.text)) <= high:
+                continue
+            chunk = chunks[bisect_right(keys, (source, s.start)) - 1]
+            out.append(Sentence(source, chunk.metadata.get("section", ""), s.start, s.text))
+    return out
+
+
+def _interleave(queues: list[Iterator]) -> Iterator:
+    while queues:
+        for q in list(queues):
+            item = next(q, None)
+            if item is None:
+                queues.remove(q)
+            else:
+                yield item
+
+
+def spread(found: list[Sentence], rng: random.Random) -> Iterator[Sentence]:
+    """The sentences in turn by document, and within one by section, each order shuffled:
+    the first hundred drawn come from as many documents and sections as there are."""
+    by_doc: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
+    for s in found:
+        by_doc[s.source][s.section].append(s)
+    docs = []
+    for sections in by_doc.values():
+        parts = [iter(rng.sample(v, len(v))) for v in sections.values()]
+        rng.shuffle(parts)
+        docs.append(_interleave(parts))
+    rng.shuffle(docs)
+    return _interleave(docs)
+
+
+def verbatim(lexical: Lexical, source: str, start: int, end: int, text: str) -> bool:
+    """Whether an indexed chunk of ``source`` holds ``text`` exactly at these offsets."""
+    for c in lexical.around(source, start, 1, 0):
+        at = c.metadata["start"]
+        if c.page_content[start - at : end - at] == text and start >= at:
+            return True
+    return False
+
+
+class Generator:
+    """Makes questions from one index with the answering chain's models (an ``Answerer``)."""
+
+    def __init__(self, answerer, seed: int = 0) -> None:
+        self.answerer = answerer
+        self.lexical: Lexical = answerer.store.lexical
+        self.rng = random.Random(seed)
+        self.out = Generated()
+        self.taken: dict[tuple[str, int], set[str]] = defaultdict(set)
+        self.asked: set[str] = set()
+        self.model = str(getattr(answerer.llm, "model_name", "") or answerer.settings.llm)
+
+    def reject(self, reason: str) -> None:
+        self.out.rejected[reason] += 1
+
+    def write(self, sentence: Sentence, answer: str, reword: bool) -> str:
+        """The model's question for ``answer`` in ``sentence``."""
+        where = f" (from {sentence.section})" if sentence.section else ""
+        values = {
+            "where": where,
+            "sentence": sentence.text,
+            "answer": answer,
+            "reword": REWORD if reword else "",
+        }
+        began = time.perf_counter()
+        said = (WRITE | self.answerer.llm.bind(max_tokens=MAX_TOKENS)).invoke(values)
+        self.out.llm_s += time.perf_counter() - began
+        self.out.llm_calls += 1
+        return spans.question_text(str(said.content))
+
+    def answerable(self, s: Sentence, n: int) -> dict | None:
+        """A checked question about ``s``, or None (the reason counted)."""
+        target = spans.choose(spans.targets(s.text), self.rng, self.taken[(s.source, s.start)])
+        if target is None:
+            self.reject("sentence: no answer span left")
+            return None
+        self.taken[(s.source, s.start)].add(target.text.lower())
+        start, end = s.start + target.start, s.start + target.end
+        if not verbatim(self.lexical, s.source, start, end, target.text):
+            self.reject("answer not verbatim at its offsets")
+            return None
+        reword = self.rng.random() < REWORD_SHARE
+        q = self.write(s, target.text, reword)
+        if why := spans.not_a_question(q):
+            self.reject(why)
+        elif not (asked := spans.expected(q, target)):
+            self.reject("answer in the question")
+        elif q.lower() in self.asked:
+            self.reject("asked already")
+        elif not self.retrieved(q, s.source, start, end):
+            self.reject("retrieval misses its passage")
+        elif (agree := self.agrees(s.text, q, target.text)) < AGREE:
+            self.reject("round trip: the model does not read the span as its answer")
+        else:
+            self.asked.add(q.lower())
+            return {
+                "id": f"g{n:03d}",
+                "q": q,
+                "expect": [[asked]],
+                "support": s.text,
+                "answerable": True,
+                "group": s.source,
+                "generated": True,
+                "kind": str(target.kind),
+                "passage": {
+                    "source": s.source,
+                    "section": s.section,
+                    "start": s.start,
+                    "end": s.start + len(s.text),
+                    "answer": [start, end],
+                },
+                "overlap": spans.overlap(q, s.text),
+                "agree": round(agree, 3),
+                "reworded": reword,
+                "model": self.model,
+            }
+        return None
+
+    def agrees(self, sentence: str, question: str, answer: str) -> float:
+        """How likely the model, shown the sentence, says ``answer`` answers ``question``
+        (1.0, unchecked, where the backend gives no token odds)."""
+        llm = self.answerer.llm
+        if not hasattr(llm, "yes_probability"):
+            return 1.0
+        values = {"sentence": sentence, "question": question, "answer": answer}
+        began = time.perf_counter()
+        p = llm.yes_probability(CHECK.format_messages(**values), preamble=1)
+        self.out.llm_s += time.perf_counter() - began
+        self.out.llm_calls += 1
+        return 1.0 if p is None else p
+
+    def retrieved(self, question: str, source: str, start: int, end: int) -> bool:
+        """Whether the chain's retriever (no model) finds a chunk holding the answer."""
+        hits = self.answerer.retriever.invoke(question)
+        return any(
+            h.metadata["source"] == source
+            and h.metadata["start"] <= start
+            and end <= h.metadata["end"]
+            for h in hits
+        )
+
+    def unanswerable(self, item: dict, pools: Pools, made: Counter, n: int) -> dict | None:
+        """An unanswerable question made from answerable ``item``: the kind made least so
+        far first, the others after; None when none passes its check (reasons counted)."""
+        for change in sorted(Change, key=lambda c: (made[c], self.rng.random())):
+            un, why = unanswerable(
+                item["q"], item["support"], change, pools, self.lexical, self.rng
+            )
+            if un is None:
+                self.reject(f"unanswerable: {why}")
+                continue
+            if un.q.lower() in self.asked:
+                self.reject("unanswerable: asked already")
+                continue
+            self.asked.add(un.q.lower())
+            made[change] += 1
+            return {
+                "id": f"u{n:03d}",
+                "q": un.q,
+                "answerable": False,
+                "group": item["group"],
+                "generated": True,
+                "kind": str(un.change),
+                "changed": [un.was, un.now],
+                "from": item["id"],
+                "passage": dict(item["passage"]),
+                "model": self.model,
+            }
+        return None
+
+    def run(self, count: int, minutes: float, tick: Callable[[], None] = lambda: None) -> Generated:
+        """Up to ``count`` questions (a third unanswerable) within ``minutes``."""
+        began = time.monotonic()
+        deadline = began + minutes * 60
+        found = sentences_of(self.lexical)
+        if not found:
+            raise UsageError("the index holds no sentences to ask about: run qa ingest first")
+        pools = Pools()
+        for s in self.rng.sample(found, min(len(found), POOL_SENTENCES)):
+            pools.add(s.text)
+        want_un = round(count * UNANSWERABLE_SHARE)
+        want = count - want_un
+        drawn = (s for _ in range(PASSES) for s in spread(found, self.rng))
+        spare: list[dict] = []
+        made: Counter = Counter()
+        questions = self.out.questions
+        while time.monotonic() < deadline:
+            ans, un = self.out.answerable, len(questions) - self.out.answerable
+            if ans >= want and un >= want_un:
+                break
+            # Unanswerable ones keep pace with answerable ones, from those not used yet.
+            if spare and un < want_un and (ans >= want or un * want < ans * want_un):
+                if item := self.unanswerable(spare.pop(0), pools, made, un + 1):
+                    questions.append(item)
+                    tick()
+                continue
+            if ans >= want:
+                break  # no answerable question left to make an unanswerable one from
+            s = next(drawn, None)
+            if s is None:
+                self.reject("no sentence left to ask about")
+                break
+            if item := self.answerable(s, ans + 1):
+                questions.append(item)
+                spare.append(item)
+                tick()
+        else:
+            self.reject("time ran out")
+        self.out.seconds = time.monotonic() - began
+        return self.out
+
+
+def header(out: Generated, settings: Settings, seed: int) -> list[str]:
+    """What the file's opening comment says: where the questions come from and what the
+    checks rejected."""
+    n = len(out.questions)
+    per = out.llm_s / out.answerable if out.answerable else 0.0
+    lines = [
+        f"Generated by `qa generate` from {settings.index} (collection {settings.collection}),"
+        f" seed {seed}: {out.answerable} answerable, {n - out.answerable} unanswerable.",
+        f"{out.seconds / 60:.1f} min; {out.llm_calls} model calls, {out.llm_s:.0f} s"
+        f" ({per:.1f} s of model time per answerable question kept).",
+        "Rejected by the checks:",
+        *(f"  {reason}: {k}" for reason, k in out.rejected.most_common()),
+    ]
+    return lines
+
+
+def save(out: Generated, path: Path, lines: Iterable[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(
+        out.questions, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
+    path.write_text("".join(f"# {ln}\n" for ln in lines) + "\n" + body)

@@ -1,0 +1,213 @@
+"""Unanswerable questions that look answerable, made from answerable ones (SQuAD 2.0's kinds):
+a name, number or identifier swapped for one the documents hold elsewhere, an attribute (a
+noun) swapped likewise, or the question negated. Each is checked against the whole index:
+no chunk may hold the new word together with the question's most telling other terms (for a
+negation: no sentence holding those terms may hold a negation). No model is called.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from qa.index.lexical import Lexical, terms
+from qa.text import STOPWORDS, code_terms, is_verb, sentences, word_spans, words
+
+CONTEXT_TERMS = 2  # the question's rarest other terms a swapped word must never meet
+TRIES = 6  # replacements tried per question before giving up on a kind
+NEGATIONS = frozenset(["not", "never", "no", "nor", "neither", "without", "cannot"])
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*\d(?![\w.]\d)|(?<![\w.,])\d(?![\w.,]\d)")
+_AUX = frozenset(
+    "is are was were did does do can could will would has have had should must may".split()  # noqa: SIM905
+)
+
+
+class Change(StrEnum):
+    ENTITY = "swapped entity"  # a name or identifier the documents hold elsewhere
+    NUMBER = "changed number"
+    ATTRIBUTE = "attribute not given"  # a noun swapped for another of the documents'
+    NEGATION = "negation"
+
+
+@dataclass(frozen=True)
+class Unanswerable:
+    q: str
+    change: Change
+    was: str  # the word replaced ("" for a negation)
+    now: str  # what replaced it ("not", for a negation)
+
+
+@dataclass
+class Pools:
+    """Words of the index to swap in, by kind: names, numbers, identifiers, nouns."""
+
+    names: set[str] = field(default_factory=set)
+    numbers: set[str] = field(default_factory=set)
+    codes: set[str] = field(default_factory=set)
+    nouns: set[str] = field(default_factory=set)
+
+    def add(self, sentence: str) -> None:
+        self.numbers |= set(_NUMBER.findall(sentence))
+        for i, (start, end, word) in enumerate(word_spans(sentence)):
+            token = sentence[start:end]
+            if word in STOPWORDS or len(word) < 3 or any(c.isdigit() for c in token):
+                continue
+            if token[0].isupper():
+                if i > 0:  # a capital mid-sentence is a name
+                    self.names.add(token)
+            elif token.isalpha() and len(token) >= 4 and _is_noun(word):
+                self.nouns.add(token)
+        self.codes |= {t for t in code_terms(sentence) if not re.fullmatch(r"[\d.,]+", t)}
+
+
+def _is_noun(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return "NOUN" in getAllLemmas(word) and not is_verb(word)
+
+
+def context(question: str, dropped: str, df: Callable[[str], int]) -> list[str]:
+    """The question's most telling terms besides ``dropped``: its rarest terms the index holds
+    (key terms count as any other), at most ``CONTEXT_TERMS``."""
+    gone = set(terms(dropped))
+    held = [(df(t), t) for t in dict.fromkeys(terms(question)) if t not in gone]
+    return [t for n, t in sorted(held) if n > 0][:CONTEXT_TERMS]
+
+
+def has_words(text: str, phrase: str) -> bool:
+    """Whether ``text`` holds ``phrase`` as whole words."""
+    want = words(phrase)
+    have = words(text)
+    return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))
+
+
+def co_occurs(lexical: Lexical, around: list[str], new: str) -> bool:
+    """Whether any chunk holds ``new`` with every term of ``around``."""
+    searchable = terms(new)
+    if searchable:
+        return bool(lexical.holding([*around, *searchable], 1))
+    # Not a term of the index (a one-digit number): read the chunks that hold the rest.
+    return any(has_words(c.page_content, new) for c in lexical.holding(around))
+
+
+def negation_held(lexical: Lexical, around: list[str]) -> bool:
+    """Whether any sentence that holds every term of ``around`` says something negated."""
+    for chunk in lexical.holding(around):
+        for s in sentences(chunk.page_content):
+            said = words(s.text)
+            if set(around) <= set(terms(s.text)) and (
+                NEGATIONS & set(said) or any(w.endswith("n't") for w in said)
+            ):
+                return True
+    return False
+
+
+def negated(question: str) -> str:
+    """The question negated ("Who did not announce ...?", "What is not ...?"), or "" when
+    its form is not one of those handled."""
+    from lemminflect import getLemma
+
+    tokens = question.split()
+    low = [t.lower().strip("?,") for t in tokens]
+    if len(tokens) < 3:
+        return ""
+    aux = next((i for i in (1, 2) if low[i] in _AUX), 0)
+    if aux:  # "What is X?" "What did X say?" "Which city does X visit?"
+        if low[aux] in ("do", "does", "did"):  # not before the verb after the subject
+            for i in range(aux + 2, len(tokens)):
+                lemma = getLemma(low[i], "VERB")
+                if is_verb(low[i]) and lemma and lemma[0] == low[i]:
+                    return " ".join([*tokens[:i], "not", *tokens[i:]])
+            return ""
+        return " ".join([*tokens[: aux + 1], "not", *tokens[aux + 1 :]])
+    if low[0] in ("who", "what", "which") and is_verb(low[1]) and low[1] not in _AUX:
+        lemma = (getLemma(low[1], "VERB") or [low[1]])[0]
+        if lemma == low[1]:
+            return ""  # "Who sent": a base form cannot be told from a plural present
+        aux = "does" if low[1].endswith("s") and not low[1].endswith("ed") else "did"
+        return " ".join([tokens[0], aux, "not", lemma, *tokens[2:]])
+    return ""
+
+
+def _swap(question: str, was: str, now: str) -> str:
+    return re.sub(rf"(?<![\w-]){re.escape(was)}(?![\w-])", now, question, count=1)
+
+
+def _changed_number(token: str, rng: random.Random) -> str:
+    n = int(token.replace(",", ""))
+    if 1800 <= n <= 2100:  # a year: a near one
+        new = n + rng.choice([-3, -2, -1, 1, 2, 3])
+    else:
+        new = n * rng.choice([2, 3]) if n > 1 else n + rng.randint(2, 9)
+    return f"{new:,}" if "," in token else str(new)
+
+
+def candidates(
+    question: str, pools: Pools, rng: random.Random
+) -> Iterable[tuple[Change, str, Iterable[str]]]:
+    """(change, word of the question, replacements to try), for each word that can change."""
+    for token in _NUMBER.findall(question):
+        yield Change.NUMBER, token, (_changed_number(token, rng) for _ in range(TRIES))
+    for i, (start, end, word) in enumerate(word_spans(question)):
+        token = question[start:end]
+        if word in STOPWORDS or any(c.isdigit() for c in token):
+            continue
+        if token in code_terms(question):
+            yield (
+                Change.ENTITY,
+                token,
+                rng.sample(sorted(pools.codes), min(TRIES, len(pools.codes))),
+            )
+        elif token[0].isupper() and i > 0:
+            yield (
+                Change.ENTITY,
+                token,
+                rng.sample(sorted(pools.names), min(TRIES, len(pools.names))),
+            )
+        elif token.isalpha() and len(token) >= 4 and _is_noun(word):
+            yield (
+                Change.ATTRIBUTE,
+                token,
+                rng.sample(sorted(pools.nouns), min(TRIES, len(pools.nouns))),
+            )
+
+
+def unanswerable(
+    question: str,
+    sentence: str,
+    want: Change,
+    pools: Pools,
+    lexical: Lexical,
+    rng: random.Random,
+) -> tuple[Unanswerable | None, str]:
+    """An unanswerable question of the kind ``want`` made from ``question`` (whose answer is
+    in ``sentence``), or None and why not."""
+    if want == Change.NEGATION:
+        asked = negated(question)
+        if not asked:
+            return None, "negation: a form not handled"
+        around = context(question, "", lexical.df)
+        if not around:
+            return None, "nothing to check against"
+        if negation_held(lexical, around):
+            return None, "negation: the documents hold one"
+        return Unanswerable(asked, want, "", "not"), ""
+    found = [c for c in candidates(question, pools, rng) if c[0] == want]
+    if not found:
+        return None, f"{want}: nothing to change"
+    reason = "nothing to check against"
+    for change, was, options in rng.sample(found, len(found)):
+        around = context(question, was, lexical.df)
+        if not around:
+            continue
+        for now in options:
+            if has_words(question, now) or has_words(sentence, now) or now == was:
+                continue
+            if co_occurs(lexical, around, now):
+                reason = f"{want}: the documents hold it"
+                continue
+            return Unanswerable(_swap(question, was, now), change, was, now), ""
+    return None, reason

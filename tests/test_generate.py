@@ -1,0 +1,188 @@
+"""`qa generate`: answer spans and their checks, unanswerable questions checked against the
+whole index (fast: a real lexical index, no model), and one run with the real bundled model."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.documents import Document
+
+from qa.evaluation.generate import Generated, Generator, save
+from qa.evaluation.questions import load_questions
+from qa.evaluation.spans import SpanKind, Target, expected, not_a_question, question_text, targets
+from qa.evaluation.unanswerable import (
+    Change,
+    Pools,
+    co_occurs,
+    negated,
+    negation_held,
+    unanswerable,
+)
+from qa.grounding.decision import operating_point
+from qa.index.lexical import Lexical, terms
+
+# An invented text, about no real document.
+TEXTS = [
+    "The Lumen Bridge was designed by Clara Veld in 1932. It spans the river Ost.",
+    "Clara Veld also built two railway stations in Norden.",
+    "The Harbour Museum in Norden holds 4,000 maps. Its director is Ivo Brandt.",
+    "The museum never lends its maps to other cities.",
+]
+
+
+@pytest.fixture
+def lexical(tmp_path: Path) -> Lexical:
+    index = Lexical(tmp_path / "lexical.sqlite3")
+    with index.transaction():
+        index.add(
+            [
+                Document(
+                    page_content=t,
+                    metadata={"source": "a.txt", "start": i * 100, "end": i * 100 + len(t)},
+                    id=f"c{i}",
+                )
+                for i, t in enumerate(TEXTS)
+            ]
+        )
+    return index
+
+
+def kinds(sentence: str) -> dict[str, str]:
+    return {t.text: t.kind for t in targets(sentence)}
+
+
+def test_spans_are_names_numbers_with_units_identifiers_versions_and_noun_phrases():
+    found = kinds("Since version 2.4 the limit of read.fwf is 70 characters; see --depth.")
+    assert found == {
+        "2.4": SpanKind.VERSION,
+        "read.fwf": SpanKind.CODE,
+        "--depth": SpanKind.CODE,
+        "70 characters": SpanKind.NUMBER,
+        "limit": SpanKind.PHRASE,
+    }
+    found = kinds(
+        "In Norden, Major General Ivo Brandt and Clara Veld met the Bank of Ost on October 3."
+    )
+    assert {"Major General Ivo Brandt", "Clara Veld", "Bank of Ost", "October 3"} <= set(found)
+    assert "Norden, Major General Ivo Brandt" not in found  # a comma ends a name
+    assert "In" not in found
+    sentence = "He met Yerevan's envoy."
+    (name,) = targets(sentence)
+    assert name.text == "Yerevan" and sentence[name.start : name.end] == name.text
+
+
+def test_expect_is_what_the_question_does_not_already_say():
+    name = Target(SpanKind.NAME, 0, 24, "Major General Ivo Brandt")
+    assert expected("Which major general directs the museum?", name) == "Ivo Brandt"
+    assert expected("What did Ivo Brandt direct?", name) == "Major General"
+    assert expected("Who is Major General Ivo Brandt?", name) == ""
+    number = Target(SpanKind.NUMBER, 0, 9, "4,000 maps")
+    assert expected("How many maps does the museum hold?", number) == "4,000"
+    assert expected("Does the museum hold 4,000 maps?", number) == ""
+    code = Target(SpanKind.CODE, 0, 7, "--depth")
+    assert expected("Which option limits the history?", code) == "--depth"
+
+
+def test_a_question_must_be_one_and_stand_alone():
+    assert question_text('Question: "Who designed the bridge?"\nAnswer: Clara') == (
+        "Who designed the bridge?"
+    )
+    assert not_a_question("Who designed the Lumen Bridge?") == ""
+    assert not_a_question("The bridge was designed by whom") == "not a question"
+    assert not_a_question("Who?") == "too short or too long"
+    assert not_a_question("Who is named in the text as its designer?") == "does not stand alone"
+
+
+def test_a_swapped_name_is_checked_against_every_chunk(lexical: Lexical):
+    around = terms("museum maps")
+    assert co_occurs(lexical, around, "Norden")  # chunk 2 holds all three
+    assert not co_occurs(lexical, around, "Veld")  # Veld never meets the museum's maps
+    assert not co_occurs(lexical, terms("bridge designed"), "4")  # not a term: read the text
+    assert co_occurs(lexical, terms("museum maps"), "4,000")
+    assert negation_held(lexical, terms("museum lends"))  # "never lends"
+    assert not negation_held(lexical, terms("bridge designed"))
+
+
+def test_unanswerable_questions_are_made_only_where_the_index_never_says(lexical: Lexical):
+    pools = Pools()
+    for t in TEXTS:
+        pools.add(t)
+    assert {"Veld", "Norden", "Brandt"} <= pools.names and "4,000" in pools.numbers
+    rng = random.Random(0)
+    question, sentence = "Who directs the Harbour Museum in Norden?", TEXTS[2]
+    made, why = unanswerable(question, sentence, Change.ENTITY, pools, lexical, rng)
+    assert made is not None and why == "", why
+    assert made.was in {"Harbour", "Museum", "Norden"} and made.now not in sentence
+    around = [t for t in terms(question) if t not in terms(made.was)]
+    assert not lexical.holding([*around[:1], *terms(made.now)]) or made.change == Change.ENTITY
+    made, why = unanswerable(question, sentence, Change.NUMBER, pools, lexical, rng)
+    assert made is None and "nothing to change" in why
+    made, _ = unanswerable(
+        "Who designed the Lumen Bridge?", TEXTS[0], Change.NEGATION, pools, lexical, rng
+    )
+    assert made is not None and made.q == "Who did not design the Lumen Bridge?"
+    made, why = unanswerable(
+        "What does the museum lend to cities?", TEXTS[3], Change.NEGATION, pools, lexical, rng
+    )
+    assert made is None and why == "negation: the documents hold one"
+
+
+def test_negated_forms():
+    assert negated("Who designed the Lumen Bridge?") == "Who did not design the Lumen Bridge?"
+    assert negated("What is the river called?") == "What is not the river called?"
+    assert negated("Which city does Clara Veld visit?") == "Which city does Clara Veld not visit?"
+    assert negated("Bridge?") == ""
+
+
+def test_generated_sets_load_as_any_other(tmp_path: Path):
+    out = Generated(
+        [
+            {
+                "id": "g001",
+                "q": "Who designed the Lumen Bridge?",
+                "expect": [["Clara Veld"]],
+                "support": TEXTS[0].split(". ")[0] + ".",
+                "answerable": True,
+                "group": "a.txt",
+                "generated": True,
+                "kind": "name",
+                "passage": {"source": "a.txt", "start": 0, "end": 51, "answer": [32, 42]},
+                "model": "m",
+            },
+            {"id": "u001", "q": "Who designed the Ost Bridge?", "answerable": False},
+        ]
+    )
+    path = tmp_path / "gen.yaml"
+    save(out, path, ["a header", "rejected: 2"])
+    assert path.read_text().startswith("# a header\n# rejected: 2\n")
+    asked, _ = load_questions(path)
+    assert [q.id for q in asked] == ["g001", "u001"] and asked[0].expect == [["Clara Veld"]]
+
+
+def test_weighted_labels_move_the_operating_point():
+    p = np.array([0.9, 0.8, 0.7, 0.6])
+    right = np.array([True, True, False, True])
+    assert operating_point(p, right, 0.25) == 0.6  # one wrong in four given
+    assert operating_point(p, right, 0.25, np.array([1, 1, 4, 1])) == 0.8  # the wrong counts 4x
+
+
+@pytest.mark.slow
+def test_generated_questions_hold_their_answers_verbatim(answerer, article_index: Path):
+    """The real bundled model writes a handful of questions about the article: each answer is
+    verbatim in the source file at its offsets and not in its question; the unanswerable one
+    names something the article does not say together."""
+    made = Generator(answerer, seed=3).run(count=4, minutes=10)  # bounded for a loaded machine
+    assert len(made.questions) == 4 and made.answerable == 3, made.rejected
+    for q in made.questions:
+        text = (article_index / q["passage"]["source"]).read_text()
+        if q["answerable"]:
+            start, end = q["passage"]["answer"]
+            assert q["expect"][0][0] in text[start:end], q
+            assert q["expect"][0][0].lower() not in q["q"].lower(), q
+            assert q["support"] == text[q["passage"]["start"] : q["passage"]["end"]]
+        else:
+            assert q["kind"] in {str(c) for c in Change} and q["q"].endswith("?")
+    assert made.llm_calls >= 3 and made.llm_s > 0
