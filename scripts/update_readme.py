@@ -26,6 +26,7 @@ COMMANDS = [
     "ask",
     "eval",
     "calibrate",
+    "generate",
     "serve",
     "watch",
     "mcp",

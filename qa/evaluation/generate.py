@@ -13,63 +13,39 @@ from __future__ import annotations
 
 import random
 import time
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from langchain_core.prompts import ChatPromptTemplate
 
+from qa.answering.prompts import PREFIX
 from qa.config import Settings
 from qa.errors import UsageError
 from qa.evaluation import spans
-from qa.evaluation.unanswerable import Change, Pools, unanswerable
+from qa.evaluation.draw import Sentence, sentences_of, spread, verbatim
+from qa.evaluation.unanswerable import NOT_APPLICABLE, Change, Pools, unanswerable
 from qa.index.lexical import Lexical
-from qa.retrieval.retrieve import regions
-from qa.text import is_head, sentences, words
 
 UNANSWERABLE_SHARE = 1 / 3  # SQuAD 2.0's dev set: about half; a third keeps most answerable
 REWORD_SHARE = 0.5  # questions the model is asked to word away from the sentence
 MAX_TOKENS = 48  # a question, not an answer
 PASSES = 4  # times a sentence may be drawn (another span each time), for small indexes
 POOL_SENTENCES = 5000  # sentences read for words to swap in
-SENTENCE_WORDS = (6, 60)  # a sentence shorter says too little to ask about; longer, too much
 
 SYSTEM = "You write one short quiz question about a text. Reply with the question only."
+# The instruction first and the sentence after: all but the sentence and its answer stays in
+# llama.cpp's KV cache from one question to the next (``Generator.primed``).
 TASK = (
-    "Text{where}: {sentence}\n\nWrite one question that this text answers with "
-    '"{answer}". The question must not contain "{answer}", and must make sense to someone '
-    "who has not seen the text.{reword}"
+    "Write one question that the text below answers with the answer below. The question must "
+    "not contain the answer, and must make sense to someone who has not seen the text.\n\n"
+    "Text{where}: {sentence}\nAnswer: {answer}{reword}"
 )
-REWORD = " Use other words than the text where you can."
+REWORD = "\n\nUse other words than the text where you can."
 WRITE = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", TASK)])
-# The round trip: shown the sentence, does the model agree that the span answers the
-# question it wrote? (A small model often asks about the wrong party: "Who accused X?"
-# for X.) One next-token read, no generation.
-CHECK = ChatPromptTemplate.from_messages(
-    [
-        ("system", "You check quiz questions. Reply yes or no."),
-        (
-            "human",
-            'Text: {sentence}\n\nQuestion: {question}\n\nIs "{answer}" the answer '
-            "to the question, according to the text?",
-        ),
-    ]
-)
-# The least P(yes) of the round trip for a question to be kept: a question paired with
-# another's answer read 0.33 to 0.40 on the article, kept ones 0.69 to 0.97 (one of the two
-# under 0.75 was asked about the wrong thing).
-AGREE = 0.75
-
-
-@dataclass(frozen=True)
-class Sentence:
-    source: str
-    section: str
-    start: int  # offset in the source's text
-    text: str
 
 
 @dataclass
@@ -90,55 +66,6 @@ class Generated:
 def generated_path(settings: Settings) -> Path:
     """Where ``qa generate`` writes by default, and ``qa calibrate --generated`` reads."""
     return settings.index / f"generated-{settings.collection}.yaml"
-
-
-def sentences_of(lexical: Lexical) -> list[Sentence]:
-    """The index's sentences with their offsets and section, headings left out."""
-    chunks = list(lexical.chunks())
-    keys = [(c.metadata["source"], c.metadata["start"]) for c in chunks]
-    low, high = SENTENCE_WORDS
-    out = []
-    for source, start, text in regions(chunks):
-        for s in sentences(text, start):
-            if is_head(s.text) or not low <= len(words(s.text)) <= high:
-                continue
-            chunk = chunks[bisect_right(keys, (source, s.start)) - 1]
-            out.append(Sentence(source, chunk.metadata.get("section", ""), s.start, s.text))
-    return out
-
-
-def _interleave(queues: list[Iterator]) -> Iterator:
-    while queues:
-        for q in list(queues):
-            item = next(q, None)
-            if item is None:
-                queues.remove(q)
-            else:
-                yield item
-
-
-def spread(found: list[Sentence], rng: random.Random) -> Iterator[Sentence]:
-    """The sentences in turn by document, and within one by section, each order shuffled:
-    the first hundred drawn come from as many documents and sections as there are."""
-    by_doc: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
-    for s in found:
-        by_doc[s.source][s.section].append(s)
-    docs = []
-    for sections in by_doc.values():
-        parts = [iter(rng.sample(v, len(v))) for v in sections.values()]
-        rng.shuffle(parts)
-        docs.append(_interleave(parts))
-    rng.shuffle(docs)
-    return _interleave(docs)
-
-
-def verbatim(lexical: Lexical, source: str, start: int, end: int, text: str) -> bool:
-    """Whether an indexed chunk of ``source`` holds ``text`` exactly at these offsets."""
-    for c in lexical.around(source, start, 1, 0):
-        at = c.metadata["start"]
-        if c.page_content[start - at : end - at] == text and start >= at:
-            return True
-    return False
 
 
 class Generator:
@@ -192,8 +119,6 @@ class Generator:
             self.reject("asked already")
         elif not self.retrieved(q, s.source, start, end):
             self.reject("retrieval misses its passage")
-        elif (agree := self.agrees(s.text, q, target.text)) < AGREE:
-            self.reject("round trip: the model does not read the span as its answer")
         else:
             self.asked.add(q.lower())
             return {
@@ -213,24 +138,24 @@ class Generator:
                     "answer": [start, end],
                 },
                 "overlap": spans.overlap(q, s.text),
-                "agree": round(agree, 3),
                 "reworded": reword,
                 "model": self.model,
             }
         return None
 
-    def agrees(self, sentence: str, question: str, answer: str) -> float:
-        """How likely the model, shown the sentence, says ``answer`` answers ``question``
-        (1.0, unchecked, where the backend gives no token odds)."""
-        llm = self.answerer.llm
-        if not hasattr(llm, "yes_probability"):
-            return 1.0
-        values = {"sentence": sentence, "question": question, "answer": answer}
-        began = time.perf_counter()
-        p = llm.yes_probability(CHECK.format_messages(**values), preamble=1)
-        self.out.llm_s += time.perf_counter() - began
-        self.out.llm_calls += 1
-        return 1.0 if p is None else p
+    @contextmanager
+    def primed(self) -> Iterator[None]:
+        """The question prompt's fixed part in the model's KV cache meanwhile (where the
+        backend keeps one), the answer prompt's again after."""
+        llm, cache = self.answerer.llm, self.answerer.settings.cache_dir
+        if not hasattr(llm, "prime"):
+            yield
+            return
+        llm.prime(WRITE.format_messages(where="", sentence="-", answer="-", reword=""), cache)
+        try:
+            yield
+        finally:
+            llm.prime(PREFIX, cache)
 
     def retrieved(self, question: str, source: str, start: int, end: int) -> bool:
         """Whether the chain's retriever (no model) finds a chunk holding the answer."""
@@ -244,13 +169,15 @@ class Generator:
 
     def unanswerable(self, item: dict, pools: Pools, made: Counter, n: int) -> dict | None:
         """An unanswerable question made from answerable ``item``: the kind made least so
-        far first, the others after; None when none passes its check (reasons counted)."""
+        far first, the others after; None when none passes its check (the checks' reasons
+        counted; a kind that does not apply to the question is no rejection)."""
         for change in sorted(Change, key=lambda c: (made[c], self.rng.random())):
             un, why = unanswerable(
                 item["q"], item["support"], change, pools, self.lexical, self.rng
             )
             if un is None:
-                self.reject(f"unanswerable: {why}")
+                if why not in NOT_APPLICABLE:
+                    self.reject(f"unanswerable: {why}")
                 continue
             if un.q.lower() in self.asked:
                 self.reject("unanswerable: asked already")
@@ -269,6 +196,7 @@ class Generator:
                 "passage": dict(item["passage"]),
                 "model": self.model,
             }
+        self.reject("unanswerable: none could be made from the question")
         return None
 
     def run(self, count: int, minutes: float, tick: Callable[[], None] = lambda: None) -> Generated:
@@ -278,6 +206,15 @@ class Generator:
         found = sentences_of(self.lexical)
         if not found:
             raise UsageError("the index holds no sentences to ask about: run qa ingest first")
+        with self.primed():
+            self.loop(found, count, deadline, tick)
+        self.out.seconds = time.monotonic() - began
+        return self.out
+
+    def loop(
+        self, found: list[Sentence], count: int, deadline: float, tick: Callable[[], None]
+    ) -> None:
+        """Questions until ``count`` are made, the sentences run out or time does."""
         pools = Pools()
         for s in self.rng.sample(found, min(len(found), POOL_SENTENCES)):
             pools.add(s.text)
@@ -309,8 +246,6 @@ class Generator:
                 tick()
         else:
             self.reject("time ran out")
-        self.out.seconds = time.monotonic() - began
-        return self.out
 
 
 def header(out: Generated, settings: Settings, seed: int) -> list[str]:

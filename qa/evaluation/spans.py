@@ -43,7 +43,11 @@ _VERSION = re.compile(
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:\s?%)?(?![\w.,]\w)")
 _DETERMINER = re.compile(r"\b(?:the|a|an|its|his|her|their|our)\s+", re.I)
 # A question that points at the text it was written from cannot be asked of a whole index.
-_ABOUT_TEXT = re.compile(r"\b(?:the|this) (?:text|passage|sentence|article|paragraph)\b", re.I)
+_ABOUT_TEXT = re.compile(
+    r"\b(?:the|this|these) (?:text|passage|sentence|article|paragraph|message|subject|"
+    r"statement|quote|speaker|author)\b|\bmentioned\b",
+    re.I,
+)
 _JOINS = frozenset(["of", "de", "du", "la", "von", "van", "al", "bin"])
 
 

@@ -32,6 +32,13 @@ class Change(StrEnum):
     NEGATION = "negation"
 
 
+# Why a kind does not apply to a question (not a check's rejection).
+NOT_APPLICABLE = {f"{c}: nothing to change" for c in Change} | {
+    "negation: a form not handled",
+    "nothing to check against",
+}
+
+
 @dataclass(frozen=True)
 class Unanswerable:
     q: str
@@ -57,7 +64,7 @@ class Pools:
                 continue
             if token[0].isupper():
                 if i > 0:  # a capital mid-sentence is a name
-                    self.names.add(token)
+                    self.names.add(re.sub(r"['’]s$", "", token))
             elif token.isalpha() and len(token) >= 4 and _is_noun(word):
                 self.nouns.add(token)
         self.codes |= {t for t in code_terms(sentence) if not re.fullmatch(r"[\d.,]+", t)}

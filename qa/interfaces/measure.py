@@ -252,6 +252,7 @@ def make_questions(
 
     out = out or generated_path(settings)
     answerer = Answerer(settings)
+    answerer.warm_up()  # the model loaded first: loading mutes stderr, where the bar goes
     with tqdm(total=count, desc="generate", unit="q", file=sys.stderr, leave=False) as bar:
         made = Generator(answerer, seed).run(count, minutes, lambda: bar.update(1))
     lines = [*header(made, settings, seed), f"Load average at the end: {os.getloadavg()[0]:.1f}."]
