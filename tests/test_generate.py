@@ -16,6 +16,7 @@ from qa.evaluation.spans import SpanKind, Target, expected, not_a_question, ques
 from qa.evaluation.unanswerable import (
     Change,
     Pools,
+    candidates,
     co_occurs,
     negated,
     negation_held,
@@ -128,6 +129,25 @@ def test_unanswerable_questions_are_made_only_where_the_index_never_says(lexical
         "What does the museum lend to cities?", TEXTS[3], Change.NEGATION, pools, lexical, rng
     )
     assert made is None and why == "negation: the documents hold one"
+
+
+def test_swaps_keep_a_possessive_and_leave_initials_and_bare_nouns_alone():
+    found = {
+        w: c
+        for c, w, _ in candidates(
+            "What is Brandt's role in the U. S. museum?", Pools(), random.Random(0)
+        )
+    }
+    assert found == {"Brandt": Change.ENTITY}  # "role" and "museum" follow no determiner
+    found = {
+        w: c
+        for c, w, _ in candidates("Who is the director of 4,000 maps?", Pools(), random.Random(0))
+    }
+    assert found == {"director": Change.ATTRIBUTE, "4,000": Change.NUMBER}
+    changed = [
+        next(iter(o)) for c, w, o in candidates("Who paid 4,000?", Pools(), random.Random(0))
+    ]
+    assert changed[0] in {"8,000", "12,000"}
 
 
 def test_negated_forms():

@@ -33,7 +33,7 @@ from qa.index.lexical import Lexical
 UNANSWERABLE_SHARE = 1 / 3  # SQuAD 2.0's dev set: about half; a third keeps most answerable
 REWORD_SHARE = 0.5  # questions the model is asked to word away from the sentence
 MAX_TOKENS = 48  # a question, not an answer
-PASSES = 4  # times a sentence may be drawn (another span each time), for small indexes
+PASSES = 8  # times a sentence may be drawn (another span each time), for small indexes
 POOL_SENTENCES = 5000  # sentences read for words to swap in
 
 SYSTEM = "You write one short quiz question about a text. Reply with the question only."

@@ -133,7 +133,9 @@ def _phrases(sentence: str) -> list[Target]:
             if word in STOPWORDS or not word.isalpha() or sentence[start].isupper() or gap.strip():
                 break
             kept.append((start, end, word))
-        while kept and not _is_noun(kept[-1][2]):
+        # It ends in a noun, and not in a verb where it is longer than a word ("presence
+        # everywhere causes"); "the limit" is a noun, though "limit" is a verb too.
+        while kept and (not _is_noun(kept[-1][2]) or (len(kept) > 1 and is_verb(kept[-1][2]))):
             kept.pop()
         if kept and max(len(w) for *_, w in kept) >= 4:
             start, end = kept[0][0], kept[-1][1]

@@ -20,6 +20,8 @@ CONTEXT_TERMS = 2  # the question's rarest other terms a swapped word must never
 TRIES = 6  # replacements tried per question before giving up on a kind
 NEGATIONS = frozenset(["not", "never", "no", "nor", "neither", "without", "cannot"])
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*\d(?![\w.]\d)|(?<![\w.,])\d(?![\w.,]\d)")
+# What comes before a noun that names an attribute ("the commander", "what sectors").
+_DETERMINERS = frozenset("the a an its his her their our which what whose".split())  # noqa: SIM905
 _AUX = frozenset(
     "is are was were did does do can could will would has have had should must may".split()  # noqa: SIM905
 )
@@ -158,10 +160,12 @@ def candidates(
     """(change, word of the question, replacements to try), for each word that can change."""
     for token in _NUMBER.findall(question):
         yield Change.NUMBER, token, (_changed_number(token, rng) for _ in range(TRIES))
-    for i, (start, end, word) in enumerate(word_spans(question)):
-        token = question[start:end]
-        if word in STOPWORDS or any(c.isdigit() for c in token):
+    spans = word_spans(question)
+    for i, (start, end, word) in enumerate(spans):
+        token = re.sub(r"['’]s$", "", question[start:end])  # "ISIS's": swap "ISIS", keep "'s"
+        if word in STOPWORDS or len(token) < 2 or any(c.isdigit() for c in token):
             continue
+        before = spans[i - 1][2] if i else ""
         if token in code_terms(question):
             yield (
                 Change.ENTITY,
@@ -174,7 +178,7 @@ def candidates(
                 token,
                 rng.sample(sorted(pools.names), min(TRIES, len(pools.names))),
             )
-        elif token.isalpha() and len(token) >= 4 and _is_noun(word):
+        elif token.isalpha() and len(token) >= 4 and _is_noun(word) and before in _DETERMINERS:
             yield (
                 Change.ATTRIBUTE,
                 token,
