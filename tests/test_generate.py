@@ -206,3 +206,40 @@ def test_generated_questions_hold_their_answers_verbatim(answerer, article_index
         else:
             assert q["kind"] in {str(c) for c in Change} and q["q"].endswith("?")
     assert made.llm_calls >= 3 and made.llm_s > 0
+
+
+def test_calibrate_generated_fits_on_stored_signals_with_saved_labels(tmp_path: Path):
+    """`qa calibrate --generated` reads the index's generated set and the labels saved in
+    QA_EVAL_FILE, answering none that are stored already (synthetic signals, no model)."""
+    from click.testing import CliRunner
+
+    from qa.config import load_settings
+    from qa.evaluation.generate import generated_path
+    from qa.evaluation.questions import corpus_id
+    from qa.evaluation.signals import Row, SignalStore, row_key
+    from qa.grounding.decision import SIGNALS, Decision, own_path
+    from qa.interfaces.cli import main
+
+    settings = load_settings({"index": tmp_path / "idx", "eval_file": tmp_path / "mine.yaml"})
+    made = [
+        {"id": f"g{i:03d}", "q": f"Question {i}?", "expect": [["x"]], "generated": True}
+        for i in range(60)
+    ]
+    save(Generated(made), generated_path(settings), ["generated"])
+    (tmp_path / "mine.yaml").write_text(
+        "- id: q01\n  q: Not saved?\n  expect: [[x]]\n"
+        + "".join(f"- id: s{i:02d}\n  q: Saved {i}?\n  expect: [[x]]\n" for i in range(1, 6))
+    )
+    rng = np.random.default_rng(0)
+    store, corpus = SignalStore.of(settings), corpus_id({}, settings)
+    for q in [*(m["q"] for m in made), *(f"Saved {i}?" for i in range(1, 6))]:
+        right = bool(rng.random() < 0.5)
+        signals = {f: float(rng.random()) for f in SIGNALS} | {"judge": 0.8 if right else 0.3}
+        store.put(row_key(settings, corpus, q, []), Row("", True, signals, right))
+    args = ["calibrate", "--generated", "--index", str(tmp_path / "idx")]
+    result = CliRunner().invoke(main, [*args, "--eval-file", str(tmp_path / "mine.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "5 saved labels join the fit, each counted 4x" in result.output
+    assert Decision.load(own_path(settings)).about["questions"] == 65
+    result = CliRunner().invoke(main, ["calibrate"])
+    assert result.exit_code == 2 and "--generated" in result.output
