@@ -154,6 +154,9 @@ def test_negated_forms():
     assert negated("Who designed the Lumen Bridge?") == "Who did not design the Lumen Bridge?"
     assert negated("What is the river called?") == "What is not the river called?"
     assert negated("Which city does Clara Veld visit?") == "Which city does Clara Veld not visit?"
+    assert negated("When did Harbour Guard Ivo Brandt visit?") == (
+        "When did Harbour Guard Ivo Brandt not visit?"  # "Guard" is a name here, not a verb
+    )
     assert negated("Bridge?") == ""
 
 

@@ -27,6 +27,7 @@ from qa.config import Settings
 from qa.errors import UsageError
 from qa.evaluation import spans
 from qa.evaluation.draw import Sentence, sentences_of, spread, verbatim
+from qa.evaluation.evaluate import matches
 from qa.evaluation.unanswerable import NOT_APPLICABLE, Change, Pools, unanswerable
 from qa.index.lexical import Lexical
 
@@ -46,6 +47,16 @@ TASK = (
 )
 REWORD = "\n\nUse other words than the text where you can."
 WRITE = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", TASK)])
+# The round trip (Alberti et al., 2019): the model answers its own question from the sentence
+# alone; a question it answers with something else asked about another part of the sentence
+# ("Who accused X?" written for X), the generator's most common error.
+ANSWER = ChatPromptTemplate.from_messages(
+    [
+        ("system", "Answer the question from the text, in a few words."),
+        ("human", "Text: {sentence}\n\nQuestion: {question}"),
+    ]
+)
+ANSWER_TOKENS = 24
 
 
 @dataclass
@@ -83,20 +94,26 @@ class Generator:
     def reject(self, reason: str) -> None:
         self.out.rejected[reason] += 1
 
+    def call(self, prompt: ChatPromptTemplate, tokens: int, **values: str) -> str:
+        """The model's reply to ``prompt``, timed."""
+        began = time.perf_counter()
+        said = (prompt | self.answerer.llm.bind(max_tokens=tokens)).invoke(values)
+        self.out.llm_s += time.perf_counter() - began
+        self.out.llm_calls += 1
+        return str(said.content)
+
     def write(self, sentence: Sentence, answer: str, reword: bool) -> str:
         """The model's question for ``answer`` in ``sentence``."""
         where = f" (from {sentence.section})" if sentence.section else ""
-        values = {
-            "where": where,
-            "sentence": sentence.text,
-            "answer": answer,
-            "reword": REWORD if reword else "",
-        }
-        began = time.perf_counter()
-        said = (WRITE | self.answerer.llm.bind(max_tokens=MAX_TOKENS)).invoke(values)
-        self.out.llm_s += time.perf_counter() - began
-        self.out.llm_calls += 1
-        return spans.question_text(str(said.content))
+        reply = self.call(
+            WRITE,
+            MAX_TOKENS,
+            where=where,
+            sentence=sentence.text,
+            answer=answer,
+            reword=REWORD if reword else "",
+        )
+        return spans.question_text(reply)
 
     def answerable(self, s: Sentence, n: int) -> dict | None:
         """A checked question about ``s``, or None (the reason counted)."""
@@ -119,6 +136,8 @@ class Generator:
             self.reject("asked already")
         elif not self.retrieved(q, s.source, start, end):
             self.reject("retrieval misses its passage")
+        elif not matches(self.call(ANSWER, ANSWER_TOKENS, sentence=s.text, question=q), [[asked]]):
+            self.reject("round trip: the model answers it otherwise")
         else:
             self.asked.add(q.lower())
             return {

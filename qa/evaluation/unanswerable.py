@@ -128,7 +128,7 @@ def negated(question: str) -> str:
         if low[aux] in ("do", "does", "did"):  # not before the verb after the subject
             for i in range(aux + 2, len(tokens)):
                 lemma = getLemma(low[i], "VERB")
-                if is_verb(low[i]) and lemma and lemma[0] == low[i]:
+                if tokens[i].islower() and is_verb(low[i]) and lemma and lemma[0] == low[i]:
                     return " ".join([*tokens[:i], "not", *tokens[i:]])
             return ""
         return " ".join([*tokens[: aux + 1], "not", *tokens[aux + 1 :]])
