@@ -38,7 +38,7 @@ def main(verbose: bool) -> None:
     "then_calibrate",
     is_flag=True,
     help="Then make questions from the index (qa generate) and fit its own decision on them "
-    "(qa calibrate --generated): the model answers each, about an hour on 2 cores.",
+    "(qa calibrate --generated): the model answers each; half an hour or more on 2 cores.",
 )
 @settings_options(
     "corpus", *STORE, "chunk_size", "chunk_overlap", "ocr", "ocr_page_seconds", "ocr_languages"
