@@ -6,19 +6,16 @@ the queue, and a fixed delay per answer makes the queue fill the same way every 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests import fake_llm
-from tests.servers import serve, stop
+from tests.servers import ROOT, article_copy, scripted_env, serve, stop
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "door-test-key"
 CAP = 3  # requests that may wait for the model; small, so a few clients fill it
 DELAY = 0.5  # seconds the scripted model takes per call
@@ -31,32 +28,14 @@ def team(tmp_path_factory, article_index):
     """The server, its folder and a token per role (reader rita, editor ed, admin ada)."""
     from qa.interfaces.users import Role, Users
 
-    base = tmp_path_factory.mktemp("team")
-    shutil.copytree(article_index / "corpus", base / "corpus")
-    shutil.copytree(article_index / "index", base / "index")
+    base = article_copy(article_index, tmp_path_factory.mktemp("team"))
     users = Users(base / "users.json")
     tokens = {}
     for name, role in (("rita", Role.READER), ("ed", Role.EDITOR), ("ada", Role.ADMIN)):
         users.add(name, role, f"{name}-password")
         tokens[name] = users.issue_token(name)
     llm, llm_url = fake_llm.start(DELAY)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "QA_INDEX": str(base / "index"),
-        "QA_CORPUS": str(base / "corpus"),
-        "QA_EVAL_FILE": str(base / "eval.yaml"),
-        "QA_USERS": str(base / "users.json"),
-        "QA_AUDIT_LOG": str(base / "audit.jsonl"),
-        "QA_API_KEY": KEY,
-        "QA_LLM": "openai",
-        "QA_LLM_BASE_URL": llm_url,
-        "QA_LLM_MODEL": "stub",
-        "QA_JUDGE": "false",
-        "QA_QUEUE_CAP": str(CAP),
-        "QA_ASKS_PER_MINUTE": "1000",
-    }
+    env = scripted_env(base, llm_url, QA_API_KEY=KEY, QA_QUEUE_CAP=str(CAP))
     proc, url = serve(base, env, base / "server.log")
     yield {"url": url, "base": base, "tokens": {**tokens, "key": KEY}, "env": env}
     stop(proc)
