@@ -186,3 +186,7 @@ def test_two_collections_answer_only_from_their_own_documents(server):
     assert sources("ferries") == set()
     article = sources("docqa", "Who is the spokesperson of Iran's Foreign Ministry?")
     assert article == {"corpus/newsweek-iran-border-defense.txt"}
+    # --watch keeps every collection's folder in sync, not only the default's.
+    (server["base"] / "ferries" / "timetable.txt").write_text(FERRY + "\n")
+    wait_for(lambda: sources("ferries") == {"ferries/timetable.txt"}, 120, 0.2)
+    assert "ferries/timetable.txt" not in sources("")
