@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
 from qa.errors import QAError
-from qa.interfaces.collections import PREFIX, Collections
+from qa.interfaces.collections import PREFIX, Collections, who
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
@@ -115,13 +115,13 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None) -> API
             return asker.ask(question, history=history)
 
     @api.post("/api/ask")
-    def ask(body: AskRequest) -> dict[str, Any]:
-        asker = collections.get(body.collection)
+    def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+        asker = collections.get(body.collection, who(request))
         return answer(body.question, body.history, asker).to_json()
 
     @api.get("/api/status")
-    def status() -> Status:
-        held = answerer.store.summary()
+    def status(request: Request) -> Status:
+        held = collections.get(None, who(request)).store.summary()
         return Status(
             index=held.where,
             collection=held.collection,
@@ -138,17 +138,17 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None) -> API
         )
 
     @api.get("/v1/models")
-    def models() -> dict[str, Any]:
-        ids = [MODEL, *(PREFIX + name for name in collections.names())]
+    def models(request: Request) -> dict[str, Any]:
+        ids = [MODEL, *(PREFIX + name for name in collections.names(who(request)))]
         entries = [{"id": i, "object": "model", "created": 0, "owned_by": "docqa"} for i in ids]
         return {"object": "list", "data": entries}
 
     @api.post("/v1/chat/completions", response_model=None)
-    def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+    def chat(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        result = answer(asked[-1], asked[:-1], collections.by_model(body.model))
+        result = answer(asked[-1], asked[:-1], collections.by_model(body.model, who(request)))
         if not body.stream:
             return completion(result)
         # The answer is checked only once it is whole: the stream carries it in one piece.
