@@ -6,32 +6,27 @@ answer one question at a time, the others wait in Gradio's queue, which shows th
 
 from __future__ import annotations
 
-import html
 import logging
 import queue
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import gradio as gr
 
 from qa.answering.answer import MODE_NOTES, Answer
 from qa.answering.chain import Answerer
-from qa.answering.format import linked
-from qa.documents.loaders import SUFFIXES
 from qa.errors import QAError
-from qa.evaluation.savetest import append, entry
-from qa.interfaces import uploads
 from qa.interfaces.api import Turns
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door, client
 from qa.interfaces.line import Line, answering, send
+from qa.interfaces.page_actions import UPLOAD_TYPES, Actions, index_summary
+from qa.interfaces.sources import EMPTY, answer_message, sources_html
 from qa.interfaces.users import Action, Users
 
-UPLOAD_TYPES = sorted(SUFFIXES)
 # A click on [n] in an answer scrolls the sources panel to source n and flashes it.
 HEAD = """<script>
 document.addEventListener("click", (event) => {
@@ -53,42 +48,7 @@ CSS = """
 """
 
 
-EMPTY = "<p class='qa-empty'>Cited passages appear here.</p>"
 log = logging.getLogger(__name__)
-
-
-def sources_html(answer: Answer, turn: int) -> str:
-    """Each citation with its source and position, the supporting span highlighted; ids
-    are the turn's own, so that an older answer's [n] still finds its passage."""
-    if not answer.citations:
-        title = "<h3>Not found in the documents</h3><p>Closest passages:</p>"
-    else:
-        title = "<h3>Sources</h3>"
-    parts = [f"<div class='qa-turn'><p class='qa-asked'>{html.escape(answer.question)}</p>{title}"]
-    for c in answer.citations or answer.passages:
-        text = c.passage or c.quote
-        lo, hi = c.start - c.passage_start, c.end - c.passage_start
-        if answer.citations and c.passage:
-            body = f"{html.escape(text[:lo])}<mark>{html.escape(text[lo:hi])}</mark>"
-            body += html.escape(text[hi:])
-        else:
-            body = html.escape(text)
-        parts.append(
-            f"<div class='qa-source' id='qa-source-{turn}-{c.n}'><b>[{c.n}]</b> "
-            f"<code>{html.escape(c.source)}:{c.start}-{c.end}</code>"
-            + (f" <span class='qa-where'>{html.escape(c.where)}</span>" if c.where else "")
-            + f"<p>{body}</p></div>"
-        )
-    return "\n".join(parts) + "</div>"
-
-
-def index_summary(answerer: Answerer) -> str:
-    held = answerer.store.summary()
-    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in held.files)
-    return (
-        f"<p><b>{len(held.files)}</b> files, <b>{held.chunks}</b> chunks, embedding model "
-        f"<code>{html.escape(held.model)}</code></p><ul>{files}</ul>"
-    )
 
 
 def _stream(
@@ -124,9 +84,9 @@ def build(
 ) -> gr.Blocks:
     """The page; ``door`` says who may ask, upload and save tests (none: anyone may);
     ``sync``: the watched folder's ``SyncState`` (qa serve --watch)."""
-    lock = threading.Lock()  # one ingestion at a time
     turns = turns or Turns()
     door = door or Door(Users(None), Audit(None))
+    actions = Actions(answerer, corpus, turns, door)
 
     def respond(
         message: str,
@@ -155,8 +115,7 @@ def build(
                     continue
                 streamed = chat[-1]["content"].strip()
                 note = MODE_NOTES[item.mode] if item.answer != streamed else ""
-                shown = linked(item.answer, f"#qa-source-{turn}-{{n}}")
-                chat[-1]["content"] = shown + (f"\n\n*{note}*" if note else "")
+                chat[-1]["content"] = answer_message(item, turn, note)
                 panels = [sources_html(item, turn), *panels]
                 done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"
                 # Kept by its message's place in the chat, to be saved as a test from there.
@@ -171,63 +130,6 @@ def build(
             log.exception("answering %r failed", message)
             chat[-1]["content"] = "⚠️ Something went wrong while answering (see the server log)."
             yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed", answers
-
-    def save(item: dict, request: gr.Request) -> str:
-        try:
-            user = door.page_user(request, Action.SAVE_TEST)
-            saved = append(answerer.settings.eval_file, item)
-        except QAError as e:
-            return f"⚠️ {e}"
-        door.audit.record("save-test", user.name, client(request), test=saved)
-        shown = ", ".join(f"{k}: {v}" for k, v in item.items() if k in ("expect", "answerable"))
-        return f"Saved as test {saved} in {answerer.settings.eval_file} ({shown})."
-
-    def feedback(answers: dict, data: gr.LikeData, request: gr.Request):
-        """👍 saves the answer as a test as it stands; 👎 asks for the right answer."""
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        if index not in answers:
-            return gr.skip(), None, gr.update(visible=False)
-        answer, before = answers[index]
-        if data.liked:
-            try:
-                saved = save(entry(answer, history=before), request)
-                return saved, None, gr.update(visible=False)
-            except QAError as e:
-                return f"⚠️ {e}", None, gr.update(visible=False)
-        ask = "What is the right answer? Leave it empty if the documents do not say."
-        return ask, answers[index], gr.update(visible=True)
-
-    def save_correction(pending: tuple | None, right: str, request: gr.Request):
-        if pending is None:
-            return gr.skip(), None, gr.update(visible=False), ""
-        answer, before = pending
-        return save(entry(answer, right, before), request), None, gr.update(visible=False), ""
-
-    def upload(
-        files: list[str] | None,
-        request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008 (Gradio injects it)
-    ) -> tuple[str, str, None]:
-        if not files:
-            return "", index_summary(answerer), None
-        try:
-            user = door.page_user(request, Action.UPLOAD)
-            with lock, turns.turn():  # no API answer reads the index while it is written
-                _, report = uploads.add(
-                    [(Path(f).name, Path(f)) for f in files],
-                    corpus,
-                    uploads.Caps.of(answerer.settings),
-                    answerer.settings,
-                    store=answerer.store,
-                    progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
-                    record=partial(door.audit.record, user=user.name, where=client(request)),
-                )
-                answerer.refresh()
-        except QAError as e:
-            return f"⚠️ {e}", index_summary(answerer), None
-        lines = [f"Indexed: {report.summary()}"]
-        lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
-        return "\n\n".join(lines), index_summary(answerer), None
 
     with gr.Blocks(title="docqa") as app:
         gr.Markdown("## docqa: ask your documents")
@@ -287,9 +189,9 @@ def build(
             concurrency_id="model",
         )
         # Saving an answer as a regression test: 👍 as it stands, 👎 with the right answer.
-        chat.like(feedback, [answers], [saved, pending, correcting])
-        fix.click(save_correction, [pending, right], [saved, pending, correcting, right])
-        files.upload(upload, [files], [status, summary, files], concurrency_id="model")
+        chat.like(actions.feedback, [answers], [saved, pending, correcting])
+        fix.click(actions.save_correction, [pending, right], [saved, pending, correcting, right])
+        files.upload(actions.upload, [files], [status, summary, files], concurrency_id="model")
         # Who is signed in, and the upload box only for those who may upload.
         app.load(door.greeting, None, [state, files], queue=False)
     return app
