@@ -1,7 +1,9 @@
 """The chat page's Gradio Blocks, around the same ``Answerer`` the CLI uses.
 
-Each browser session keeps its own history (``gr.State``); the models are shared and
-answer one question at a time, the others wait in Gradio's queue, which shows their place.
+Each browser session keeps its own history (``gr.State``), and each answer is kept in the
+session's conversation (``qa.interfaces.sidebar``: listed, reopened after a restart, asking
+the collection chosen); the models are shared and answer one question at a time, the
+others wait in Gradio's queue, which shows their place.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from qa.errors import QAError
 from qa.interfaces.api import Turns
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door, client
+from qa.interfaces.collections import Collections
+from qa.interfaces.conversations import Conversations
 from qa.interfaces.line import Line, answering, send
 from qa.interfaces.page_actions import UPLOAD_TYPES, Actions, index_summary
+from qa.interfaces.sidebar import Current, Sidebar
 from qa.interfaces.sources import EMPTY, answer_message, sources_html
 from qa.interfaces.users import Action, Users
 
@@ -81,12 +86,17 @@ def build(
     turns: Turns | None = None,
     door: Door | None = None,
     sync=None,
+    collections: Collections | None = None,
 ) -> gr.Blocks:
     """The page; ``door`` says who may ask, upload and save tests (none: anyone may);
-    ``sync``: the watched folder's ``SyncState`` (qa serve --watch)."""
+    ``sync``: the watched folder's ``SyncState`` (qa serve --watch); ``collections``: those
+    the page may ask (default: the index's; the served one is chosen first)."""
     turns = turns or Turns()
     door = door or Door(Users(None), Audit(None))
     actions = Actions(answerer, corpus, turns, door)
+    collections = collections or Collections(answerer)
+    kept = Sidebar(Conversations.beside(answerer.settings.index), door, collections)
+    served = answerer.settings.collection
 
     def respond(
         message: str,
@@ -94,10 +104,12 @@ def build(
         history: list[str],
         panels: list[str],
         answers: dict,
+        current: Current,
         request: gr.Request,
     ):
         """Stream the answer into the chat; then its sources on top of the panel, and the
-        state line says it is done ("Answer N ready"), which is what tests wait for."""
+        state line says it is done ("Answer N ready"), which is what tests wait for; the
+        answer is kept in the session's conversation."""
         if not message.strip():
             yield chat, gr.skip(), history, "", panels, gr.skip(), answers
             return
@@ -106,9 +118,13 @@ def build(
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         began = time.perf_counter()
         busy = f"Answering question {turn}…"
+        # Where this answer is kept, whatever is reopened meanwhile.
+        began_in, asking = replace(current), replace(current)
         try:
-            door.asked(door.page_user(request, Action.ASK), message, client(request), "page")
-            for item in _stream(answerer, message, history, turns):
+            user = door.page_user(request, Action.ASK)
+            door.asked(user, message, client(request), "page")
+            asker = collections.get(asking.collection)
+            for item in _stream(asker, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
                     yield chat, gr.skip(), history, "", panels, busy, answers
@@ -122,6 +138,12 @@ def build(
                 answers = {**answers, len(chat) - 1: (replace(item, grounding=None), asked_before)}
                 # The answer rides along: its names resolve "he" or "it" in the next question.
                 history = [*history, f"{message} {item.answer}"]
+                try:
+                    kept.keep(asking, user.name, item)
+                except QAError as e:  # the answer is shown all the same
+                    done += f" · not kept: {e}"
+                if current == began_in:  # the session goes on in it (begun by its first answer)
+                    current.conversation = asking.conversation
                 yield chat, "\n".join(panels), history, "", panels, done, answers
         except QAError as e:
             chat[-1]["content"] = f"⚠️ {e}"
@@ -132,7 +154,23 @@ def build(
             yield chat, gr.skip(), history, "", panels, f"Answer {turn} failed", answers
 
     with gr.Blocks(title="docqa") as app:
-        gr.Markdown("## docqa: ask your documents")
+        current = gr.State(Current(served))  # this session's conversation and collection
+        with gr.Sidebar(elem_id="qa-sidebar"):
+            gr.Markdown("### Conversations")
+            new = gr.Button("New conversation", elem_id="qa-new", size="sm")
+            listing = gr.Radio([], show_label=False, elem_id="qa-conversations")
+            with gr.Accordion("This conversation", open=False, elem_id="qa-this"):
+                title = gr.Textbox(label="Title", elem_id="qa-title")
+                with gr.Row():
+                    rename = gr.Button("Rename", elem_id="qa-rename", size="sm")
+                    delete = gr.Button("Delete", elem_id="qa-delete", size="sm", variant="stop")
+                export = gr.Button("Export as Markdown", elem_id="qa-export", size="sm")
+                exported = gr.File(visible=False, show_label=False, elem_id="qa-exported")
+        with gr.Row(equal_height=True):
+            gr.Markdown("## docqa: ask your documents")
+            collection = gr.Dropdown(
+                [served], value=served, label="Collection", elem_id="qa-collection", scale=0
+            )
         history = gr.State([])
         talk = gr.State([])  # the chat as the server has it (qa.interfaces.line)
         line = gr.State(Line())  # questions sent while another is answered
@@ -175,15 +213,15 @@ def build(
         # Sent questions wait in line; typing goes on while an answer streams.
         box.submit(send, [box, line], [box, waiting], queue=False, trigger_mode="multiple").then(
             answering(respond),
-            [line, talk, history, panels, answers],
+            [line, talk, history, panels, answers, current],
             [chat, sources, history, panels, state, answers, talk, waiting],
             concurrency_id="model",  # answers and uploads: one at a time, in one queue
             trigger_mode="multiple",
-        )
+        ).then(kept.refreshed, [current], [listing, title], queue=False)
         # For programs (gradio_client): /respond takes the question and the chat, as before.
         gr.Button(visible=False).click(
             respond,
-            [box, chat, history, panels, answers],
+            [box, chat, history, panels, answers, current],
             [chat, sources, history, box, panels, state, answers],
             api_name="respond",
             concurrency_id="model",
@@ -192,6 +230,20 @@ def build(
         chat.like(actions.feedback, [answers], [saved, pending, correcting])
         fix.click(actions.save_correction, [pending, right], [saved, pending, correcting, right])
         files.upload(actions.upload, [files], [status, summary, files], concurrency_id="model")
-        # Who is signed in, and the upload box only for those who may upload.
+        # Kept conversations: reopened, begun afresh (in the collection chosen), renamed,
+        # deleted, exported.
+        shown = [chat, sources, history, panels, answers, talk]
+        listing.input(
+            kept.reopen, [listing, current], [*shown, collection, title, state], queue=False
+        )
+        for begin in (collection.input, new.click):
+            begin(kept.fresh, [collection, current], [*shown, listing, title, state], queue=False)
+        rename.click(kept.rename, [title, current], [listing, state], queue=False)
+        delete.click(kept.delete, [current], [*shown, listing, title, state], queue=False)
+        export.click(kept.export, [current], [exported, state], queue=False)
+        # Who is signed in, and the upload box only for those who may upload; their
+        # conversations; the collections.
         app.load(door.greeting, None, [state, files], queue=False)
+        app.load(kept.listing, [current], [listing], queue=False)
+        app.load(kept.choices, [current], [collection], queue=False)
     return app
