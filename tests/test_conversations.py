@@ -191,6 +191,16 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_sources(server, 
         assert len(mine) == 1
         kept = api(server, "rita", "GET", f"/api/conversations/{mine[0]['id']}").json()
         assert len(kept["turns"]) == 2
+        # Renamed and exported from the sidebar.
+        page.get_by_text("This conversation").click()
+        page.fill("#qa-title textarea, #qa-title input", "The spokesperson")
+        page.click("#qa-rename")
+        wait_for(lambda: "The spokesperson" in listing.inner_text())
+        page.click("#qa-export")
+        link = page.locator(f"#qa-exported a[download='conversation-{mine[0]['id']}.md']")
+        link.wait_for()
+        assert page.request.get(link.get_attribute("href")).text().startswith("# The spokesperson")
+        page.screenshot(path=str(shots / "conversation-sidebar.png"))
 
         # Another collection chosen: a new conversation that asks it.
         page.locator("#qa-collection input").click()

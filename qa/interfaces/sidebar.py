@@ -67,6 +67,7 @@ class Sidebar:
 
     def __init__(self, kept: Conversations, door: Door, collections) -> None:
         self.kept, self.door, self.collections = kept, door, collections
+        self.exports: Path | None = None
 
     def owner(self, request: gr.Request) -> str:
         return self.door.page_user(request, Action.ASK).name
@@ -144,6 +145,8 @@ class Sidebar:
             conversation = self.kept.get(current.conversation, self.owner(request))
         except QAError as e:
             return gr.update(visible=False), f"⚠️ {e}"
-        path = Path(tempfile.mkdtemp(prefix="qa-export-")) / f"conversation-{conversation.id}.md"
+        if self.exports is None:  # one private folder, each conversation's file rewritten
+            self.exports = Path(tempfile.mkdtemp(prefix="qa-exports-"))
+        path = self.exports / f"conversation-{conversation.id}.md"
         path.write_text(markdown(conversation), encoding="utf-8")
         return gr.update(value=str(path), visible=True), "Exported."
