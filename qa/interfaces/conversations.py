@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -96,37 +97,40 @@ def title_of(text: str) -> str:
 
 
 class Conversations:
-    """The conversations file of one index; safe to use from several threads and processes
-    (a connection per call; WAL lets readers go on while one writes)."""
+    """The conversations file of one index. One connection, opened on first use, serves the
+    process's threads in turn (each call is short); other processes on the same file are
+    kept apart by SQLite's locks, and WAL lets readers go on while one writes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._ready = False
+        self._db_open: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def beside(cls, index: Path) -> Conversations:
         return cls(index / FILE)
 
+    def _open(self) -> sqlite3.Connection:
+        """The file, created on first use (never on import or construction)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        # With WAL, NORMAL loses at most the last answers on a power cut, never the file.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.executescript(SCHEMA)
+        return db
+
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:  # created on first use, never on import or construction
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            db = sqlite3.connect(self.path, timeout=30)
-        except sqlite3.Error as e:
-            raise BackendError(f"cannot open the conversations file {self.path}: {e}") from e
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            if not self._ready:
-                db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(SCHEMA)
-                self._ready = True
-            with db:  # one transaction: committed whole, or rolled back
-                yield db
-        except sqlite3.Error as e:
-            raise BackendError(f"the conversations file {self.path}: {e}") from e
-        finally:
-            db.close()
+        """One transaction, committed whole or rolled back; SQLite's errors as ours."""
+        with self._lock:
+            try:
+                self._db_open = self._db_open or self._open()
+                with self._db_open:
+                    yield self._db_open
+            except (sqlite3.Error, OSError) as e:
+                raise BackendError(f"the conversations file {self.path}: {e}") from e
 
     def start(self, owner: str, collection: str, question: str) -> Conversation:
         """A new, empty conversation titled by its first question."""
