@@ -7,7 +7,6 @@ reopens with its sources, and the collection chooser asks the collection chosen.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from tests import fake_llm
-from tests.servers import serve, stop
+from tests.servers import article_copy, scripted_env, serve, stop
 from tests.test_ui import CHROMIUM, FLAGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,30 +41,15 @@ class Server:
 def server(tmp_path_factory, article_index):
     from qa.interfaces.users import Role, Users
 
-    base = tmp_path_factory.mktemp("conversations")
-    shutil.copytree(article_index / "corpus", base / "corpus")
-    shutil.copytree(article_index / "index", base / "index")
+    base = article_copy(article_index, tmp_path_factory.mktemp("conversations"))
     users = Users(base / "users.json")
     tokens = {}
     for name in ("rita", "ed"):
         users.add(name, Role.READER, f"{name}-password")
         tokens[name] = users.issue_token(name)
     llm, llm_url = fake_llm.start(0.05, echoing=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "QA_INDEX": str(base / "index"),
-        "QA_CORPUS": str(base / "corpus"),
-        "QA_USERS": str(base / "users.json"),
-        "QA_AUDIT_LOG": str(base / "audit.jsonl"),
-        "QA_SESSION_SECRET": "conversations-test-secret",  # logins outlive a restart
-        "QA_LLM": "openai",
-        "QA_LLM_BASE_URL": llm_url,
-        "QA_LLM_MODEL": "stub",
-        "QA_JUDGE": "false",
-        "QA_ASKS_PER_MINUTE": "1000",
-    }
+    # The login cookie outlives a restart: the session secret is the same.
+    env = scripted_env(base, llm_url, QA_SESSION_SECRET="conversations-test-secret")
     # A second collection in the same index, from its own folder.
     (base / "ferries").mkdir()
     (base / "ferries" / "ferry-notes.txt").write_text(FERRY + "\n")
@@ -232,7 +216,7 @@ def test_the_sidebar_reopens_renames_exports_and_deletes(tmp_path):
     from qa.interfaces.users import Users
 
     kept = Conversations.beside(tmp_path / "index")
-    listed = SimpleNamespace(names=lambda: ["docqa", "ferries"])
+    listed = SimpleNamespace(names=lambda _user=None: ["docqa", "ferries"])
     bar, request = Sidebar(kept, Door(Users(None), Audit(None)), listed), gr.Request()
     cited = Citation(1, "notes/a.txt", 4, 12, "quay 4 a", 0, "The quay 4 at seven.", "Ferries", 2)
     current = Current("ferries")
@@ -255,4 +239,4 @@ def test_the_sidebar_reopens_renames_exports_and_deletes(tmp_path):
     assert "1. `notes/a.txt:4-12` (Ferries, p. 2): “quay 4 a”" in text
     bar.delete(current, request)
     assert current.conversation is None and kept.list("anyone") == []
-    assert bar.choices(current)["choices"] == ["docqa", "ferries"]
+    assert bar.choices(current, request)["choices"] == ["docqa", "ferries"]

@@ -37,7 +37,7 @@ from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
 from qa.errors import QAError, UsageError
 from qa.interfaces import conversations_api
-from qa.interfaces.collections import PREFIX, Collections
+from qa.interfaces.collections import PREFIX, Collections, who
 from qa.interfaces.conversations import Conversations
 
 log = logging.getLogger(__name__)
@@ -124,27 +124,27 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None, kept=N
 
     @api.post("/api/ask")
     def ask(body: AskRequest, request: Request) -> dict[str, Any]:
-        who = conversations_api.owner(request)
+        owner = conversations_api.owner(request)
         if body.conversation:  # its own collection, its own history
-            going = kept.get(body.conversation, who)
+            going = kept.get(body.conversation, owner)
             if body.collection and body.collection != going.collection:
                 raise UsageError(
                     f"conversation {going.id!r} asks collection {going.collection!r}, "
                     f"not {body.collection!r}"
                 )
-            asker = collections.get(going.collection)
+            asker = collections.get(going.collection, who(request))
             result = answer(body.question, [*going.history, *body.history], asker)
         else:
-            asker = collections.get(body.collection)
+            asker = collections.get(body.collection, who(request))
             result = answer(body.question, body.history, asker)
-            going = kept.start(who, asker.settings.collection, result.question)
+            going = kept.start(owner, asker.settings.collection, result.question)
         out = result.to_json()
         kept.add(going.id, result.question, out)
         return {**out, "conversation": going.id}
 
     @api.get("/api/status")
-    def status() -> Status:
-        held = answerer.store.summary()
+    def status(request: Request) -> Status:
+        held = collections.get(None, who(request)).store.summary()
         return Status(
             index=held.where,
             collection=held.collection,
@@ -161,17 +161,17 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None, kept=N
         )
 
     @api.get("/v1/models")
-    def models() -> dict[str, Any]:
-        ids = [MODEL, *(PREFIX + name for name in collections.names())]
+    def models(request: Request) -> dict[str, Any]:
+        ids = [MODEL, *(PREFIX + name for name in collections.names(who(request)))]
         entries = [{"id": i, "object": "model", "created": 0, "owned_by": "docqa"} for i in ids]
         return {"object": "list", "data": entries}
 
     @api.post("/v1/chat/completions", response_model=None)
-    def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+    def chat(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        result = answer(asked[-1], asked[:-1], collections.by_model(body.model))
+        result = answer(asked[-1], asked[:-1], collections.by_model(body.model, who(request)))
         if not body.stream:
             return completion(result)
         # The answer is checked only once it is whole: the stream carries it in one piece.

@@ -94,9 +94,12 @@ class Sidebar:
         listed = gr.update(choices=[(t, i) for i, t in titles.items()], value=current.conversation)
         return listed, titles.get(current.conversation or "", "")
 
-    def choices(self, current: Current):
-        """The collections the server holds, the session's chosen."""
-        names = self.collections.names()
+    def choices(self, current: Current, request: gr.Request):
+        """The collections the user may ask, the session's chosen."""
+        try:
+            names = self.collections.names(self.door.page_user(request, Action.ASK))
+        except QAError:
+            names = []
         return gr.update(choices=sorted({*names, current.collection}), value=current.collection)
 
     def reopen(self, chosen: str | None, current: Current, request: gr.Request):

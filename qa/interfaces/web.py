@@ -123,7 +123,7 @@ def build(
         try:
             user = door.page_user(request, Action.ASK)
             door.asked(user, message, client(request), "page")
-            asker = collections.get(asking.collection)
+            asker = collections.get(asking.collection, user)
             for item in _stream(asker, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
