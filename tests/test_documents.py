@@ -225,7 +225,7 @@ def test_answers_from_manuals_cite_section_and_page(
 def test_citations_show_their_section_and_page():
     """The shell's source lines and the chat page's sources panel say where a quote is."""
     from qa.answering.answer import Answer, Citation
-    from qa.interfaces.web import sources_html
+    from qa.interfaces.sources import sources_html
 
     cited = Citation(1, "r/R-data.pdf", 10, 20, "use scan", 0, "x" * 30, "R Data › scan", 15)
     assert cited.where == "R Data › scan, p. 15"

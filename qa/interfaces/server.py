@@ -49,7 +49,8 @@ def pieces(
     watchers = []
     if watch:  # syncs take a turn on the model, as uploads do
         watchers = collections.watchers(queue.turn, settings.watch_debounce, settings.watch_scan)
-    page = build(answerer, settings.corpus, queue, door, watchers[0].state if watchers else None)
+    synced = watchers[0].state if watchers else None
+    page = build(answerer, settings.corpus, queue, door, synced, collections)
     page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
     queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
     return answerer, queue, door, page, watchers, collections
