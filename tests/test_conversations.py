@@ -237,6 +237,11 @@ def test_the_sidebar_reopens_renames_exports_and_deletes(tmp_path):
     text = Path(exported["value"]).read_text()
     assert text.startswith("# Ferry times\n") and "## When?" in text
     assert "1. `notes/a.txt:4-12` (Ferries, p. 2): “quay 4 a”" in text
-    bar.delete(current, request)
+    # Deleting asks first: the first click only arms the button, the second deletes.
+    *_, said, armed, label = bar.delete(None, current, request)
+    assert armed == talk and label == "Click again to delete" and "Ferry times" in said
+    assert kept.list("anyone") != []
+    *_, said, armed, label = bar.delete(armed, current, request)
+    assert (said, armed, label) == ("Deleted.", None, "Delete")
     assert current.conversation is None and kept.list("anyone") == []
     assert bar.choices(current, request)["choices"] == ["docqa", "ferries"]
