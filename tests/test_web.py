@@ -104,7 +104,7 @@ def test_the_documents_panel_follows_the_chosen_collection_within_the_users_righ
     upload = tmp_path / "up" / "timetable.txt"
     upload.write_text("The ferry leaves at seven.\n")
     said, listed, _, _ = panel.upload([str(upload)], ferries, ed, progress=lambda *a, **k: None)
-    assert said.startswith("Indexed in ferries: files: 1 added"), said
+    assert said.startswith("Indexed: files: 1 added") and "(collection ferries)" in said
     assert (tmp_path / "ferries" / "timetable.txt").exists() and "timetable.txt" in listed
     assert "ferries/timetable.txt" in sources("ferries")
     assert not (tmp_path / "corpus" / "timetable.txt").exists()

@@ -148,7 +148,7 @@ class Documents:
                 progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
                 record=partial(self.door.audit.record, user=user.name, where=client(request)),
             )
-            lines = [f"Indexed in {asker.settings.collection}: {report.summary()}"]
+            lines = [f"Indexed: {report.summary()} (collection {asker.settings.collection})"]
             return "\n\n".join(lines + [f"⚠️ skipped {n}: {why}" for n, why in report.skipped])
 
         return *self.written(current, request, Action.UPLOAD, write), None
