@@ -141,3 +141,13 @@ class NoConversationError(QAError):
 
     def __init__(self, conversation: str) -> None:
         super().__init__(f"no conversation {conversation!r}")
+
+
+class NoDocumentError(QAError):
+    """A document that is not in the collection's folder (or a name outside it)."""
+
+    exit_code = 2
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no document {name!r} in the collection's folder")

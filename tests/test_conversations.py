@@ -197,9 +197,20 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_sources(server, 
         assert "ferries/ferry-notes.txt" in page.locator("#qa-sources").inner_text()
         wait_for(lambda: listing.locator("label").count() == 2)
         page.screenshot(path=str(shots / "conversation-collections.png"))
+        # The Documents panel lists the chosen collection's documents.
+        page.get_by_text("Documents", exact=True).click()
+        wait_for(lambda: "ferry-notes.txt" in page.locator("#qa-index").inner_text())
+        assert "newsweek" not in page.locator("#qa-index").inner_text()
+        # Deleting the conversation asks first (its accordion is open since the rename).
+        page.click("#qa-delete")
+        page.wait_for_selector(f"{state}:has-text('Click Delete again')")
+        assert listing.locator("label").count() == 2
+        page.click("#qa-delete")
+        page.wait_for_selector(f"{state}:has-text('Deleted.')")
+        wait_for(lambda: listing.locator("label").count() == 1)
         browser.close()
     mine = api(server, "rita", "GET", "/api/conversations").json()["conversations"]
-    assert [c["collection"] for c in mine] == ["ferries", "docqa"]
+    assert [c["collection"] for c in mine] == ["docqa"]
 
 
 def test_the_sidebar_reopens_renames_exports_and_deletes(tmp_path):
@@ -237,6 +248,11 @@ def test_the_sidebar_reopens_renames_exports_and_deletes(tmp_path):
     text = Path(exported["value"]).read_text()
     assert text.startswith("# Ferry times\n") and "## When?" in text
     assert "1. `notes/a.txt:4-12` (Ferries, p. 2): “quay 4 a”" in text
-    bar.delete(current, request)
+    # Deleting asks first: the first click only arms the button, the second deletes.
+    *_, said, armed, label = bar.delete(None, current, request)
+    assert armed == talk and label == "Click again to delete" and "Ferry times" in said
+    assert kept.list("anyone") != []
+    *_, said, armed, label = bar.delete(armed, current, request)
+    assert (said, armed, label) == ("Deleted.", None, "Delete")
     assert current.conversation is None and kept.list("anyone") == []
     assert bar.choices(current, request)["choices"] == ["docqa", "ferries"]

@@ -138,6 +138,9 @@ def test_a_watched_folder_syncs_while_answers_flow(server):
         status = httpx.get(f"{url}/api/status").json()
         assert NAME in status["files"] and status["sync"]["syncs"] >= 1
         assert status["sync"]["mode"] == "events"
+        # Every collection's folder sync, not only the served one's.
+        assert set(status["syncs"]) == {"docqa", "ferries"}
+        assert status["syncs"]["ferries"]["folder"].endswith("ferries")
         (server["base"] / NAME).unlink()
         wait_for(lambda: NAME not in httpx.get(f"{url}/api/status").json()["files"], 120, 0.2)
         assert NAME not in cited("Who is the harbour master of the north pier?")

@@ -106,16 +106,20 @@ class Status(BaseModel):
     incomplete: list[str]
     queue: dict[str, Any]
     sync: dict[str, Any] | None = None  # the watched folder's sync (qa serve --watch)
+    # Every collection the caller may ask: its folder's sync (None: not watched).
+    syncs: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
 
-def router(answerer: Answerer, turns: Turns, sync=None, collections=None, kept=None) -> APIRouter:
+def router(answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=None) -> APIRouter:
     """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
-    ``as_json_errors`` with the error's own status); ``sync``: the folder's ``SyncState``;
+    ``as_json_errors`` with the error's own status); ``syncs``: each watched folder's
+    ``SyncState`` by collection name (qa serve --watch);
     ``collections``: the others the server answers from (``qa.interfaces.collections``);
     ``kept``: the conversations (default: beside the index)."""
     api = APIRouter()
     collections = collections or Collections(answerer)
     kept = kept or Conversations.beside(answerer.settings.index)
+    syncs = syncs or {}
     api.include_router(conversations_api.router(kept))
 
     def answer(question: str, history: list[str], asker: Answerer = answerer) -> Answer:
@@ -144,7 +148,10 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None, kept=N
 
     @api.get("/api/status")
     def status(request: Request) -> Status:
-        held = collections.get(None, who(request)).store.summary()
+        user = who(request)
+        held = collections.get(None, user).store.summary()
+        sync = syncs.get(held.collection)
+        seen = collections.names(user)
         return Status(
             index=held.where,
             collection=held.collection,
@@ -158,6 +165,7 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None, kept=N
                 "last_wait_s": turns.last_wait_s,
             },
             sync=sync.to_json() if sync else None,
+            syncs={n: syncs[n].to_json() if n in syncs else None for n in seen},
         )
 
     @api.get("/v1/models")

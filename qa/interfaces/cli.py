@@ -210,7 +210,8 @@ def watch(**values: Any) -> None:
 @settings_options(*ANSWER)
 def mcp(**values: Any) -> None:
     """Serve the documents to assistants and IDEs over the Model Context Protocol on stdin
-    and stdout: tools ask, search and list_documents, and each indexed document as a
+    and stdout: tools ask, search and list_documents (of --collection, or of another of the
+    index's collections named by their collection argument), and each indexed document as a
     resource (docqa://documents/PATH). `qa serve` serves the same at /mcp over HTTP."""
     from qa.interfaces.assistants import serve_stdio
 

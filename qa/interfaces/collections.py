@@ -169,6 +169,20 @@ class Collections:
             self._answerers[name] = answerer
             return answerer
 
+    def folder(self, asker: Answerer) -> Path:
+        """Where a collection's documents are: the served one's corpus folder; another's,
+        the folder ``qa ingest`` recorded (``UsageError`` where none was: its files came
+        from elsewhere, and no other folder is theirs to change)."""
+        if asker is self.default:
+            return self.default.settings.corpus
+        name = asker.settings.collection
+        recorded = _records(self.default.settings).get(name, {}).get("folder")
+        if not recorded:
+            raise UsageError(
+                f"collection {name!r} has no folder recorded (qa ingest FOLDER --collection {name})"
+            )
+        return Path(recorded)
+
     def by_model(self, model: str, user: User | None = None) -> Answerer:
         """The answerer an OpenAI model name names: ``docqa`` or ``docqa/NAME``."""
         return self.get(model[len(PREFIX) :] if model.startswith(PREFIX) else None, user)

@@ -17,12 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 
 from qa.answering.chain import Answerer
 from qa.interfaces import uploads
 from qa.interfaces.auth import Door, client
-from qa.interfaces.collections import Collections, folder_of
+from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
 from qa.interfaces.users import Action
 
@@ -37,20 +37,17 @@ def router(
     def user(request: Request, action: Action):
         return door.allow(request.state.user, action, client(request))
 
-    def sync(asker: Answerer = answerer, folder: Path = corpus) -> Any:
+    def sync() -> Any:
         from qa.index.ingest import ingest
 
-        folder.mkdir(parents=True, exist_ok=True)
-        report = ingest([folder], asker.settings, store=asker.store)
-        asker.refresh()
+        corpus.mkdir(parents=True, exist_ok=True)
+        report = ingest([corpus], answerer.settings, store=answerer.store)
+        answerer.refresh()
         return report
-
-    def folder(asker: Answerer) -> Path:
-        return corpus if asker is answerer else folder_of(asker.settings)
 
     @api.get("/api/documents")
     def documents(request: Request, collection: str = "") -> dict[str, int]:
-        where = folder(collections.get(collection, user(request, Action.ASK)))
+        where = collections.folder(collections.get(collection, user(request, Action.ASK)))
         files = sorted(p for p in where.rglob("*") if p.is_file()) if where.is_dir() else []
         return {str(p.relative_to(where)): p.stat().st_size for p in files}
 
@@ -76,13 +73,11 @@ def router(
     def delete(request: Request, name: str, collection: str = "") -> dict[str, str]:
         who = user(request, Action.DELETE)
         asker = collections.get(collection, who)
-        root = folder(asker).resolve()
-        target = (root / name).resolve()
-        if not target.is_relative_to(root) or target == root or not target.is_file():
-            raise HTTPException(404, f"no document {name!r} in the corpus")
+        folder = collections.folder(asker)
+        uploads.document(folder, name)  # 404 before waiting for a turn
         with queue.turn():
-            target.unlink()
-            report = sync(asker, folder(asker))
+            report = uploads.remove(folder, name, asker.settings, store=asker.store)
+            asker.refresh()
         door.audit.record(
             "delete", who.name, client(request), file=name, collection=asker.settings.collection
         )

@@ -1,43 +1,23 @@
-"""What the chat page does besides answering: documents added from the page (the
-"Documents" panel) and answers saved as regression tests (👍 as it stands, 👎 with the
-right answer). Each action is checked against the signed-in user's role by the door."""
+"""What the chat page does besides answering: answers saved as regression tests (👍 as it
+stands, 👎 with the right answer), checked against the signed-in user's role by the door.
+(The documents panel is ``qa.interfaces.documents_panel``.)"""
 
 from __future__ import annotations
-
-import html
-import threading
-from functools import partial
-from pathlib import Path
 
 import gradio as gr
 
 from qa.answering.chain import Answerer
-from qa.documents.loaders import SUFFIXES
 from qa.errors import QAError
 from qa.evaluation.savetest import append, entry
-from qa.interfaces import uploads
-from qa.interfaces.api import Turns
 from qa.interfaces.auth import Door, client
 from qa.interfaces.users import Action
 
-UPLOAD_TYPES = sorted(SUFFIXES)
-
-
-def index_summary(answerer: Answerer) -> str:
-    held = answerer.store.summary()
-    files = "".join(f"<li><code>{html.escape(n)}</code></li>" for n in held.files)
-    return (
-        f"<p><b>{len(held.files)}</b> files, <b>{held.chunks}</b> chunks, embedding model "
-        f"<code>{html.escape(held.model)}</code></p><ul>{files}</ul>"
-    )
-
 
 class Actions:
-    """The page's handlers for uploads and saved tests, over the page's own answerer."""
+    """The page's handlers for saved tests, over the page's own answerer."""
 
-    def __init__(self, answerer: Answerer, corpus: Path, turns: Turns, door: Door) -> None:
-        self.answerer, self.corpus, self.turns, self.door = answerer, corpus, turns, door
-        self.lock = threading.Lock()  # one ingestion at a time
+    def __init__(self, answerer: Answerer, door: Door) -> None:
+        self.answerer, self.door = answerer, door
 
     def save(self, item: dict, request: gr.Request) -> str:
         eval_file = self.answerer.settings.eval_file
@@ -70,31 +50,3 @@ class Actions:
             return gr.skip(), None, gr.update(visible=False), ""
         answer, before = pending
         return self.save(entry(answer, right, before), request), None, gr.update(visible=False), ""
-
-    def upload(
-        self,
-        files: list[str] | None,
-        request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008 (Gradio injects it)
-    ) -> tuple[str, str, None]:
-        answerer, door = self.answerer, self.door
-        if not files:
-            return "", index_summary(answerer), None
-        try:
-            user = door.page_user(request, Action.UPLOAD)
-            with self.lock, self.turns.turn():  # no API answer reads the index while it is written
-                _, report = uploads.add(
-                    [(Path(f).name, Path(f)) for f in files],
-                    self.corpus,
-                    uploads.Caps.of(answerer.settings),
-                    answerer.settings,
-                    store=answerer.store,
-                    progress=lambda done, total: progress(done / max(total, 1), desc="indexing"),
-                    record=partial(door.audit.record, user=user.name, where=client(request)),
-                )
-                answerer.refresh()
-        except QAError as e:
-            return f"⚠️ {e}", index_summary(answerer), None
-        lines = [f"Indexed: {report.summary()}"]
-        lines += [f"⚠️ skipped {name}: {why}" for name, why in report.skipped]
-        return "\n\n".join(lines), index_summary(answerer), None

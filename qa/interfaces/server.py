@@ -10,7 +10,7 @@ import logging
 import gradio as gr
 
 from qa.answering.chain import Answerer
-from qa.errors import QAError, UsageError
+from qa.errors import UsageError
 from qa.index.watch import Watcher
 from qa.interfaces import assistants, library, login
 from qa.interfaces.api import as_json_errors, router
@@ -18,9 +18,10 @@ from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
 from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
+from qa.interfaces.sources import CSS, HEAD
 from qa.interfaces.uploads import Caps
 from qa.interfaces.users import Users
-from qa.interfaces.web import CSS, HEAD, build
+from qa.interfaces.web import build
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def pieces(
     watchers = []
     if watch:  # syncs take a turn on the model, as uploads do
         watchers = collections.watchers(queue.turn, settings.watch_debounce, settings.watch_scan)
-    synced = watchers[0].state if watchers else None
+    synced = {w.settings.collection: w.state for w in watchers}
     page = build(answerer, settings.corpus, queue, door, synced, collections)
     page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
     queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
@@ -64,7 +65,8 @@ def app_for(settings, watch: bool = False):
     from fastapi import Depends, FastAPI
 
     answerer, queue, door, page, watchers, collections = pieces(settings, watch)
-    mcp, sessions = assistants.http_app(assistants.build(answerer, queue, door), not door.locked)
+    served = assistants.build(answerer, queue, door, collections)
+    mcp, sessions = assistants.http_app(served, not door.locked)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -83,11 +85,12 @@ def app_for(settings, watch: bool = False):
     as_json_errors(app)
     app.include_router(login.router(door))
     app.include_router(
-        router(answerer, queue, watchers[0].state if watchers else None, collections),
+        router(answerer, queue, {w.settings.collection: w.state for w in watchers}, collections),
         dependencies=[Depends(door.api_question)],
     )
     app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
-    app.add_route("/mcp", ReadersOnly(mcp, collections), methods=["GET", "POST", "DELETE"])
+    # Each MCP tool resolves its collection for the caller (qa.interfaces.assistants).
+    app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
     app = gr.mount_gradio_app(
         app,
         page,
@@ -100,25 +103,6 @@ def app_for(settings, watch: bool = False):
     )
     door.install(app, secure_cookie=settings.secure_cookie, hours=settings.session_hours)
     return app
-
-
-class ReadersOnly:
-    """MCP at /mcp serves the default collection: a user who may not ask it gets 403 (the
-    door has let the caller in and named them in the request's state). An ASGI app, so
-    that Starlette routes to it as to the MCP app it wraps."""
-
-    def __init__(self, app, collections: Collections) -> None:
-        self.app, self.collections = app, collections
-
-    async def __call__(self, scope, receive, send) -> None:
-        from starlette.responses import JSONResponse
-
-        try:
-            self.collections.get(None, scope.get("state", {}).get("user"))
-        except QAError as e:
-            body = {"error": {"message": str(e), "code": e.http_status}}
-            return await JSONResponse(body, status_code=e.http_status)(scope, receive, send)
-        await self.app(scope, receive, send)
 
 
 def serve(

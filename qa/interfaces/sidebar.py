@@ -33,6 +33,8 @@ class Current:
     conversation: str | None = None
 
 
+DELETE, CONFIRM = "Delete", "Click again to delete"  # a Delete button's two labels
+
 # What the page shows of a conversation: the chat, the sources panel, the history its
 # follow-ups are asked with, each answer's sources (newest first), the answers by their
 # message's place (for 👍/👎), and the chat as the question line has it.
@@ -131,14 +133,22 @@ class Sidebar:
             return gr.skip(), f"⚠️ {e}"
         return self.listing(current, request), "Renamed."
 
-    def delete(self, current: Current, request: gr.Request):
-        if current.conversation is not None:
-            try:
-                self.kept.delete(current.conversation, self.owner(request))
-            except QAError as e:
-                return *(gr.skip() for _ in BLANK), gr.skip(), gr.skip(), f"⚠️ {e}"
+    def delete(self, armed: str | None, current: Current, request: gr.Request):
+        """The session's conversation deleted at the second click (``armed``: the one the
+        first click asked about); the page then starts afresh."""
+        skip = tuple(gr.skip() for _ in (*BLANK, "listing", "title"))
+        if current.conversation is None:
+            return *skip, "Nothing to delete yet: ask a question first.", None, DELETE
+        try:
+            if armed != current.conversation:  # the first click asks
+                title = self.kept.get(current.conversation, self.owner(request)).title
+                ask = f"Delete the conversation “{title}”? Click Delete again."
+                return *skip, ask, current.conversation, CONFIRM
+            self.kept.delete(current.conversation, self.owner(request))
+        except QAError as e:
+            return *skip, f"⚠️ {e}", None, DELETE
         current.conversation = None
-        return *BLANK, self.listing(current, request), "", "Deleted."
+        return *BLANK, self.listing(current, request), "", "Deleted.", None, DELETE
 
     def export(self, current: Current, request: gr.Request):
         """The conversation as a Markdown file to download."""

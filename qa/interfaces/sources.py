@@ -9,6 +9,26 @@ import html
 from qa.answering.answer import Answer
 from qa.answering.format import linked
 
+# A click on [n] in an answer scrolls the sources panel to source n and flashes it.
+HEAD = """<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href^='#qa-source-']");
+  if (!link) return;
+  event.preventDefault();
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  target.scrollIntoView({behavior: "smooth", block: "center"});
+  target.classList.add("qa-flash");
+  setTimeout(() => target.classList.remove("qa-flash"), 1200);
+}, true);
+</script>"""
+CSS = """
+#qa-sources mark { background: #fde68a; padding: 0 2px; }
+.qa-source { border-left: 3px solid #d1d5db; padding: 4px 10px; margin: 8px 0; }
+.qa-source p { white-space: pre-wrap; }
+.qa-flash { border-left-color: #f59e0b; background: #fffbeb; }
+"""
+
 EMPTY = "<p class='qa-empty'>Cited passages appear here.</p>"
 
 

@@ -26,32 +26,12 @@ from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door, client
 from qa.interfaces.collections import Collections
 from qa.interfaces.conversations import Conversations
+from qa.interfaces.documents_panel import Documents
 from qa.interfaces.line import Line, answering, send
-from qa.interfaces.page_actions import UPLOAD_TYPES, Actions, index_summary
-from qa.interfaces.sidebar import Current, Sidebar
+from qa.interfaces.page_actions import Actions
+from qa.interfaces.sidebar import DELETE, Current, Sidebar
 from qa.interfaces.sources import EMPTY, answer_message, sources_html
 from qa.interfaces.users import Action, Users
-
-# A click on [n] in an answer scrolls the sources panel to source n and flashes it.
-HEAD = """<script>
-document.addEventListener("click", (event) => {
-  const link = event.target.closest("a[href^='#qa-source-']");
-  if (!link) return;
-  event.preventDefault();
-  const target = document.getElementById(link.getAttribute("href").slice(1));
-  if (!target) return;
-  target.scrollIntoView({behavior: "smooth", block: "center"});
-  target.classList.add("qa-flash");
-  setTimeout(() => target.classList.remove("qa-flash"), 1200);
-}, true);
-</script>"""
-CSS = """
-#qa-sources mark { background: #fde68a; padding: 0 2px; }
-.qa-source { border-left: 3px solid #d1d5db; padding: 4px 10px; margin: 8px 0; }
-.qa-source p { white-space: pre-wrap; }
-.qa-flash { border-left-color: #f59e0b; background: #fffbeb; }
-"""
-
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +65,18 @@ def build(
     corpus: Path,
     turns: Turns | None = None,
     door: Door | None = None,
-    sync=None,
+    syncs: dict | None = None,
     collections: Collections | None = None,
 ) -> gr.Blocks:
     """The page; ``door`` says who may ask, upload and save tests (none: anyone may);
-    ``sync``: the watched folder's ``SyncState`` (qa serve --watch); ``collections``: those
-    the page may ask (default: the index's; the served one is chosen first)."""
+    ``syncs``: each watched folder's ``SyncState`` by collection (qa serve --watch);
+    ``collections``: those the page may ask (default: the index's; the served one is chosen
+    first; its corpus folder is ``answerer.settings.corpus``, ``corpus``)."""
     turns = turns or Turns()
     door = door or Door(Users(None), Audit(None))
-    actions = Actions(answerer, corpus, turns, door)
+    actions = Actions(answerer, door)
     collections = collections or Collections(answerer)
+    documents = Documents(collections, turns, door, syncs or {})
     kept = Sidebar(Conversations.beside(answerer.settings.index), door, collections)
     served = answerer.settings.collection
 
@@ -163,7 +145,7 @@ def build(
                 title = gr.Textbox(label="Title", elem_id="qa-title")
                 with gr.Row():
                     rename = gr.Button("Rename", elem_id="qa-rename", size="sm")
-                    delete = gr.Button("Delete", elem_id="qa-delete", size="sm", variant="stop")
+                    delete = gr.Button(DELETE, elem_id="qa-delete", size="sm", variant="stop")
                 export = gr.Button("Export as Markdown", elem_id="qa-export", size="sm")
                 exported = gr.File(visible=False, show_label=False, elem_id="qa-exported")
         with gr.Row(equal_height=True):
@@ -196,20 +178,7 @@ def build(
                     fix = gr.Button("Save as test", elem_id="qa-save-right", scale=0)
             with gr.Column(scale=2):
                 sources = gr.HTML(EMPTY, elem_id="qa-sources")
-        with gr.Accordion("Documents", open=False):
-            summary = gr.HTML(index_summary(answerer), elem_id="qa-index")
-            files = gr.File(
-                label=f"Add documents ({', '.join(UPLOAD_TYPES)})",
-                file_count="multiple",
-                file_types=UPLOAD_TYPES,
-                elem_id="qa-upload",
-            )
-            status = gr.Markdown(elem_id="qa-upload-status")
-        if sync is not None:  # the folder's sync, looked at every 2 s
-            synced = gr.Markdown(sync.line(), elem_id="qa-sync")
-            gr.Timer(2).tick(
-                lambda: (sync.line(), index_summary(answerer)), None, [synced, summary], queue=False
-            )
+        panel = documents.build(current)  # the chosen collection's documents
         # Sent questions wait in line; typing goes on while an answer streams.
         box.submit(send, [box, line], [box, waiting], queue=False, trigger_mode="multiple").then(
             answering(respond),
@@ -229,21 +198,37 @@ def build(
         # Saving an answer as a regression test: 👍 as it stands, 👎 with the right answer.
         chat.like(actions.feedback, [answers], [saved, pending, correcting])
         fix.click(actions.save_correction, [pending, right], [saved, pending, correcting, right])
-        files.upload(actions.upload, [files], [status, summary, files], concurrency_id="model")
         # Kept conversations: reopened, begun afresh (in the collection chosen), renamed,
         # deleted, exported.
         shown = [chat, sources, history, panels, answers, talk]
-        listing.input(
-            kept.reopen, [listing, current], [*shown, collection, title, state], queue=False
-        )
-        for begin in (collection.input, new.click):
-            begin(kept.fresh, [collection, current], [*shown, listing, title, state], queue=False)
+        # The documents panel and the Delete button follow the conversation shown.
+        armed = gr.State(None)  # the conversation a first click on Delete asked about
+        for begun in (
+            listing.input(
+                kept.reopen, [listing, current], [*shown, collection, title, state], queue=False
+            ),
+            *(
+                begin(
+                    kept.fresh, [collection, current], [*shown, listing, title, state], queue=False
+                )
+                for begin in (collection.input, new.click)
+            ),
+        ):
+            begun.then(lambda: (None, DELETE), None, [armed, delete], queue=False)
+            begun.then(documents.shown, [current], panel.outputs, queue=False)
         rename.click(kept.rename, [title, current], [listing, state], queue=False)
-        delete.click(kept.delete, [current], [*shown, listing, title, state], queue=False)
+        delete.click(
+            kept.delete,
+            [armed, current],
+            [*shown, listing, title, state, armed, delete],
+            queue=False,
+        )
         export.click(kept.export, [current], [exported, state], queue=False)
         # Who is signed in, and the upload box only for those who may upload; their
         # conversations; the collections.
-        app.load(door.greeting, None, [state, files], queue=False)
+        app.load(door.greeting, None, [state, panel.files], queue=False)
+        app.load(documents.rights, None, [panel.manage], queue=False)
+        app.load(documents.shown, [current], panel.outputs, queue=False)
         app.load(kept.listing, [current], [listing], queue=False)
         app.load(kept.choices, [current], [collection], queue=False)
     return app
