@@ -17,11 +17,11 @@ from qa.answering.format import DECLINE, cite_claim, cite_quote, is_decline
 from qa.grounding.claims import Candidate, Claim, Draft, Kind, claims, is_complete
 from qa.grounding.decision import Decision, judge_signal, read_signals
 from qa.grounding.kinds import answers_the_kind_asked
-from qa.grounding.support import even, locate, window_span
+from qa.grounding.support import context, even, locate, window_span
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import Span, as_line, is_head, stem, variants, words
+from qa.text import Span, as_line, is_head, stated, stem
 
 if TYPE_CHECKING:
     from qa.models.embeddings import LazyEmbeddings
@@ -121,7 +121,8 @@ def _leans(claim: Claim, asked: Asked) -> bool:
     election?" "Smith won the election", from "as the election nears, Smith...") relates
     the answer to the question on its own word: the judge decides whether it stands."""
     passage, span = claim.support
-    held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
+    first = next((s for s in passage.sentences if s.start == span.start), span)
+    held = {stem(w) for w in stated(f"{context(passage, first)}\n{span.text}")}
     return bool((set(terms(claim.text)) & set(terms(asked.text))) - held)
 
 
