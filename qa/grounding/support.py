@@ -164,12 +164,14 @@ def best_span(
     return Check(span, supported, can, share, cosine)
 
 
-def context(passage: Passage, first: Span) -> str:
-    """What a window of ``passage`` beginning at sentence ``first`` is about: the section path
-    and the heading or definition term it falls under, in the passage or above it."""
-    at = passage.sentences.index(first) if first in passage.sentences else 0
+def shown(passage: Passage, where: Span | Check) -> str:
+    """The text of a window of ``passage`` as a reader sees it: under its section path and the
+    heading or definition term it falls under ("(textwrap) wrap(text, width=70) — Wraps...")."""
+    span = where.span if isinstance(where, Check) else where
+    at = next((i for i, s in enumerate(passage.sentences) if s.start == span.start), 0)
     head = head_of(passage.sentences, at) or passage.term
-    return f"{passage.section}\n{head}" if head else passage.section
+    above = f"{head} — " if head and head not in span.text else ""
+    return f"({passage.section}) {above}{span.text}" if passage.section else above + span.text
 
 
 def window_span(passage: Passage, window: list[Span]) -> Span:
