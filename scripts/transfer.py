@@ -57,6 +57,7 @@ def corpora(squad: Path) -> list[Corpus]:
         Corpus("squad", squad),
         *(Corpus(m, dev / "questions.yaml", m, manuals.PAGES) for m in ("postgresql", "git", "r")),
         *(Corpus(m, new / f"{m}.yaml", m, NEW_PAGES) for m in ("apache", "bash")),
+        Corpus("pydocs", new / "pydocs.yaml", "pydocs", new / "pydocs-pages.txt"),
     ]
 
 

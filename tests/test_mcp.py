@@ -5,7 +5,6 @@ key (refused without it; the model there is the scripted one, tests/fake_llm.py)
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,9 +12,8 @@ import anyio
 import pytest
 
 from tests import fake_llm
-from tests.servers import serve, stop
+from tests.servers import ROOT, article_copy, scripted_env, serve, stop
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "mcp-test-key"
 QUESTION = "Who is the spokesperson of Iran's Foreign Ministry?"
 TOOLS = {"ask", "search", "list_documents"}
@@ -23,29 +21,13 @@ TOOLS = {"ask", "search", "list_documents"}
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, article_index) -> Path:
-    base = tmp_path_factory.mktemp("mcp")
-    shutil.copytree(article_index / "corpus", base / "corpus")
-    shutil.copytree(article_index / "index", base / "index")
-    return base
+    return article_copy(article_index, tmp_path_factory.mktemp("mcp"))
 
 
 @pytest.fixture(scope="module")
 def server(folder):
     llm, llm_url = fake_llm.start(0.1)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "QA_INDEX": str(folder / "index"),
-        "QA_CORPUS": str(folder / "corpus"),
-        "QA_USERS": str(folder / "users.json"),
-        "QA_AUDIT_LOG": str(folder / "audit.jsonl"),
-        "QA_API_KEY": KEY,
-        "QA_LLM": "openai",
-        "QA_LLM_BASE_URL": llm_url,
-        "QA_LLM_MODEL": "stub",
-        "QA_JUDGE": "false",
-    }
+    env = scripted_env(folder, llm_url, QA_API_KEY=KEY)
     proc, url = serve(folder, env, folder / "server.log")
     yield url
     stop(proc)

@@ -10,6 +10,7 @@ import pytest
 
 from qa.errors import BackendError
 from qa.index.store import Summary
+from qa.interfaces.sidebar import Current
 from qa.interfaces.web import build
 
 
@@ -20,6 +21,7 @@ class Raising:
         self.error = error
         held = Summary("index", "docs", "minilm", {}, [])
         self.store = SimpleNamespace(summary=lambda: held)
+        self.settings = SimpleNamespace(collection="docs", index=Path("index"))
 
     def ask(self, *args, **kw):
         raise self.error
@@ -29,7 +31,7 @@ def respond(answerer, question: str) -> tuple:
     """The outputs of the page's last update after ``question`` is submitted."""
     page = build(answerer, Path("corpus"))
     handler = next(f.fn for f in page.fns.values() if f.name == "respond")
-    return list(handler(question, [], [], [], {}, gr.Request()))[-1]
+    return list(handler(question, [], [], [], {}, Current("docs"), gr.Request()))[-1]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import click
 
 from qa.errors import FailedError, QAError
 from qa.interfaces.accounts import users
+from qa.interfaces.catalog import collections
 from qa.interfaces.measure import calibrate, eval_
 from qa.interfaces.options import ANSWER, SERVE, STORE, Group, settings_from, settings_options
 
@@ -121,6 +122,7 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     loading the models once.
     """
     from qa.answering.chain import Answerer
+    from qa.evaluation.questions import eval_file_of
     from qa.evaluation.savetest import append, entry
 
     settings = settings_from(values)
@@ -141,11 +143,11 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
         else:
             answer = _ask_plain(answerer, q, list(history))
         if save:
+            where = eval_file_of(settings)  # the collection's own questions
             saved = append(
-                settings.eval_file,
-                {**entry(answer), **({"history": list(history)} if history else {})},
+                where, {**entry(answer), **({"history": list(history)} if history else {})}
             )
-            click.echo(f"saved as test {saved} in {settings.eval_file}", err=True)
+            click.echo(f"saved as test {saved} in {where}", err=True)
     if failed:  # each failed question was answered with its error, as a JSON line
         raise FailedError([])
 
@@ -180,19 +182,19 @@ def serve(host: str, port: int, share: bool, insecure: bool, watch: bool, **valu
 @settings_options("corpus", *STORE, "chunk_size", "chunk_overlap", "watch_debounce", "watch_scan")
 def watch(**values: Any) -> None:
     """Keep the index in sync with the corpus folder: files added, changed, moved or removed
-    are indexed (or removed) once the folder is quiet. Runs until interrupted."""
+    are indexed (or removed) once the folder is quiet. Runs until interrupted. With
+    --collection NAME, the folder qa ingest FOLDER --collection NAME indexed it from."""
     import time
 
     from qa.index.watch import Watcher
+    from qa.interfaces.collections import folder_of
 
     settings = settings_from(values)
+    folder = folder_of(settings)
     watcher = Watcher(
-        settings.corpus,
-        settings,
-        debounce=settings.watch_debounce,
-        scan_every=settings.watch_scan,
+        folder, settings, debounce=settings.watch_debounce, scan_every=settings.watch_scan
     ).start()
-    click.echo(f"watching {settings.corpus} (Ctrl-C to stop)", err=True)
+    click.echo(f"watching {folder} for collection {settings.collection} (Ctrl-C to stop)", err=True)
     seen = 0
     try:
         while True:
@@ -202,17 +204,6 @@ def watch(**values: Any) -> None:
                 click.echo(watcher.state.last, err=True)
     finally:
         watcher.stop()
-
-
-@main.command()
-@settings_options(*STORE)
-def collections(**values: Any) -> None:
-    """List the index's collections with their files and chunks (ingest one with
-    qa ingest PATH --collection NAME; ask one with --collection NAME)."""
-    from qa.interfaces.collections import sizes
-
-    for size in sizes(settings_from(values)):
-        click.echo(f"{size.name}\t{size.files} files\t{size.chunks} chunks")
 
 
 @main.command()
@@ -261,6 +252,7 @@ def status(**values: Any) -> None:
 main.add_command(eval_)
 main.add_command(users)
 main.add_command(calibrate)
+main.add_command(collections)
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ from qa.interfaces.options import ANSWER, settings_from, settings_options
 
 
 @click.command("eval")
-@click.argument("file", default="eval_questions.yaml", type=click.Path(path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
 )
@@ -39,9 +39,9 @@ from qa.interfaces.options import ANSWER, settings_from, settings_options
 @click.option(
     "--markdown", type=click.Path(path_type=Path), help="Write a Markdown summary here (for CI)."
 )
-@settings_options(*ANSWER, "eval_min_cited", "eval_min_declined")
+@settings_options(*ANSWER, "eval_file", "eval_min_cited", "eval_min_declined")
 def eval_(
-    file: Path,
+    file: Path | None,
     json_out: Path | None,
     baseline: Path | None,
     update_baseline: bool,
@@ -54,6 +54,9 @@ def eval_(
 ) -> None:
     """Score answers to the questions in FILE (YAML, or SQuAD v2.0 JSON) and gate regressions.
 
+    FILE defaults to eval_questions.yaml; with --collection NAME, to that collection's own
+    file where there is one (QA_EVAL_FILE with -NAME before its suffix).
+
     Prints a line per question and the totals; exits 1 when a question that passed in
     --baseline fails now, or a total falls below its QA_EVAL_MIN_* threshold.
     """
@@ -64,6 +67,7 @@ def eval_(
     from qa.evaluation import evaluate, questions, report
 
     settings = settings_from(values)
+    file = file or default_questions(settings)
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE")
     asked, docs = questions.load_questions(file)
@@ -174,6 +178,16 @@ def calibrate(
             for kind in ("rules", "calibrated")
         }
         report.plot(measured["curve"], plot, f"{file.name}, held out", marks)
+
+
+def default_questions(settings) -> Path:
+    """``qa eval``'s FILE when none is given: the collection's own questions, if it has
+    them, else eval_questions.yaml."""
+    from qa.evaluation.questions import eval_file_of
+
+    own = eval_file_of(settings)
+    default = settings.collection == type(settings).collection
+    return own if not default and own.is_file() else Path("eval_questions.yaml")
 
 
 def _write(path: Path, text: str) -> None:

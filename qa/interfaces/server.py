@@ -10,7 +10,7 @@ import logging
 import gradio as gr
 
 from qa.answering.chain import Answerer
-from qa.errors import UsageError
+from qa.errors import QAError, UsageError
 from qa.index.watch import Watcher
 from qa.interfaces import assistants, library, login
 from qa.interfaces.api import as_json_errors, router
@@ -39,26 +39,21 @@ def door_for(settings, queue: Queue | None = None) -> Door:
 
 def pieces(
     settings, watch: bool = False
-) -> tuple[Answerer, Queue, Door, gr.Blocks, Watcher | None]:
-    """The model, its queue, the door, the page and the folder's watcher, wired together."""
+) -> tuple[Answerer, Queue, Door, gr.Blocks, list[Watcher], Collections]:
+    """The model, its queue, the door, the page, the folders' watchers (one a collection,
+    the default's first) and the collections, wired together."""
     queue = Queue(settings.queue_cap, settings.request_timeout)
     door = door_for(settings, queue)
     answerer = Answerer(settings)
-    watcher = None
+    collections = Collections(answerer)
+    watchers = []
     if watch:  # syncs take a turn on the model, as uploads do
-        watcher = Watcher(
-            settings.corpus,
-            settings,
-            store=answerer.store,
-            guard=queue.turn,
-            after=answerer.refresh,
-            debounce=settings.watch_debounce,
-            scan_every=settings.watch_scan,
-        )
-    page = build(answerer, settings.corpus, queue, door, watcher.state if watcher else None)
+        watchers = collections.watchers(queue.turn, settings.watch_debounce, settings.watch_scan)
+    synced = watchers[0].state if watchers else None
+    page = build(answerer, settings.corpus, queue, door, synced, collections)
     page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
     queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
-    return answerer, queue, door, page, watcher
+    return answerer, queue, door, page, watchers, collections
 
 
 def app_for(settings, watch: bool = False):
@@ -68,18 +63,18 @@ def app_for(settings, watch: bool = False):
 
     from fastapi import Depends, FastAPI
 
-    answerer, queue, door, page, watcher = pieces(settings, watch)
+    answerer, queue, door, page, watchers, collections = pieces(settings, watch)
     mcp, sessions = assistants.http_app(assistants.build(answerer, queue, door), not door.locked)
 
     @asynccontextmanager
     async def lifespan(_app):
         async with sessions.run():  # MCP's streamable HTTP sessions live as long as the server
-            if watcher:
+            for watcher in watchers:
                 watcher.start()
             try:
                 yield
             finally:
-                if watcher:
+                for watcher in watchers:
                     watcher.stop()
 
     app = FastAPI(
@@ -87,13 +82,12 @@ def app_for(settings, watch: bool = False):
     )
     as_json_errors(app)
     app.include_router(login.router(door))
-    collections = Collections(answerer)
     app.include_router(
-        router(answerer, queue, watcher.state if watcher else None, collections),
+        router(answerer, queue, watchers[0].state if watchers else None, collections),
         dependencies=[Depends(door.api_question)],
     )
     app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
-    app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
+    app.add_route("/mcp", ReadersOnly(mcp, collections), methods=["GET", "POST", "DELETE"])
     app = gr.mount_gradio_app(
         app,
         page,
@@ -106,6 +100,25 @@ def app_for(settings, watch: bool = False):
     )
     door.install(app, secure_cookie=settings.secure_cookie, hours=settings.session_hours)
     return app
+
+
+class ReadersOnly:
+    """MCP at /mcp serves the default collection: a user who may not ask it gets 403 (the
+    door has let the caller in and named them in the request's state). An ASGI app, so
+    that Starlette routes to it as to the MCP app it wraps."""
+
+    def __init__(self, app, collections: Collections) -> None:
+        self.app, self.collections = app, collections
+
+    async def __call__(self, scope, receive, send) -> None:
+        from starlette.responses import JSONResponse
+
+        try:
+            self.collections.get(None, scope.get("state", {}).get("user"))
+        except QAError as e:
+            body = {"error": {"message": str(e), "code": e.http_status}}
+            return await JSONResponse(body, status_code=e.http_status)(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def serve(
@@ -127,7 +140,7 @@ def serve(
         log.warning(warning)
     if share:  # a public link comes from Gradio's own launcher, which serves the page only
         log.warning("with --share only the chat page is served, not the HTTP API")
-        _answerer, _queue, door, page, _watcher = pieces(settings)
+        _answerer, _queue, door, page, _watchers, _collections = pieces(settings)
         page.launch(
             share=True,
             server_name=host,
