@@ -127,8 +127,8 @@ def choose(
     found: list[Claim], evidence: Evidence, asked: Asked, judged: bool, weight: Weight = even
 ) -> Candidate | None:
     """The candidate answer, of five in turn: the claims the rules keep; the sentence
-    retrieval ranked first, where the evidence is strong and it does not say other than the
-    draft; the claims the rules doubt; that sentence all the same; none.
+    retrieval ranked first, where the evidence is strong and it says what the draft says (or
+    the draft refused); the claims the rules doubt; that sentence all the same; none.
     ``judged``: claims that lean on the question stand only with the judge's yes."""
     question = asked.full
     kept = [
@@ -153,16 +153,15 @@ def choose(
 
 
 def _agrees(found: list[Claim], quoted: str, asked: Asked, weight: Weight) -> bool:
-    """The quote does not say other than the draft: it holds most of what the draft's claims
-    add to the question (their new words, each weighed by how telling it is). A draft that
-    says what the quote does not ("Yes [3]." beside a sentence about something else) read
-    the same passages and found another answer there; one that refused or only restated the
-    question found none, and the quote may give it."""
-    new = {stem(w) for c in found for w in content_words(c.text)} - set(terms(asked.full))
-    if not new:
+    """The quote says what the draft says: it holds most of what the draft's claims add to
+    the question (their new words, each weighed by how telling it is), or the draft made no
+    claim. A draft that only restates the question, or says what the quote does not, read
+    the same passages and found no answer there: quoting would answer in its stead."""
+    if not found:
         return True
+    new = {stem(w) for c in found for w in content_words(c.text)} - set(terms(asked.full))
     held = {stem(w) for w in stated(quoted)}
-    return sum(map(weight, new & held)) >= QUOTE_AGREES * sum(map(weight, new))
+    return bool(new) and sum(map(weight, new & held)) >= QUOTE_AGREES * sum(map(weight, new))
 
 
 def decide(
