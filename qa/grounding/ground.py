@@ -21,7 +21,7 @@ from qa.grounding.support import even, locate, shown, window_span
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import Span, as_line, content_words, is_head, stated, stem
+from qa.text import Span, as_line, is_head, stated, stem
 
 if TYPE_CHECKING:
     from qa.models.embeddings import LazyEmbeddings
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 # Evidence strong enough to quote when the model's own words do not survive.
 QUOTE_MIN_COVERAGE = 0.75
 QUOTE_MIN_COSINE = 0.45
-QUOTE_AGREES = 0.6  # share of the draft's new words a quote must hold to answer in its stead
 # A claim whose sentence lacks words of the question that the claim repeats is kept only if
 # the LLM, asked afresh, finds that the sentence answers the question so (see qa.grounding.judge).
 MIN_YES = 0.65
@@ -83,7 +82,7 @@ def ground(draft: Draft, evidence: Evidence, asked: Asked, checks: Checks = Chec
     answer can change the decision, unless ``judge_all`` (calibration needs every signal).
     """
     found = weigh(draft, evidence, asked, checks)
-    candidate = choose(found, evidence, asked, checks.judge is not None, checks.weight)
+    candidate = choose(found, evidence, asked, judged=checks.judge is not None)
     return decide(candidate, len(found), draft, evidence, asked, checks)
 
 
@@ -123,13 +122,11 @@ def _leans(claim: Claim, asked: Asked) -> bool:
     return bool((set(terms(claim.text)) & set(terms(asked.text))) - held)
 
 
-def choose(
-    found: list[Claim], evidence: Evidence, asked: Asked, judged: bool, weight: Weight = even
-) -> Candidate | None:
+def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -> Candidate | None:
     """The candidate answer, of five in turn: the claims the rules keep; the sentence
-    retrieval ranked first, where the evidence is strong and it says what the draft says (or
-    the draft refused); the claims the rules doubt; that sentence all the same; none.
-    ``judged``: claims that lean on the question stand only with the judge's yes."""
+    retrieval ranked first, where the evidence is strong; the claims the rules doubt; that
+    sentence all the same; none. ``judged``: claims that lean on the question stand only
+    with the judge's yes."""
     question = asked.full
     kept = [
         c for c in found if _kept(c) and not (judged and _leans(c, asked) and c.judged < MIN_YES)
@@ -139,7 +136,7 @@ def choose(
         return _stated(Kind.GENERATED, kept, True, True)
     if top and strong(evidence) and answers_the_kind_asked(question, quote(top).text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
-        return _quoted(top, _agrees(found, quote(top).text, asked, weight), True)
+        return _quoted(top, True, True)
     if doubted := [
         replace(c, support=(c.best[0], c.best[1].span))
         for c in found
@@ -150,18 +147,6 @@ def choose(
     if top:
         return _quoted(top, False, answers_the_kind_asked(question, quote(top).text))
     return None
-
-
-def _agrees(found: list[Claim], quoted: str, asked: Asked, weight: Weight) -> bool:
-    """The quote says what the draft says: it holds most of what the draft's claims add to
-    the question (their new words, each weighed by how telling it is), or the draft made no
-    claim. A draft that only restates the question, or says what the quote does not, read
-    the same passages and found no answer there: quoting would answer in its stead."""
-    if not found:
-        return True
-    new = {stem(w) for c in found for w in content_words(c.text)} - set(terms(asked.full))
-    held = {stem(w) for w in stated(quoted)}
-    return bool(new) and sum(map(weight, new & held)) >= QUOTE_AGREES * sum(map(weight, new))
 
 
 def decide(
