@@ -104,8 +104,7 @@ def _lexical(
     # built the drones that crashed near the Ostrian border" says nothing the question did not.
     given = {w for w in names if _has(w, key_terms(question))}
     new = {stem(w) for w in content_words(claim) if w not in given} - asked
-    # One character names nothing ("a", "I"), but a digit is a number ("level 9").
-    keys = {t for t in names - key_terms(question) - given if len(t) > 1 or t.isdigit()}
+    keys = {t for t in names - key_terms(question) - given if len(t) > 1}
     keys |= operators(claim) - operators(question)
     says = bool(new or keys)  # a claim of only a name ("--depth", "Smith") says something
     # The question's own names that the claim leaves out must be in its sentence: "Northern
