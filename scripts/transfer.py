@@ -113,7 +113,11 @@ def remembering(settings, memo: Memo):
 
     def judge_with(llm, cache_dir=None):
         judge = plain_judge(llm, cache_dir)
-        return lambda q, claim, text: memo.get(["judge", q, claim, text], lambda: judge(q, claim, text))
+
+        def remembered(q: str, claim: str, text: str) -> float:
+            return memo.get(["judge", q, claim, text], lambda: judge(q, claim, text))
+
+        return remembered
 
     plain_judge = chain.judge_with
     chain.judge_with = judge_with  # the chain builds its judge per question (a dev script's hook)
