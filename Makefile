@@ -120,6 +120,8 @@ transfer: install $(VENV)/.debian $(VENV)/.debian-transfer
 	$(BIN)/python scripts/manuals.py build .transfer/pages eval/transfer/pages.txt
 	$(BIN)/python scripts/manuals.py check .transfer/pages/apache eval/transfer/apache.yaml
 	$(BIN)/python scripts/manuals.py check .transfer/pages/bash eval/transfer/bash.yaml
+	$(BIN)/python scripts/manuals.py build .transfer/pydocs-pages eval/transfer/pydocs-pages.txt
+	$(BIN)/python scripts/manuals.py check .transfer/pydocs-pages/pydocs eval/transfer/pydocs.yaml
 	$(BIN)/python scripts/transfer.py --squad $(SQUAD) $(TRANSFER_ARGS)
 # The formats dev set (eval/formats): Word files, CSV tables and scanned PDFs made from Debian's
 # packages (scripts/formats.py), built into .formats/, checked, ingested (the scans by OCR,

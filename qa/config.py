@@ -147,7 +147,9 @@ class Settings:
         30.0, "qa watch, qa serve --watch: seconds between scans for changes events missed."
     )
     eval_file: Path = _setting(
-        Path("eval_questions.yaml"), "Where answers saved as tests go (qa ask --save, the page)."
+        Path("eval_questions.yaml"),
+        "Where answers saved as tests go (qa ask --save, the page); collection NAME's own: "
+        "this file with -NAME before its suffix, which qa eval --collection NAME reads.",
     )
     eval_min_cited: float = _setting(
         0.0, "qa eval fails below this share of answers correct and cited."

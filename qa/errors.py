@@ -131,3 +131,23 @@ class NoCollectionError(QAError):
 
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(f"no collection {name!r} (there are: {', '.join(known) or 'none'})")
+
+
+class NoConversationError(QAError):
+    """A conversation that does not exist, or is someone else's (they are not told apart)."""
+
+    exit_code = 2
+    http_status = 404
+
+    def __init__(self, conversation: str) -> None:
+        super().__init__(f"no conversation {conversation!r}")
+
+
+class NoDocumentError(QAError):
+    """A document that is not in the collection's folder (or a name outside it)."""
+
+    exit_code = 2
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no document {name!r} in the collection's folder")

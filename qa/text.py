@@ -76,6 +76,18 @@ def is_head(sentence: str) -> bool:
     )
 
 
+# How many sentences back the heading or term a sentence falls under is looked for: a
+# definition's body runs to a few paragraphs.
+HEAD_REACH = 6
+
+
+def head_of(spans: list[Span], at: int) -> str:
+    """The heading or definition term that ``spans[at]`` falls under, if one of the few
+    sentences before it is one ("fill(text, width=70)" above the paragraphs about fill)."""
+    before = spans[max(0, at - HEAD_REACH) : at]
+    return next((s.text for s in reversed(before) if is_head(s.text)), "")
+
+
 def as_line(spans: list[Span]) -> str:
     """Sentences as one line, a heading or a term set off from what it names by a dash
     ("--depth <depth> — Create a shallow clone."), as its own line sets it off on the page."""
@@ -133,15 +145,30 @@ _NUMBERS = {word: str(n) for n, word in enumerate(_SMALL.split(), 1)} | {
 _SPANS = {"decade": ("10", "year"), "century": ("100", "year"), "fortnight": ("14", "day")}
 
 
+_WORDS_OF = {digits: word for word, digits in _NUMBERS.items() if word in _SMALL.split()}
+_QUALIFIED = re.compile(r"[a-z_]\w*(?:\.[a-z_]\w*)+")  # os.path.join, not 3.2 or u.s
+
+
+def parts(name: str) -> set[str]:
+    """The names a qualified name is made of ("os.path.join": os, path, join); none for any
+    other token (a version "3.2", an abbreviation "u.s")."""
+    qualified = _QUALIFIED.fullmatch(name) and len(name.split(".")[0]) > 1
+    return set(name.split(".")) if qualified else set()
+
+
 def variants(tokens: set[str]) -> set[str]:
-    """The tokens, plus the parts of hyphenated ones and the digits of number words: what
-    a passage can be said to state ("decade-long" states "decade", "10" and "years")."""
+    """The tokens, plus the parts of hyphenated ones, the digits of number words and the words
+    of small numbers, and the names a qualified name is made of: what a passage can be said to
+    state ("decade-long" states "decade", "10" and "years"; "os.path.join" states "join")."""
     out = set(tokens)
     for tok in tokens:
+        out |= parts(tok)
         for part in tok.split("-"):
             out.add(part)
             if part in _NUMBERS:
                 out.add(_NUMBERS[part])
+            if part in _WORDS_OF:
+                out.add(_WORDS_OF[part])
             if (singular := part.removesuffix("s")) in _SPANS:
                 out.update((singular, *_SPANS[singular]))
     return out
@@ -203,3 +230,16 @@ def key_terms(text: str) -> set[str]:
         for tok in _WORD.findall(text)
         if _NUMBER.search(tok) or (tok[0].isupper() and tok.lower() not in STOPWORDS)
     }
+
+
+# A parameter given a value in a signature or a setting ("width=70", "fill(text, width=70)"):
+# that value is its default, whether or not the word stands there.
+_ASSIGNED = re.compile(r"[A-Za-z_]\w*\s?=\s?[^\s=,)]")
+
+
+def stated(text: str) -> set[str]:
+    """Every token ``text`` can be said to state: its words with their ``variants``, its
+    options and identifiers as written, the acronyms of its names, its operators, and
+    "default" where it assigns a parameter its value."""
+    said = variants(set(words(text))) | code_terms(text) | acronyms(text) | operators(text)
+    return said | {"default"} if _ASSIGNED.search(text) else said

@@ -15,6 +15,7 @@ on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -56,6 +57,7 @@ def corpora(squad: Path) -> list[Corpus]:
         Corpus("squad", squad),
         *(Corpus(m, dev / "questions.yaml", m, manuals.PAGES) for m in ("postgresql", "git", "r")),
         *(Corpus(m, new / f"{m}.yaml", m, NEW_PAGES) for m in ("apache", "bash")),
+        Corpus("pydocs", new / "pydocs.yaml", "pydocs", new / "pydocs-pages.txt"),
     ]
 
 
@@ -75,6 +77,61 @@ def documents(corpus: Corpus, docs: dict[str, str], work: Path) -> Path:
             if not target.is_file() or target.read_text() != text:  # unchanged: not re-indexed
                 target.write_text(text)
     return dest
+
+
+class Memo:
+    """The model's drafts and the judge's verdicts, kept per prompt in a JSON Lines file.
+
+    A greedy draft depends only on the model, its settings and the prompt (the passages and
+    the question), and the judge's P(yes) only on its three texts; so after a change to the
+    checks a run asks the model only what it has not been asked before, and a corpus is scored
+    again in minutes instead of an hour. A change to retrieval or the prompt changes the keys.
+    """
+
+    def __init__(self, path: Path, settings) -> None:
+        self.path, self.seen = path, {}
+        model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]
+        self.model = json.dumps(model, default=str)
+        if path.is_file():
+            for line in path.read_text().splitlines():
+                key, value = json.loads(line)
+                self.seen[key] = value
+
+    def get(self, parts: list[str], compute):
+        key = hashlib.sha256(json.dumps([self.model, *parts]).encode()).hexdigest()
+        if key not in self.seen:
+            self.seen[key] = compute()
+            with self.path.open("a") as f:
+                f.write(json.dumps([key, self.seen[key]]) + "\n")
+        return self.seen[key]
+
+
+def remembering(settings, memo: Memo):
+    """An Answerer whose drafts and judge verdicts come from ``memo`` where it has them."""
+    from qa.answering import chain
+    from qa.grounding.claims import Draft
+
+    def judge_with(llm, cache_dir=None):
+        judge = plain_judge(llm, cache_dir)
+
+        def remembered(q: str, claim: str, text: str) -> float:
+            return memo.get(["judge", q, claim, text], lambda: judge(q, claim, text))
+
+        return remembered
+
+    plain_judge = chain.judge_with
+    chain.judge_with = judge_with  # the chain builds its judge per question (a dev script's hook)
+
+    class Remembering(chain.Answerer):
+        def generate(self, evidence, question, on_token=None):
+            def draft():
+                d = chain.Answerer.generate(self, evidence, question, on_token)
+                return [d.text, [list(t) for t in d.tokens]]
+
+            text, tokens = memo.get(["draft", chain.numbered(evidence), question], draft)
+            return Draft(text, tuple((t, lp) for t, lp in tokens))
+
+    return Remembering(settings)
 
 
 def spread(items: list, n: int) -> list:
@@ -113,7 +170,7 @@ def counts(rows: list[dict]) -> dict:
     }
 
 
-def run(corpus: Corpus, work: Path, limit: int = 0) -> dict:
+def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
     """Index the corpus under ``work`` (reused where unchanged) and answer its questions (with
     ``limit``, that many answerable and unanswerable ones spread over the file: a quick look)."""
     from tqdm import tqdm
@@ -131,9 +188,11 @@ def run(corpus: Corpus, work: Path, limit: int = 0) -> dict:
     started = time.monotonic()
     ingest([documents(corpus, docs, work)], settings)
     indexed = time.monotonic() - started
+    answerer = remembering(settings, Memo(work / "memo.jsonl", settings)) if memo else None
     report = evaluate.run(
         questions,
         settings,
+        answerer=answerer,
         progress=lambda qs: tqdm(qs, desc=corpus.name, unit="q", file=sys.stderr, leave=False),
     )
     rows = report["questions"]
@@ -180,6 +239,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / ".transfer", help="indexes go here")
     parser.add_argument("--limit", type=int, default=0, help="N questions of each kind, a look")
     parser.add_argument("--json", type=Path, help="write every answer here [WORK/last.json]")
+    parser.add_argument(
+        "--fresh", action="store_true", help="ask the model again (no kept drafts or verdicts)"
+    )
     args = parser.parse_args()
     chosen = corpora(args.squad)
     if args.only:
@@ -192,7 +254,9 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = {}
     for corpus in chosen:
-        results[corpus.name] = took = run(corpus, args.work / corpus.name, args.limit)
+        results[corpus.name] = took = run(
+            corpus, args.work / corpus.name, args.limit, not args.fresh
+        )
         out.write_text(json.dumps(results, indent=1, default=str))  # each corpus as it is done
         print(
             f"{corpus.name}: indexed in {took['index_s']} s, answered in {took['answer_s']} s; "

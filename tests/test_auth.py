@@ -6,19 +6,16 @@ the queue, and a fixed delay per answer makes the queue fill the same way every 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests import fake_llm
-from tests.servers import serve, stop
+from tests.servers import ROOT, article_copy, scripted_env, serve, stop
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "door-test-key"
 CAP = 3  # requests that may wait for the model; small, so a few clients fill it
 DELAY = 0.5  # seconds the scripted model takes per call
@@ -31,36 +28,41 @@ def team(tmp_path_factory, article_index):
     """The server, its folder and a token per role (reader rita, editor ed, admin ada)."""
     from qa.interfaces.users import Role, Users
 
-    base = tmp_path_factory.mktemp("team")
-    shutil.copytree(article_index / "corpus", base / "corpus")
-    shutil.copytree(article_index / "index", base / "index")
+    base = article_copy(article_index, tmp_path_factory.mktemp("team"))
+    second_collection(base)
     users = Users(base / "users.json")
     tokens = {}
     for name, role in (("rita", Role.READER), ("ed", Role.EDITOR), ("ada", Role.ADMIN)):
         users.add(name, role, f"{name}-password")
         tokens[name] = users.issue_token(name)
     llm, llm_url = fake_llm.start(DELAY)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "QA_INDEX": str(base / "index"),
-        "QA_CORPUS": str(base / "corpus"),
-        "QA_EVAL_FILE": str(base / "eval.yaml"),
-        "QA_USERS": str(base / "users.json"),
-        "QA_AUDIT_LOG": str(base / "audit.jsonl"),
-        "QA_API_KEY": KEY,
-        "QA_LLM": "openai",
-        "QA_LLM_BASE_URL": llm_url,
-        "QA_LLM_MODEL": "stub",
-        "QA_JUDGE": "false",
-        "QA_QUEUE_CAP": str(CAP),
-        "QA_ASKS_PER_MINUTE": "1000",
-    }
+    env = scripted_env(base, llm_url, QA_API_KEY=KEY, QA_QUEUE_CAP=str(CAP))
     proc, url = serve(base, env, base / "server.log")
     yield {"url": url, "base": base, "tokens": {**tokens, "key": KEY}, "env": env}
     stop(proc)
     llm.shutdown()
+
+
+FERRY = "The ferry to Lindholm leaves from quay 4 at seven in the morning."
+
+
+def second_collection(base) -> None:
+    """Collection ferries beside the article's, from its own folder (ingested in process:
+    the embedding model is already loaded here)."""
+    from qa.config import load_settings
+    from qa.index.ingest import ingest
+    from qa.interfaces.collections import remember
+
+    (base / "ferries").mkdir()
+    (base / "ferries" / "ferry-notes.txt").write_text(FERRY + "\n")
+    settings = load_settings({"index": base / "index", "collection": "ferries"}, environ={})
+    cwd = os.getcwd()
+    os.chdir(base)  # sources are named relative to where qa runs
+    try:
+        ingest([base / "ferries"], settings)
+        remember(settings, base / "ferries")
+    finally:
+        os.chdir(cwd)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -218,6 +220,63 @@ def test_roles_end_to_end(team, tmp_path):
     log = (team["base"] / "audit.jsonl").read_text()
     assert '"event": "upload", "user": "ed"' in log and '"event": "delete", "user": "ada"' in log
     assert '"user": "rita"' in log and "Ola Brandt" not in log  # no document text
+
+
+def test_a_collection_limited_to_some_users(team):
+    """Once `qa collections allow` names users, only they and admins may ask the collection,
+    see it listed or read its documents: on /api/ask, /v1, /api/documents and MCP (a 403)."""
+    import subprocess
+
+    url, tokens = team["url"], team["tokens"]
+
+    def collections(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "qa", "collections", *args, "--index", "index"],
+            cwd=team["base"],
+            env=team["env"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def asks(who: str, collection: str) -> int:
+        body = {"question": "Where does the ferry to Lindholm leave from?"}
+        reply = httpx.post(
+            f"{url}/api/ask",
+            json={**body, "collection": collection},
+            headers=bearer(tokens[who]),
+            timeout=120,
+        )
+        return reply.status_code
+
+    def models(who: str) -> set[str]:
+        listed = httpx.get(f"{url}/v1/models", headers=bearer(tokens[who])).json()["data"]
+        return {m["id"] for m in listed}
+
+    assert asks("rita", "ferries") == 200  # open to everyone signed in, until limited
+    collections("allow", "ferries", "ed")
+    try:
+        assert "ferries\t1 files\t1 chunks\tonly: ed" in collections()
+        assert asks("rita", "ferries") == 403 and asks("rita", "") == 200
+        assert asks("ed", "ferries") == 200 and asks("ada", "ferries") == 200
+        assert "docqa/ferries" not in models("rita")
+        assert "docqa/ferries" in models("ed") and "docqa/ferries" in models("key")
+        chat = {"model": "docqa/ferries", "messages": [{"role": "user", "content": "Quay?"}]}
+        reply = httpx.post(f"{url}/v1/chat/completions", json=chat, headers=bearer(tokens["rita"]))
+        assert reply.status_code == 403 and "ferries" in reply.json()["error"]["message"]
+        listing = f"{url}/api/documents?collection=ferries"
+        assert httpx.get(listing, headers=bearer(tokens["rita"])).status_code == 403
+        assert httpx.get(listing, headers=bearer(tokens["ed"])).json() == {"ferry-notes.txt": 66}
+        # The default collection limited too: rita may ask neither. (MCP's tools resolve
+        # their collection the same way: tests/test_mcp.py.)
+        collections("allow", "docqa", "ed")
+        assert asks("rita", "") == 403
+    finally:
+        collections("open", "docqa")
+        collections("open", "ferries")
+    assert asks("rita", "ferries") == 200 and "docqa/ferries" in models("rita")
 
 
 def test_uploads_cannot_escape_or_pass_as_another_type(team):

@@ -171,18 +171,19 @@ def manuals_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
-def qa(cwd: Path, *args: str) -> str:
-    """Run the `qa` command in a process of its own; its stdout."""
+def qa(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run the `qa` command in a process of its own (``stdin`` its input); it must succeed."""
     result = subprocess.run(
         [sys.executable, "-m", "qa", *args],
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         timeout=900,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return result
 
 
 @needs
@@ -211,7 +212,7 @@ def test_answers_from_manuals_cite_section_and_page(
 ):
     """`qa ask --json` on real HTML and PDF manuals: the answer cites the passage that holds
     it, with its section path and, for the PDF, its page; the quote is the extracted text."""
-    out = json.loads(qa(manuals_index, "ask", question, "--json", "--index", "index"))
+    out = json.loads(qa(manuals_index, "ask", question, "--json", "--index", "index").stdout)
     assert not out["declined"] and fact in out["answer"]
     cited = [c for c in out["citations"] if fact in c["quote"]]
     assert cited and cited[0]["source"] == source
@@ -224,7 +225,7 @@ def test_answers_from_manuals_cite_section_and_page(
 def test_citations_show_their_section_and_page():
     """The shell's source lines and the chat page's sources panel say where a quote is."""
     from qa.answering.answer import Answer, Citation
-    from qa.interfaces.web import sources_html
+    from qa.interfaces.sources import sources_html
 
     cited = Citation(1, "r/R-data.pdf", 10, 20, "use scan", 0, "x" * 30, "R Data › scan", 15)
     assert cited.where == "R Data › scan, p. 15"

@@ -170,7 +170,7 @@ def test_an_encrypted_or_corrupt_file_is_refused_with_one_reason(tmp_path: Path,
 
 
 def test_the_upload_accepts_every_format_read():
-    from qa.interfaces.web import UPLOAD_TYPES
+    from qa.interfaces.documents_panel import UPLOAD_TYPES
 
     assert set(UPLOAD_TYPES) == set(SUFFIXES)
     for suffix in (".docx", ".pptx", ".xlsx", ".xls", ".ods", ".csv", ".tsv", ".epub", ".odt"):

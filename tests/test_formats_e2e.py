@@ -6,16 +6,13 @@ the extracted text at the cited offsets. One ingest and one model load for all."
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from qa.documents.loaders import FileLoader
-from tests.test_documents import PGDOCS, ROOT
+from tests.test_documents import PGDOCS, qa
 from tests.test_ocr import needs as needs_ocr
 
 RDATA = Path("/usr/share/R/doc/manual/R-data.pdf")
@@ -71,22 +68,7 @@ def formats_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     shutil.copy(RELEASES, docs)
     scan(RDATA, [13, 14], docs / "R-data-scanned.pdf")
     (docs / "broken.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    return base, run(base, "ingest", "docs", "--index", "index").stderr
-
-
-def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """The `qa` command in a process of its own; it must succeed."""
-    done = subprocess.run(
-        [sys.executable, "-m", "qa", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
+    return base, qa(base, "ingest", "docs", "--index", "index").stderr
 
 
 # (question, a fact of the answer, the file cited, where: a section's words or a page)
@@ -116,9 +98,9 @@ QUESTIONS = [
 def test_word_csv_and_scanned_pdf_answered_and_cited(formats_index: tuple[Path, str]):
     base, ingest_log = formats_index
     assert "skipped docs/broken.xlsx:" in ingest_log and ingest_log.count("skipped docs") == 1
-    assert "types: .csv 1, .docx 1, .pdf 1" in run(base, "status", "--index", "index").stdout
+    assert "types: .csv 1, .docx 1, .pdf 1" in qa(base, "status", "--index", "index").stdout
     questions = "\n".join(q for q, *_ in QUESTIONS) + "\n"
-    asked = run(base, "ask", "-", "--json", "--index", "index", stdin=questions)
+    asked = qa(base, "ask", "-", "--json", "--index", "index", stdin=questions)
     answers = [json.loads(line) for line in asked.stdout.splitlines()]
     assert len(answers) == len(QUESTIONS), asked.stderr
     for out, (question, fact, source, where) in zip(answers, QUESTIONS, strict=True):

@@ -328,3 +328,34 @@ def test_an_answer_of_symbols_says_something_and_must_be_shown():
     question = "Which two characters make up the pipe operator?"
     assert best_span("The two characters are | and >.", passage, question)[1]
     assert not best_span("The two characters are % and >.", passage, question)[1]
+
+
+def test_an_answer_in_another_written_form_is_supported():
+    """Support in any register: a default read from a signature, a qualified name for the
+    bare one a page under that module gives, a number in words or digits, an identifier with
+    or without its call's parentheses; a name the question gave may stand in the definition
+    term the sentence falls under."""
+    page = "wrap(text, width=70)\n\nWraps the paragraph in text. It returns a list of lines."
+    passage = _manual(page, "textwrap — Text wrapping")
+    assert best_span("The default width is 70.", passage, "What is the default width?")[1]
+    assert not best_span("The default width is 80.", passage, "What is the default width?")[1]
+    question = "Which function splits a paragraph into lines?"
+    assert best_span("The textwrap.wrap() function.", passage, question)[1]
+    assert best_span("wrap", passage, question)[1]  # a bare answer is an answer
+    assert not best_span("The textwrap.fill() function.", passage, question)[1]
+    assert not best_span("The shutil.wrap() function.", passage, question)[1]
+    counted = _manual("The queue holds 3 items before it blocks.", "Queues")
+    assert best_span("It holds three items.", counted, "How many items does the queue hold?")[1]
+    assert not best_span("It holds four items.", counted, "How many items does the queue hold?")[1]
+    # The question names Frobnicate(); the sentence that answers sits two sentences below it.
+    text = (
+        "Frobnicate(x)\n\nTurns x round. It never fails.\n\n"
+        "Changed in version 3.2: x may be a list."
+    )
+    spans = sentences(text)
+    under = Passage("api.html", 0, len(text), text, spans, spans[-1], section="api", term="")
+    assert best_span("In version 3.2.", under, "When did Frobnicate() start taking lists?")[1]
+    elsewhere = _manual("Changed in version 3.2: x may be a list.", "api")
+    assert not best_span("In version 3.2.", elsewhere, "When did Frobnicate() start taking lists?")[
+        1
+    ]

@@ -1,11 +1,13 @@
 """MCP end to end with the SDK's own client: `python -m qa mcp` over stdio (the real bundled
 model: a cited answer), and the streamable HTTP transport at /mcp of a real `qa serve` with a
-key (refused without it; the model there is the scripted one, tests/fake_llm.py)."""
+key and users (refused without them; the model there is the scripted one, tests/fake_llm.py,
+whose reply is the first sentence of passage [1], cited); a second collection, limited to
+one user, is asked by name."""
 
 from __future__ import annotations
 
 import os
-import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,39 +15,39 @@ import anyio
 import pytest
 
 from tests import fake_llm
-from tests.servers import serve, stop
+from tests.servers import ROOT, article_copy, scripted_env, serve, stop
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "mcp-test-key"
 QUESTION = "Who is the spokesperson of Iran's Foreign Ministry?"
 TOOLS = {"ask", "search", "list_documents"}
+FERRY = "The ferry to Lindholm leaves from quay 4 at seven in the morning."
+TOKENS: dict[str, str] = {}  # the users' API tokens, by name
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, article_index) -> Path:
-    base = tmp_path_factory.mktemp("mcp")
-    shutil.copytree(article_index / "corpus", base / "corpus")
-    shutil.copytree(article_index / "index", base / "index")
-    return base
+    return article_copy(article_index, tmp_path_factory.mktemp("mcp"))
 
 
 @pytest.fixture(scope="module")
 def server(folder):
-    llm, llm_url = fake_llm.start(0.1)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "QA_INDEX": str(folder / "index"),
-        "QA_CORPUS": str(folder / "corpus"),
-        "QA_USERS": str(folder / "users.json"),
-        "QA_AUDIT_LOG": str(folder / "audit.jsonl"),
-        "QA_API_KEY": KEY,
-        "QA_LLM": "openai",
-        "QA_LLM_BASE_URL": llm_url,
-        "QA_LLM_MODEL": "stub",
-        "QA_JUDGE": "false",
-    }
+    from qa.interfaces.users import Role, Users
+
+    llm, llm_url = fake_llm.start(0.1, echoing=True)
+    env = scripted_env(folder, llm_url, QA_API_KEY=KEY)
+    # A second collection from its own folder, limited to ed: rita (a reader too) may not.
+    (folder / "ferries").mkdir()
+    (folder / "ferries" / "ferry-notes.txt").write_text(FERRY + "\n")
+    for command in (
+        ["ingest", "ferries", "--collection", "ferries"],
+        ["collections", "allow", "ferries", "ed"],
+    ):
+        run_qa = [sys.executable, "-m", "qa", *command]
+        subprocess.run(run_qa, cwd=folder, env=env, check=True, timeout=300, capture_output=True)
+    users = Users(folder / "users.json")
+    for name in ("ed", "rita"):
+        users.add(name, Role.READER, f"{name}-password")
+        TOKENS[name] = users.issue_token(name)
     proc, url = serve(folder, env, folder / "server.log")
     yield url
     stop(proc)
@@ -118,6 +120,57 @@ def test_http_tools_resources_and_an_answer(server, folder):
     answer = asked.structured_content
     assert set(answer) >= {"question", "answer", "declined", "citations", "timings", "grounding"}
     assert answer["question"] == QUESTION
+
+
+def test_http_asks_another_collection_by_name_within_its_limit(server, folder):
+    question = "Where does the ferry to Lindholm leave from?"
+    ferries = {"collection": "ferries"}
+
+    async def session(token: str):
+        async with http_client(server, token) as client:
+            docs = await client.call_tool("list_documents", ferries)
+            found = await client.call_tool("search", {"query": "ferry quay", **ferries})
+            asked = await client.call_tool("ask", {"question": question, **ferries})
+            served = await client.call_tool("ask", {"question": question})
+            text = None
+            if not docs.is_error:
+                text = await client.read_resource(docs.structured_content["result"][0]["uri"])
+            return docs, found, asked, served, text
+
+    docs, found, asked, served, text = run(lambda: session(TOKENS["ed"]))
+    listed = docs.structured_content["result"]
+    assert [d["source"] for d in listed] == ["ferries/ferry-notes.txt"]
+    assert listed[0]["uri"] == "docqa://collections/ferries/documents/ferries/ferry-notes.txt"
+    assert text.contents[0].text == FERRY + "\n"
+    passages = found.structured_content["result"]
+    assert {p["source"] for p in passages} == {"ferries/ferry-notes.txt"}
+    check_citations(passages, folder)
+    answer = asked.structured_content
+    assert {c["source"] for c in answer["citations"]} == {"ferries/ferry-notes.txt"}
+    check_citations(answer["citations"], folder)
+    # Without a collection, the served one: the other's document is not cited there.
+    assert "ferries/ferry-notes.txt" not in {
+        c["source"] for c in served.structured_content["citations"]
+    }
+    # rita may not ask it: an MCP tool error that says why, not an answer; the served
+    # collection still answers her.
+    docs, found, asked, served, _ = run(lambda: session(TOKENS["rita"]))
+    for refused in (docs, found, asked):
+        assert refused.is_error and refused.structured_content is None
+        assert "may not ask the collection 'ferries'" in refused.content[0].text
+    assert not served.is_error and served.structured_content["question"] == question
+
+    async def read_refused() -> str:
+        from mcp import MCPError
+
+        async with http_client(server, TOKENS["rita"]) as client:
+            try:
+                await client.read_resource(listed[0]["uri"])
+            except MCPError as e:  # the server's error, as the SDK raises it
+                return str(e)
+        return "read"
+
+    assert "may not ask the collection 'ferries'" in run(read_refused)
 
 
 @pytest.mark.slow

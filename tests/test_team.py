@@ -7,43 +7,24 @@ cited, so an answer cites what retrieval found first)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from tests import fake_llm
-from tests.servers import serve, stop
+from tests.servers import ROOT, article_copy, scripted_env, serve, stop
 from tests.test_ui import CHROMIUM, FLAGS
 
-ROOT = Path(__file__).resolve().parent.parent
 FERRY = "The ferry to Lindholm leaves from quay 4 at seven in the morning."
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, article_index):
-    base = tmp_path_factory.mktemp("team")
-    shutil.copytree(article_index / "corpus", base / "corpus")
-    shutil.copytree(article_index / "index", base / "index")
+    base = article_copy(article_index, tmp_path_factory.mktemp("team"))
     llm, llm_url = fake_llm.start(0.1, pace=0.1, echoing=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "QA_INDEX": str(base / "index"),
-        "QA_CORPUS": str(base / "corpus"),
-        "QA_USERS": str(base / "users.json"),
-        "QA_AUDIT_LOG": str(base / "audit.jsonl"),
-        "QA_LLM": "openai",
-        "QA_LLM_BASE_URL": llm_url,
-        "QA_LLM_MODEL": "stub",
-        "QA_JUDGE": "false",
-        "QA_ASKS_PER_MINUTE": "1000",
-        "QA_WATCH_DEBOUNCE": "0.5",
-    }
+    env = scripted_env(base, llm_url, QA_WATCH_DEBOUNCE="0.5")
     # A second collection in the same index, from its own folder.
     (base / "ferries").mkdir()
     (base / "ferries" / "ferry-notes.txt").write_text(FERRY + "\n")
@@ -157,6 +138,9 @@ def test_a_watched_folder_syncs_while_answers_flow(server):
         status = httpx.get(f"{url}/api/status").json()
         assert NAME in status["files"] and status["sync"]["syncs"] >= 1
         assert status["sync"]["mode"] == "events"
+        # Every collection's folder sync, not only the served one's.
+        assert set(status["syncs"]) == {"docqa", "ferries"}
+        assert status["syncs"]["ferries"]["folder"].endswith("ferries")
         (server["base"] / NAME).unlink()
         wait_for(lambda: NAME not in httpx.get(f"{url}/api/status").json()["files"], 120, 0.2)
         assert NAME not in cited("Who is the harbour master of the north pier?")
@@ -205,3 +189,7 @@ def test_two_collections_answer_only_from_their_own_documents(server):
     assert sources("ferries") == set()
     article = sources("docqa", "Who is the spokesperson of Iran's Foreign Ministry?")
     assert article == {"corpus/newsweek-iran-border-defense.txt"}
+    # --watch keeps every collection's folder in sync, not only the default's.
+    (server["base"] / "ferries" / "timetable.txt").write_text(FERRY + "\n")
+    wait_for(lambda: sources("ferries") == {"ferries/timetable.txt"}, 120, 0.2)
+    assert "ferries/timetable.txt" not in sources("")

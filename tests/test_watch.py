@@ -43,3 +43,40 @@ def test_the_scan_alone_keeps_the_index_in_sync(tmp_path: Path):
         until(lambda: "corpus/a.txt" not in store.sources())
     finally:
         watcher.stop()
+
+
+def test_a_sync_that_failed_is_tried_again(tmp_path: Path, monkeypatch):
+    """A file gone while the sync read the folder, then a busy server: neither loses the
+    sync (the watcher's thread once died of the first, and the second waited for a change)."""
+    from contextlib import contextmanager
+
+    import qa.index.ingest as ingesting
+    from qa.errors import BusyError
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The lighthouse keeper is Mira Holt.\n")
+    settings = load_settings({"index": tmp_path / "index", "corpus": corpus}, environ={})
+    store = Store(settings, create=True)
+    real, failures = ingesting.ingest, ["gone", "busy"]
+
+    def flaky(*args, **kwargs):
+        if failures[:1] == ["gone"]:
+            raise FileNotFoundError(failures.pop(0))
+        return real(*args, **kwargs)
+
+    @contextmanager
+    def turn():
+        if failures[:1] == ["busy"]:
+            raise BusyError(failures.pop(0))
+        yield
+
+    monkeypatch.setattr(ingesting, "ingest", flaky)
+    watcher = Watcher(
+        corpus, settings, store=store, guard=turn, debounce=0.2, scan_every=0.3, use_events=False
+    ).start()
+    try:
+        until(lambda: "corpus/a.txt" in store.sources(), 120)
+        assert not failures and watcher.state.syncs >= 3
+    finally:
+        watcher.stop()

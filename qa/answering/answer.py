@@ -72,6 +72,20 @@ class Answer:
             "standalone": self.standalone,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """An answer from its ``to_json`` form (a kept conversation's), without how it was
+        checked (``grounding`` is None)."""
+        return cls(
+            data["question"],
+            data["answer"],
+            data["declined"],
+            [Citation(**c) for c in data.get("citations", [])],
+            dict(data.get("timings", {})),
+            passages=[Citation(**c) for c in data.get("passages", [])],
+            standalone=data.get("standalone", ""),
+        )
+
 
 # What the user is told when checking changed the model's draft, by grounding mode.
 MODE_NOTES = {

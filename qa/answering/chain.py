@@ -100,6 +100,9 @@ class Answerer:
             require_index(settings)  # before the model loads: it mutes the process meanwhile
         self.settings = settings
         self.record = record
+        # Whether a source's file is still there: a watcher (qa serve --watch) sets it, so a
+        # file removed is not cited while its sync waits for the folder to be quiet.
+        self.present: Callable[[str], bool] = lambda source: True
         # The model loads (and reads its cached prompt prefix) in the background while the
         # index opens: a one-off `qa ask` waits for the slower of the two, not for both.
         self._llm: Future = ThreadPoolExecutor(1, "qa-llm").submit(self._load_llm, llm)
@@ -133,13 +136,17 @@ class Answerer:
         """Count the index's chunks afresh, for idf (after documents were added)."""
         self.retriever = HybridRetriever(store=self.store, k=2 * self.settings.k)
 
+    def kept(self, chunk) -> bool:
+        """Whether a chunk found may be read: its file was not removed meanwhile."""
+        return self.present(chunk.metadata["source"])
+
     def retrieve(self, question: str) -> Evidence:
         """The numbered passages for ``question`` (as it stands alone)."""
         k = self.settings.k
         if self.settings.retrieval == "dense":  # vector top-k chunks as they are
-            hits = self.store.search(question, k)
+            hits = [hit for hit in self.store.search(question, k) if self.kept(hit[0])]
             return Evidence([Passage.of_chunk(d, n) for n, (d, _) in enumerate(hits, 1)])
-        hits = self.retriever.invoke(question)
+        hits = [d for d in self.retriever.invoke(question) if self.kept(d)]
         lexical, idf = self.retriever.lexical, self.retriever.idf
         return select(question, hits, lexical, idf, self.embed, k, self.settings.passage_chars)
 

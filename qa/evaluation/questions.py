@@ -17,6 +17,17 @@ from qa.config import Settings
 from qa.errors import UsageError
 
 
+def eval_file_of(settings: Settings) -> Path:
+    """Where the questions of ``settings.collection`` are kept: ``QA_EVAL_FILE`` for the
+    default collection (docqa), and for collection NAME the same file with ``-NAME`` before
+    its suffix (``eval_questions-ferries.yaml``): ``qa ask --save`` writes there and
+    ``qa eval --collection NAME`` reads it."""
+    own = settings.eval_file
+    if settings.collection == Settings.collection:
+        return own
+    return own.with_name(f"{own.stem}-{settings.collection}{own.suffix}")
+
+
 @dataclass
 class Question:
     id: str

@@ -17,11 +17,11 @@ from qa.answering.format import DECLINE, cite_claim, cite_quote, is_decline
 from qa.grounding.claims import Candidate, Claim, Draft, Kind, claims, is_complete
 from qa.grounding.decision import Decision, judge_signal, read_signals
 from qa.grounding.kinds import answers_the_kind_asked
-from qa.grounding.support import even, locate, window_span
+from qa.grounding.support import even, locate, shown, window_span
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import Span, as_line, is_head, stem, variants, words
+from qa.text import Span, as_line, is_head, stated, stem
 
 if TYPE_CHECKING:
     from qa.models.embeddings import LazyEmbeddings
@@ -97,14 +97,12 @@ def weigh(draft: Draft, evidence: Evidence, asked: Asked, checks: Checks) -> lis
             continue
         claim = locate(claim, evidence, asked, checks.embed, checks.weight)
         if checks.judge and checks.judge_all and claim.best:
-            claim = replace(
-                claim, judged=checks.judge(asked.full, claim.text, claim.best[1].span.text)
-            )
+            claim = replace(claim, judged=checks.judge(asked.full, claim.text, shown(*claim.best)))
         found.append(claim)
     if not checks.judge:
         return found
     return [
-        replace(c, judged=checks.judge(asked.full, c.text, c.support[1].text))
+        replace(c, judged=checks.judge(asked.full, c.text, shown(*c.support)))
         if _kept(c) and c.judged < 0 and _leans(c, asked)
         else c
         for c in found
@@ -120,8 +118,7 @@ def _leans(claim: Claim, asked: Asked) -> bool:
     """A claim that repeats words of the question its sentence lacks ("Who won the
     election?" "Smith won the election", from "as the election nears, Smith...") relates
     the answer to the question on its own word: the judge decides whether it stands."""
-    passage, span = claim.support
-    held = {stem(w) for w in variants(set(words(f"{passage.section}\n{span.text}")))}
+    held = {stem(w) for w in stated(shown(*claim.support))}
     return bool((set(terms(claim.text)) & set(terms(asked.text))) - held)
 
 
@@ -145,8 +142,8 @@ def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -
         for c in found
         if c.best and is_complete(c.text)
     ]:
-        shown = " ".join(c.support[1].text for c in doubted)
-        return _stated(Kind.RESCUED, doubted, False, answers_the_kind_asked(question, shown))
+        quoted = " ".join(c.support[1].text for c in doubted)
+        return _stated(Kind.RESCUED, doubted, False, answers_the_kind_asked(question, quoted))
     if top:
         return _quoted(top, False, answers_the_kind_asked(question, quote(top).text))
     return None
@@ -169,7 +166,7 @@ def decide(
     found = read_signals(candidate, evidence, question, draft, checks.weight)
     if decision and judge and decision.heeds("judge", found, checks.threshold):
         said = [
-            c if c.judged >= 0 else replace(c, judged=judge(question, c.text, c.best[1].span.text))
+            c if c.judged >= 0 else replace(c, judged=judge(question, c.text, shown(*c.best)))
             for c in candidate.claims
         ]
         candidate = replace(candidate, claims=said)

@@ -18,16 +18,17 @@ from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
 from qa.text import (
     Span,
-    acronyms,
     code_terms,
     content_words,
+    head_of,
     is_code,
     is_head,
     is_verb,
     key_terms,
     operators,
+    parts,
+    stated,
     stem,
-    variants,
     words,
 )
 
@@ -40,9 +41,18 @@ MIN_COSINE = 0.7  # or: claim and supporting sentence this close in embedding sp
 
 
 def _has(term: str, vocab: set[str]) -> bool:
-    """A name or number occurs, allowing inflection of names (Ostrian ~ Ostria)."""
-    if term in vocab or any(c.isdigit() for c in term) or is_code(term):
-        return term in vocab  # numbers, options and identifiers occur exactly or not at all
+    """A name or number occurs, allowing inflection of names (Ostrian ~ Ostria) and the forms
+    an identifier is written in: with or without its call's parentheses, in either case, and
+    qualified or not ("textwrap.fill" is held by "fill(text)" under "textwrap")."""
+    if term in vocab:
+        return True
+    if is_code(term) and not term.startswith(("-", "\\")):  # options are exact ("-a", "-A")
+        lower = term.lower()
+        names = parts(lower)
+        if lower in vocab or (names and names <= vocab):
+            return True
+    if any(c.isdigit() for c in term) or is_code(term):
+        return False  # numbers, options and identifiers occur exactly or not at all
     return any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in vocab)
 
 
@@ -67,7 +77,12 @@ def even(term: str) -> float:
 
 
 def _lexical(
-    claim: str, window: list[str], asked_as: Asked, section: str = "", weight: Weight = even
+    claim: str,
+    window: list[str],
+    asked_as: Asked,
+    section: str = "",
+    weight: Weight = even,
+    head: str = "",
 ) -> tuple[bool, float]:
     """(the window of sentences can support the claim, share of the claim's new content
     words it holds, each weighed by how telling it is: "use" little, "abort" much).
@@ -77,7 +92,9 @@ def _lexical(
     the question did not give, and each sentence that lends the claim words is about what
     was asked (shares a content word with the question): a sentence elsewhere in the
     document cannot lend an answer its words; a sentence is also about what its ``section``
-    is about. Words the claim repeats prove nothing.
+    is about, and about the ``head`` (heading or definition term) it falls under, which can
+    hold the names the question gave but not the claim's own: those the quote must show.
+    Words the claim repeats prove nothing.
     """
     question = asked_as.full
     asked = set(terms(question))
@@ -93,12 +110,14 @@ def _lexical(
     # The question's own names that the claim leaves out must be in its sentence: "Northern
     # officials accused the mayor of fraud" does not answer what Southern officials accused
     # him of.
-    keys |= {t for t in _named(asked_as) if len(t) > 1 and not _has(t, names)}
-    vocab = variants(set(words(section))) | code_terms(section)  # the heading names, too
-    about = {stem(w) for w in vocab}
+    named = {t for t in _named(asked_as) if len(t) > 1 and not _has(t, names)}
+    keys |= named
+    vocab = stated(section)  # the heading names, too
+    above = stated(head)
+    about = {stem(w) for w in vocab | above}
     # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
     # and Cooperation in Europe").
-    held = [variants(set(words(s))) | code_terms(s) | acronyms(s) | operators(s) for s in window]
+    held = [stated(s) for s in window]
     on_topic = [bool(asked & ({stem(w) for w in tokens} | about)) for tokens in held]
     for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
         stems = {stem(w) for w in tokens}
@@ -109,7 +128,9 @@ def _lexical(
             return False, 0.0
         vocab |= tokens
     stems = {stem(w) for w in vocab}
-    keys_ok = all(_has(t, vocab) for t in keys)
+    # A qualified name is held where its parts are ("textwrap.wrap" under "textwrap" by "wrap").
+    stems |= {w for w in new if (names := parts(w)) and names <= vocab}
+    keys_ok = all(_has(t, vocab) or (t in named and _has(t, above)) for t in keys)
     share = sum(map(weight, new & stems)) / sum(map(weight, new)) if new else 1.0
     return says and keys_ok, share
 
@@ -131,7 +152,8 @@ def best_span(
     asked = Asked.of(question)
     scored = []
     for w in windows:
-        can, share = _lexical(claim, [s.text for s in w], asked, passage.section, weight)
+        head = head_of(spans, spans.index(w[0])) or passage.term
+        can, share = _lexical(claim, [s.text for s in w], asked, passage.section, weight, head)
         scored.append((can, share, -len(w), w))
     can, share, _, window = max(scored, key=lambda x: x[:3])
     span = window_span(passage, window)
@@ -140,6 +162,16 @@ def best_span(
         cosine = float(np.array(embed.embed_query(span.text)) @ claim_vec)
     supported = can and (share >= MIN_OVERLAP or (embed is not None and cosine >= MIN_COSINE))
     return Check(span, supported, can, share, cosine)
+
+
+def shown(passage: Passage, where: Span | Check) -> str:
+    """The text of a window of ``passage`` as a reader sees it: under its section path and the
+    heading or definition term it falls under ("(textwrap) wrap(text, width=70) — Wraps...")."""
+    span = where.span if isinstance(where, Check) else where
+    at = next((i for i, s in enumerate(passage.sentences) if s.start == span.start), 0)
+    head = head_of(passage.sentences, at) or passage.term
+    above = f"{head} — " if head and head not in span.text else ""
+    return f"({passage.section}) {above}{span.text}" if passage.section else above + span.text
 
 
 def window_span(passage: Passage, window: list[Span]) -> Span:

@@ -83,10 +83,18 @@ class Watcher:
         self.guard, self.after = guard, after
         self.debounce, self.scan_every, self.use_events = debounce, scan_every, use_events
         self.state = SyncState(str(folder), mode="events" if use_events else "scan")
+        self._root = folder.resolve()
         self._changed = threading.Event()
+        self._retry = False  # the last sync failed: sync at the next tick
         self._stop = threading.Event()
         self._observer = None
         self._thread = threading.Thread(target=self._run, name="qa-watch", daemon=True)
+
+    def present(self, source: str) -> bool:
+        """Whether an indexed source is still there, where it is in this folder: a file
+        removed is not cited while its sync waits for the folder to be quiet."""
+        path = Path(source).resolve()  # sources are named relative to the working directory
+        return not path.is_relative_to(self._root) or path.exists()
 
     def start(self) -> Watcher:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -131,7 +139,7 @@ class Watcher:
             evented = self._changed.wait(self.scan_every)
             self._changed.clear()
             now = snapshot(self.folder)
-            yield evented or now != last
+            yield evented or now != last or self._retry
             last = now
 
     def _run(self) -> None:
@@ -160,7 +168,7 @@ class Watcher:
         """Index what changed (nothing is written, and no turn taken, when nothing did)."""
         from qa.index.ingest import ingest
 
-        self.state.pending, self.state.syncing = False, True
+        self.state.pending, self.state.syncing, self._retry = False, True, False
         try:
             planned = ingest([self.folder], self.settings, dry_run=True, store=self.store)
             report = planned
@@ -171,9 +179,16 @@ class Watcher:
                 log.info("synced %s: %s", self.folder, report.summary())
             self.state.last = report.summary()
             return report
-        except QAError as e:
-            log.warning("sync of %s failed: %s", self.folder, e)
-            self.state.last = f"failed: {e}"
+        except FileNotFoundError as e:  # a file went while the sync read the folder
+            self._failed(e)
+            self._changed.set()  # the folder is changing: again once it is quiet
+        except (QAError, OSError) as e:  # busy, or the index unavailable: at the next scan
+            self._failed(e)
         finally:
             self.state.syncs += 1
             self.state.syncing, self.state.last_sync = False, time.time()
+
+    def _failed(self, error: Exception) -> None:
+        """A sync that failed is tried again (a lost sync would wait for the next change)."""
+        log.warning("sync of %s failed: %s", self.folder, error)
+        self.state.last, self.state.pending, self._retry = f"failed: {error}", True, True

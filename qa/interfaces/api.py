@@ -1,7 +1,9 @@
 """The HTTP API, served beside the chat page by ``qa serve`` (one process, one model).
 
-- ``POST /api/ask`` ``{"question", "history"?, "collection"?}``: exactly the ``qa ask --json``
-  object, from the named collection (default: the server's);
+- ``POST /api/ask`` ``{"question", "history"?, "collection"?, "conversation"?}``: the
+  ``qa ask --json`` object, from the named collection (default: the server's), with
+  ``conversation``: the id of the kept conversation it continues (its history, its
+  collection), or of the new one it started (``qa.interfaces.conversations_api``);
 - ``GET /api/status``: what ``qa status`` shows, and the queue on the model;
 - ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not): an
   OpenAI-compatible model named ``docqa`` (``docqa/NAME``: collection NAME), so any OpenAI
@@ -33,8 +35,10 @@ from pydantic import BaseModel, Field
 
 from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
-from qa.errors import QAError
-from qa.interfaces.collections import PREFIX, Collections
+from qa.errors import QAError, UsageError
+from qa.interfaces import conversations_api
+from qa.interfaces.collections import PREFIX, Collections, who
+from qa.interfaces.conversations import Conversations
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
@@ -72,6 +76,7 @@ class AskRequest(BaseModel):
     question: str = Field(max_length=MAX_QUESTION_CHARS)
     history: list[str] = Field(default_factory=list, max_length=50)
     collection: str = Field(default="", max_length=200)  # "": the server's default
+    conversation: str = Field(default="", max_length=64)  # "": start a new one
 
 
 class Message(BaseModel):
@@ -101,27 +106,52 @@ class Status(BaseModel):
     incomplete: list[str]
     queue: dict[str, Any]
     sync: dict[str, Any] | None = None  # the watched folder's sync (qa serve --watch)
+    # Every collection the caller may ask: its folder's sync (None: not watched).
+    syncs: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
 
-def router(answerer: Answerer, turns: Turns, sync=None, collections=None) -> APIRouter:
+def router(answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=None) -> APIRouter:
     """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
-    ``as_json_errors`` with the error's own status); ``sync``: the folder's ``SyncState``;
-    ``collections``: the others the server answers from (``qa.interfaces.collections``)."""
+    ``as_json_errors`` with the error's own status); ``syncs``: each watched folder's
+    ``SyncState`` by collection name (qa serve --watch);
+    ``collections``: the others the server answers from (``qa.interfaces.collections``);
+    ``kept``: the conversations (default: beside the index)."""
     api = APIRouter()
     collections = collections or Collections(answerer)
+    kept = kept or Conversations.beside(answerer.settings.index)
+    syncs = syncs or {}
+    api.include_router(conversations_api.router(kept))
 
     def answer(question: str, history: list[str], asker: Answerer = answerer) -> Answer:
         with turns.turn():
             return asker.ask(question, history=history)
 
     @api.post("/api/ask")
-    def ask(body: AskRequest) -> dict[str, Any]:
-        asker = collections.get(body.collection)
-        return answer(body.question, body.history, asker).to_json()
+    def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+        owner = conversations_api.owner(request)
+        if body.conversation:  # its own collection, its own history
+            going = kept.get(body.conversation, owner)
+            if body.collection and body.collection != going.collection:
+                raise UsageError(
+                    f"conversation {going.id!r} asks collection {going.collection!r}, "
+                    f"not {body.collection!r}"
+                )
+            asker = collections.get(going.collection, who(request))
+            result = answer(body.question, [*going.history, *body.history], asker)
+        else:
+            asker = collections.get(body.collection, who(request))
+            result = answer(body.question, body.history, asker)
+            going = kept.start(owner, asker.settings.collection, result.question)
+        out = result.to_json()
+        kept.add(going.id, result.question, out)
+        return {**out, "conversation": going.id}
 
     @api.get("/api/status")
-    def status() -> Status:
-        held = answerer.store.summary()
+    def status(request: Request) -> Status:
+        user = who(request)
+        held = collections.get(None, user).store.summary()
+        sync = syncs.get(held.collection)
+        seen = collections.names(user)
         return Status(
             index=held.where,
             collection=held.collection,
@@ -135,20 +165,21 @@ def router(answerer: Answerer, turns: Turns, sync=None, collections=None) -> API
                 "last_wait_s": turns.last_wait_s,
             },
             sync=sync.to_json() if sync else None,
+            syncs={n: syncs[n].to_json() if n in syncs else None for n in seen},
         )
 
     @api.get("/v1/models")
-    def models() -> dict[str, Any]:
-        ids = [MODEL, *(PREFIX + name for name in collections.names())]
+    def models(request: Request) -> dict[str, Any]:
+        ids = [MODEL, *(PREFIX + name for name in collections.names(who(request)))]
         entries = [{"id": i, "object": "model", "created": 0, "owned_by": "docqa"} for i in ids]
         return {"object": "list", "data": entries}
 
     @api.post("/v1/chat/completions", response_model=None)
-    def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+    def chat(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        result = answer(asked[-1], asked[:-1], collections.by_model(body.model))
+        result = answer(asked[-1], asked[:-1], collections.by_model(body.model, who(request)))
         if not body.stream:
             return completion(result)
         # The answer is checked only once it is whole: the stream carries it in one piece.

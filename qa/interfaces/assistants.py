@@ -6,25 +6,44 @@ the same door as the API (``qa.interfaces.auth``).
 - tool ``search``: the passages retrieval finds for a query, as citations (no LLM);
 - tool ``list_documents``: the indexed documents, their chunks and resource URIs;
 - resource ``docqa://documents/{path}``: an indexed document's text, the text citations'
-  offsets point into.
+  offsets point into (``docqa://collections/{name}/documents/{path}``: another
+  collection's).
 
+Each tool takes an optional ``collection`` (default: the served one), resolved for the
+caller by ``Collections.get``: over HTTP a user it is limited against gets a tool error.
 Answers take a turn on the model like the page's and the API's (``Turns``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
 from qa.answering.answer import cite
 from qa.answering.chain import Answerer, check_question
+from qa.errors import QAError
 from qa.interfaces.api import Turns
+from qa.interfaces.collections import Collections
 from qa.interfaces.users import Action
 
 URI = "docqa://documents/"
+OTHER = "docqa://collections/{}/documents/"  # another collection's documents
+
+
+@contextmanager
+def refusals(kind: type[Exception] = ToolError) -> Iterator[None]:
+    """Our errors (a limited collection, a bad question) as the SDK's, whose text reaches
+    the client (anything else is a crash, shown as a bare "Error executing tool")."""
+    try:
+        yield
+    except QAError as e:
+        raise kind(str(e)) from e
 
 
 def document_text(source: str) -> str:
@@ -42,9 +61,13 @@ def document_text(source: str) -> str:
     return "".join(pieces)
 
 
-def build(answerer: Answerer, turns: Turns, door=None) -> MCPServer:
-    """The MCP server over ``answerer``. With ``door`` (over HTTP), every call is checked
-    against the caller the door let in, rated and written to the audit log as the API's are."""
+def build(
+    answerer: Answerer, turns: Turns, door=None, collections: Collections | None = None
+) -> MCPServer:
+    """The MCP server over ``answerer`` (the served collection) and ``collections`` (the
+    others, by name). With ``door`` (over HTTP), every call is checked against the caller
+    the door let in, rated and written to the audit log as the API's are."""
+    collections = collections or Collections(answerer)
     mcp = MCPServer(
         "docqa",
         instructions="Answers from the indexed documents, citing the exact passages. "
@@ -52,53 +75,73 @@ def build(answerer: Answerer, turns: Turns, door=None) -> MCPServer:
         "is indexed; each document is a resource under " + URI,
     )
 
-    def caller(ctx: Context, question: str | None = None) -> None:
-        """Over HTTP, the door's user must be allowed to ask (and is counted if asking)."""
+    def chosen(ctx: Context, collection: str | None, question: str | None = None) -> Answerer:
+        """Collection ``collection``'s answerer; over HTTP, for the door's user, who must be
+        allowed to ask it (and is counted if asking)."""
         request = ctx.request_context.request if door is not None else None
-        if request is None:
-            return  # stdio: the user who started the process
+        if request is None:  # stdio: the user who started the process
+            return collections.get(collection)
         from qa.interfaces.auth import client
 
         user = door.allow(request.state.user, Action.ASK, client(request))
+        asker = collections.get(collection, user)
         if question is not None:
             door.asked(user, question, client(request), via="/mcp")
+        return asker
+
+    def uri(asker: Answerer) -> str:
+        name = asker.settings.collection
+        return URI if asker is answerer else OTHER.format(name)
 
     @mcp.tool()
-    def ask(question: str, ctx: Context, history: list[str] | None = None) -> dict[str, Any]:
-        """Answer a question from the documents: the answer, whether it was declined, and
-        citations (source, start, end, quote: the source's text from start to end)."""
-        caller(ctx, question)
-        with turns.turn():
-            return answerer.ask(question, history=history or []).to_json()
+    def ask(
+        question: str,
+        ctx: Context,
+        history: list[str] | None = None,
+        collection: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer a question from the documents (of ``collection``, default the served one):
+        the answer, whether it was declined, and citations (source, start, end, quote: the
+        source's text from start to end)."""
+        with refusals():
+            asker = chosen(ctx, collection, question)
+            with turns.turn():
+                return asker.ask(question, history=history or []).to_json()
 
     @mcp.tool()
-    def search(query: str, ctx: Context, k: int = 5) -> list[dict[str, Any]]:
-        """The passages of the documents closest to a query, as citations (no answer)."""
-        caller(ctx)
+    def search(
+        query: str, ctx: Context, k: int = 5, collection: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The passages of the documents (of ``collection``, default the served one) closest
+        to a query, as citations (no answer)."""
         from qa.retrieval.retrieve import select
 
-        query = check_question(query)
+        with refusals():
+            asker = chosen(ctx, collection)
+            query = check_question(query)
         k = max(1, min(k, 20))
-        retriever = answerer.retriever
+        retriever = asker.retriever
         hits = retriever.invoke(query)
         evidence = select(
             query,
             hits,
             retriever.lexical,
             retriever.idf,
-            answerer.embed,
+            asker.embed,
             k,
-            answerer.settings.passage_chars,
+            asker.settings.passage_chars,
         )
         return [asdict(cite(p.n, p)) for p in evidence.passages]
 
     @mcp.tool()
-    def list_documents(ctx: Context) -> list[dict[str, Any]]:
-        """The indexed documents: source name, chunks, complete, and the resource URI."""
-        caller(ctx)
-        sources = answerer.store.sources()
+    def list_documents(ctx: Context, collection: str | None = None) -> list[dict[str, Any]]:
+        """The indexed documents (of ``collection``, default the served one): source name,
+        chunks, complete, and the resource URI."""
+        with refusals():
+            asker = chosen(ctx, collection)
+        sources, where = asker.store.sources(), uri(asker)
         return [
-            {"source": name, "chunks": s.chunks, "complete": s.complete, "uri": URI + name}
+            {"source": name, "chunks": s.chunks, "complete": s.complete, "uri": where + name}
             for name, s in sorted(sources.items())
         ]
 
@@ -108,9 +151,23 @@ def build(answerer: Answerer, turns: Turns, door=None) -> MCPServer:
     @mcp.resource(URI + "{+path}", name="document", mime_type="text/plain", security=whole)
     def document(path: str, ctx: Context) -> str:
         """An indexed document's text (only indexed documents are served)."""
-        caller(ctx)
-        if path not in answerer.store.sources():
-            raise ValueError(f"no indexed document {path!r}")
+        return text_of(ctx, None, path)
+
+    @mcp.resource(
+        OTHER.format("{collection}") + "{+path}",
+        name="collection document",
+        mime_type="text/plain",
+        security=whole,
+    )
+    def collection_document(collection: str, path: str, ctx: Context) -> str:
+        """An indexed document's text in another collection."""
+        return text_of(ctx, collection, path)
+
+    def text_of(ctx: Context, collection: str | None, path: str) -> str:
+        with refusals(ResourceError):
+            asker = chosen(ctx, collection)
+        if path not in asker.store.sources():
+            raise ResourceError(f"no indexed document {path!r}")
         return document_text(path)
 
     return mcp
@@ -140,4 +197,4 @@ def serve_stdio(settings) -> None:
     loads mutes the process's output, which is the protocol's channel)."""
     answerer = Answerer(settings)
     answerer.llm  # noqa: B018 (waits for the model to load)
-    build(answerer, Turns()).run("stdio")
+    build(answerer, Turns()).run("stdio")  # the index's other collections by name too

@@ -17,7 +17,9 @@ import click
 
 from qa.errors import FailedError, QAError
 from qa.interfaces.accounts import users
-from qa.interfaces.measure import calibrate, eval_, fit_decision, generate, make_questions
+from qa.interfaces.catalog import collections
+from qa.interfaces.generating import generate, make_questions
+from qa.interfaces.measure import calibrate, eval_, fit_decision
 from qa.interfaces.options import ANSWER, SERVE, STORE, Group, settings_from, settings_options
 
 
@@ -130,6 +132,7 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     loading the models once.
     """
     from qa.answering.chain import Answerer
+    from qa.evaluation.questions import eval_file_of
     from qa.evaluation.savetest import append, entry
 
     settings = settings_from(values)
@@ -150,11 +153,11 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
         else:
             answer = _ask_plain(answerer, q, list(history))
         if save:
+            where = eval_file_of(settings)  # the collection's own questions
             saved = append(
-                settings.eval_file,
-                {**entry(answer), **({"history": list(history)} if history else {})},
+                where, {**entry(answer), **({"history": list(history)} if history else {})}
             )
-            click.echo(f"saved as test {saved} in {settings.eval_file}", err=True)
+            click.echo(f"saved as test {saved} in {where}", err=True)
     if failed:  # each failed question was answered with its error, as a JSON line
         raise FailedError([])
 
@@ -189,19 +192,19 @@ def serve(host: str, port: int, share: bool, insecure: bool, watch: bool, **valu
 @settings_options("corpus", *STORE, "chunk_size", "chunk_overlap", "watch_debounce", "watch_scan")
 def watch(**values: Any) -> None:
     """Keep the index in sync with the corpus folder: files added, changed, moved or removed
-    are indexed (or removed) once the folder is quiet. Runs until interrupted."""
+    are indexed (or removed) once the folder is quiet. Runs until interrupted. With
+    --collection NAME, the folder qa ingest FOLDER --collection NAME indexed it from."""
     import time
 
     from qa.index.watch import Watcher
+    from qa.interfaces.collections import folder_of
 
     settings = settings_from(values)
+    folder = folder_of(settings)
     watcher = Watcher(
-        settings.corpus,
-        settings,
-        debounce=settings.watch_debounce,
-        scan_every=settings.watch_scan,
+        folder, settings, debounce=settings.watch_debounce, scan_every=settings.watch_scan
     ).start()
-    click.echo(f"watching {settings.corpus} (Ctrl-C to stop)", err=True)
+    click.echo(f"watching {folder} for collection {settings.collection} (Ctrl-C to stop)", err=True)
     seen = 0
     try:
         while True:
@@ -214,21 +217,11 @@ def watch(**values: Any) -> None:
 
 
 @main.command()
-@settings_options(*STORE)
-def collections(**values: Any) -> None:
-    """List the index's collections with their files and chunks (ingest one with
-    qa ingest PATH --collection NAME; ask one with --collection NAME)."""
-    from qa.interfaces.collections import sizes
-
-    for size in sizes(settings_from(values)):
-        click.echo(f"{size.name}\t{size.files} files\t{size.chunks} chunks")
-
-
-@main.command()
 @settings_options(*ANSWER)
 def mcp(**values: Any) -> None:
     """Serve the documents to assistants and IDEs over the Model Context Protocol on stdin
-    and stdout: tools ask, search and list_documents, and each indexed document as a
+    and stdout: tools ask, search and list_documents (of --collection, or of another of the
+    index's collections named by their collection argument), and each indexed document as a
     resource (docqa://documents/PATH). `qa serve` serves the same at /mcp over HTTP."""
     from qa.interfaces.assistants import serve_stdio
 
@@ -271,6 +264,7 @@ main.add_command(eval_)
 main.add_command(users)
 main.add_command(calibrate)
 main.add_command(generate)
+main.add_command(collections)
 
 if __name__ == "__main__":
     main()

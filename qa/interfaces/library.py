@@ -2,7 +2,7 @@
 (admins). Writes take a turn on the model like answers do, so an answer never reads a half
 written index; every write goes to the audit log.
 
-- ``GET /api/documents``: the corpus folder's files and their sizes;
+- ``GET /api/documents?collection=NAME``: the collection's folder's files and their sizes;
 - ``POST /api/documents`` (multipart ``files``): saved as the chat page saves them
   (``qa.interfaces.uploads``), then indexed;
 - ``DELETE /api/documents/{name}?collection=NAME``: the file leaves the folder and the index
@@ -17,12 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 
 from qa.answering.chain import Answerer
 from qa.interfaces import uploads
 from qa.interfaces.auth import Door, client
-from qa.interfaces.collections import Collections, folder_of
+from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
 from qa.interfaces.users import Action
 
@@ -37,23 +37,24 @@ def router(
     def user(request: Request, action: Action):
         return door.allow(request.state.user, action, client(request))
 
-    def sync(asker: Answerer = answerer, folder: Path = corpus) -> Any:
+    def sync() -> Any:
         from qa.index.ingest import ingest
 
-        folder.mkdir(parents=True, exist_ok=True)
-        report = ingest([folder], asker.settings, store=asker.store)
-        asker.refresh()
+        corpus.mkdir(parents=True, exist_ok=True)
+        report = ingest([corpus], answerer.settings, store=answerer.store)
+        answerer.refresh()
         return report
 
     @api.get("/api/documents")
-    def documents(request: Request) -> dict[str, int]:
-        user(request, Action.ASK)
-        files = sorted(p for p in corpus.rglob("*") if p.is_file()) if corpus.is_dir() else []
-        return {str(p.relative_to(corpus)): p.stat().st_size for p in files}
+    def documents(request: Request, collection: str = "") -> dict[str, int]:
+        where = collections.folder(collections.get(collection, user(request, Action.ASK)))
+        files = sorted(p for p in where.rglob("*") if p.is_file()) if where.is_dir() else []
+        return {str(p.relative_to(where)): p.stat().st_size for p in files}
 
     @api.post("/api/documents")
     def upload(request: Request, files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's declaration)
         who = user(request, Action.UPLOAD)
+        collections.get(None, who)  # uploads go to the default collection
         with tempfile.TemporaryDirectory() as tmp, queue.turn():
             given = []
             for i, f in enumerate(files):
@@ -71,15 +72,12 @@ def router(
     @api.delete("/api/documents/{name:path}")
     def delete(request: Request, name: str, collection: str = "") -> dict[str, str]:
         who = user(request, Action.DELETE)
-        asker = collections.get(collection)
-        folder = corpus if asker is answerer else folder_of(asker.settings)
-        root = folder.resolve()
-        target = (folder / name).resolve()
-        if not target.is_relative_to(root) or target == root or not target.is_file():
-            raise HTTPException(404, f"no document {name!r} in the corpus")
+        asker = collections.get(collection, who)
+        folder = collections.folder(asker)
+        uploads.document(folder, name)  # 404 before waiting for a turn
         with queue.turn():
-            target.unlink()
-            report = sync(asker, folder)
+            report = uploads.remove(folder, name, asker.settings, store=asker.store)
+            asker.refresh()
         door.audit.record(
             "delete", who.name, client(request), file=name, collection=asker.settings.collection
         )

@@ -62,12 +62,18 @@ def answering(respond: Callable[..., Iterator[tuple]]):
     output (its fourth) is dropped, so typing is never reset."""
 
     def answer_next(
-        line: Line, talk: list, history: list, panels: list, answers: dict, request: gr.Request
+        line: Line,
+        talk: list,
+        history: list,
+        panels: list,
+        answers: dict,
+        current: object,
+        request: gr.Request,
     ) -> Iterator[tuple]:
         question = line.take()
         if question is None:
             return
-        for chat, *outputs in respond(question, talk, history, panels, answers, request):
+        for chat, *outputs in respond(question, talk, history, panels, answers, current, request):
             del outputs[2]  # the question box
             yield chat, *outputs, chat, line.shown()  # the line, as it is now
 

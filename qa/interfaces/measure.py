@@ -17,7 +17,7 @@ from qa.interfaces.options import ANSWER, settings_from, settings_options
 
 
 @click.command("eval")
-@click.argument("file", default="eval_questions.yaml", type=click.Path(path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
 )
@@ -41,9 +41,9 @@ from qa.interfaces.options import ANSWER, settings_from, settings_options
 @click.option(
     "--markdown", type=click.Path(path_type=Path), help="Write a Markdown summary here (for CI)."
 )
-@settings_options(*ANSWER, "eval_min_cited", "eval_min_declined")
+@settings_options(*ANSWER, "eval_file", "eval_min_cited", "eval_min_declined")
 def eval_(
-    file: Path,
+    file: Path | None,
     json_out: Path | None,
     baseline: Path | None,
     update_baseline: bool,
@@ -56,6 +56,9 @@ def eval_(
 ) -> None:
     """Score answers to the questions in FILE (YAML, or SQuAD v2.0 JSON) and gate regressions.
 
+    FILE defaults to eval_questions.yaml; with --collection NAME, to that collection's own
+    file where there is one (QA_EVAL_FILE with -NAME before its suffix).
+
     Prints a line per question and the totals; exits 1 when a question that passed in
     --baseline fails now, or a total falls below its QA_EVAL_MIN_* threshold.
     """
@@ -66,6 +69,7 @@ def eval_(
     from qa.evaluation import evaluate, questions, report
 
     settings = settings_from(values)
+    file = file or default_questions(settings)
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE")
     asked, docs = questions.load_questions(file)
@@ -218,63 +222,14 @@ def fit_decision(
         report.plot(measured["curve"], plot, f"{file.name}, held out", marks)
 
 
-@click.command()
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Where to write the questions [default: generated-COLLECTION.yaml in the index].",
-)
-@click.option(
-    "--count", default=150, show_default=True, help="Questions to make (a third unanswerable)."
-)
-@click.option("--seed", default=0, show_default=True, help="Seed of the sampling.")
-@click.option("--minutes", default=10.0, show_default=True, help="Stop after this long.")
-@click.option(
-    "--round-trip/--no-round-trip",
-    default=True,
-    show_default=True,
-    help="Keep only questions the model, given their sentence alone, answers with the span: "
-    "surer labels, about twice the time.",
-)
-@settings_options(*ANSWER)
-def generate(
-    out: Path | None, count: int, seed: int, minutes: float, round_trip: bool, **values: Any
-) -> None:
-    """Write a question set from the index's own documents (eval_questions.yaml form, marked
-    generated): answerable questions the model writes about sentences spread over the
-    documents, each answer checked verbatim in its source, and unanswerable ones that look
-    answerable, checked against the whole index. Run it with `qa eval`, or fit the index's
-    decision on it with `qa calibrate --generated`."""
-    make_questions(settings_from(values), out, count, seed, minutes, round_trip)
+def default_questions(settings) -> Path:
+    """``qa eval``'s FILE when none is given: the collection's own questions, if it has
+    them, else eval_questions.yaml."""
+    from qa.evaluation.questions import eval_file_of
 
-
-def make_questions(
-    settings: Settings,
-    out: Path | None,
-    count: int = 150,
-    seed: int = 0,
-    minutes: float = 10.0,
-    round_trip: bool = True,
-) -> Path:
-    """What `qa generate` does; the file written."""
-    import os
-
-    from tqdm import tqdm
-
-    from qa.answering.chain import Answerer
-    from qa.evaluation.generate import Generator, generated_path, header, save
-
-    out = out or generated_path(settings)
-    answerer = Answerer(settings)
-    answerer.warm_up()  # the model loaded first: loading mutes stderr, where the bar goes
-    with tqdm(total=count, desc="generate", unit="q", file=sys.stderr, leave=False) as bar:
-        made = Generator(answerer, seed, round_trip).run(count, minutes, lambda: bar.update(1))
-    lines = [*header(made, settings, seed), f"Load average at the end: {os.getloadavg()[0]:.1f}."]
-    save(made, out, lines)
-    for line in lines:
-        click.echo(line, err=True)
-    click.echo(f"wrote {len(made.questions)} questions to {out}", err=True)
-    return out
+    own = eval_file_of(settings)
+    default = settings.collection == type(settings).collection
+    return own if not default and own.is_file() else Path("eval_questions.yaml")
 
 
 def _write(path: Path, text: str) -> None:

@@ -18,9 +18,10 @@ from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
 from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
+from qa.interfaces.sources import CSS, HEAD
 from qa.interfaces.uploads import Caps
 from qa.interfaces.users import Users
-from qa.interfaces.web import CSS, HEAD, build
+from qa.interfaces.web import build
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +40,21 @@ def door_for(settings, queue: Queue | None = None) -> Door:
 
 def pieces(
     settings, watch: bool = False
-) -> tuple[Answerer, Queue, Door, gr.Blocks, Watcher | None]:
-    """The model, its queue, the door, the page and the folder's watcher, wired together."""
+) -> tuple[Answerer, Queue, Door, gr.Blocks, list[Watcher], Collections]:
+    """The model, its queue, the door, the page, the folders' watchers (one a collection,
+    the default's first) and the collections, wired together."""
     queue = Queue(settings.queue_cap, settings.request_timeout)
     door = door_for(settings, queue)
     answerer = Answerer(settings)
-    watcher = None
+    collections = Collections(answerer)
+    watchers = []
     if watch:  # syncs take a turn on the model, as uploads do
-        watcher = Watcher(
-            settings.corpus,
-            settings,
-            store=answerer.store,
-            guard=queue.turn,
-            after=answerer.refresh,
-            debounce=settings.watch_debounce,
-            scan_every=settings.watch_scan,
-        )
-    page = build(answerer, settings.corpus, queue, door, watcher.state if watcher else None)
+        watchers = collections.watchers(queue.turn, settings.watch_debounce, settings.watch_scan)
+    synced = {w.settings.collection: w.state for w in watchers}
+    page = build(answerer, settings.corpus, queue, door, synced, collections)
     page.queue(default_concurrency_limit=1, max_size=settings.queue_cap + 1)
     queue.others = lambda: len(page._queue)  # the page's questions wait in Gradio's queue
-    return answerer, queue, door, page, watcher
+    return answerer, queue, door, page, watchers, collections
 
 
 def app_for(settings, watch: bool = False):
@@ -68,18 +64,19 @@ def app_for(settings, watch: bool = False):
 
     from fastapi import Depends, FastAPI
 
-    answerer, queue, door, page, watcher = pieces(settings, watch)
-    mcp, sessions = assistants.http_app(assistants.build(answerer, queue, door), not door.locked)
+    answerer, queue, door, page, watchers, collections = pieces(settings, watch)
+    served = assistants.build(answerer, queue, door, collections)
+    mcp, sessions = assistants.http_app(served, not door.locked)
 
     @asynccontextmanager
     async def lifespan(_app):
         async with sessions.run():  # MCP's streamable HTTP sessions live as long as the server
-            if watcher:
+            for watcher in watchers:
                 watcher.start()
             try:
                 yield
             finally:
-                if watcher:
+                for watcher in watchers:
                     watcher.stop()
 
     app = FastAPI(
@@ -87,12 +84,12 @@ def app_for(settings, watch: bool = False):
     )
     as_json_errors(app)
     app.include_router(login.router(door))
-    collections = Collections(answerer)
     app.include_router(
-        router(answerer, queue, watcher.state if watcher else None, collections),
+        router(answerer, queue, {w.settings.collection: w.state for w in watchers}, collections),
         dependencies=[Depends(door.api_question)],
     )
     app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
+    # Each MCP tool resolves its collection for the caller (qa.interfaces.assistants).
     app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
     app = gr.mount_gradio_app(
         app,
@@ -127,7 +124,7 @@ def serve(
         log.warning(warning)
     if share:  # a public link comes from Gradio's own launcher, which serves the page only
         log.warning("with --share only the chat page is served, not the HTTP API")
-        _answerer, _queue, door, page, _watcher = pieces(settings)
+        _answerer, _queue, door, page, _watchers, _collections = pieces(settings)
         page.launch(
             share=True,
             server_name=host,

@@ -1,7 +1,8 @@
 """Uploaded documents into the corpus folder, safely: a clean name (no path parts, no hidden
 file, nothing outside the folder), a type checked by content as well as by extension, a size
 and count cap, an atomic write that never replaces a file or follows a link, and a failed
-index leaves none of the new files behind."""
+index leaves none of the new files behind. And out of it again: a document removed (file and
+chunks), or replaced by a new version (the old one kept if the new cannot be indexed)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.documents.loaders import MARKDOWN, SUFFIXES
-from qa.errors import RefusedUploadError, TooLargeError
+from qa.errors import NoDocumentError, RefusedUploadError, TooLargeError
 
 MB = 1024 * 1024
 UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is unicode: "Résumé.pdf" stays as it is
@@ -186,3 +187,54 @@ def add(
             stored.saved.remove(path)
     record("upload", files=[p.name for p in stored.saved], same=stored.same)
     return stored, report
+
+
+def document(folder: Path, name: str) -> Path:
+    """The file ``name`` (relative to ``folder``) names, only if it is a file inside it."""
+    root = folder.resolve()
+    target = (root / name).resolve()
+    if not target.is_relative_to(root) or target == root or not target.is_file():
+        raise NoDocumentError(name)
+    return target
+
+
+def remove(folder: Path, name: str, settings, store=None):
+    """Delete document ``name`` from ``folder`` and its chunks from the index (the folder
+    synced): the ingest report."""
+    from qa.index.ingest import ingest
+
+    document(folder, name).unlink()
+    return ingest([folder], settings, store=store)
+
+
+def replace(folder: Path, name: str, source: Path, caps: Caps, settings, store=None):
+    """Put ``source``'s bytes in place of document ``name`` (the same type, by extension
+    and content) and index the new version: the ingest report. If the new version cannot
+    be indexed, the old one is put back and indexed again, and ``RefusedUploadError`` says
+    why."""
+    from qa.index.ingest import ingest, source_name
+
+    target = document(folder, name)
+    data = _read(source, caps.file_mb * MB)
+    check_content(target.name, data)
+    if _corpus_bytes(folder) - target.stat().st_size + len(data) > caps.corpus_mb * MB:
+        raise TooLargeError(f"the corpus would pass its cap of {caps.corpus_mb} MB")
+    old = target.read_bytes()
+
+    def write(content: bytes) -> None:  # whole or not at all, as uploads are
+        part = target.with_name(f".upload-{os.getpid()}-{os.urandom(6).hex()}")
+        part.write_bytes(content)
+        os.replace(part, target)
+
+    write(data)
+    try:
+        report = ingest([target], settings, store=store)
+    except BaseException:
+        write(old)
+        raise
+    why = dict(report.skipped).get(source_name(target))
+    if why is not None:
+        write(old)
+        ingest([target], settings, store=store)
+        raise RefusedUploadError(f"{name}: {why}; the old version is kept")
+    return report

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field
 
 from qa.index.lexical import Lexical, Weight, terms
 from qa.index.store import Store
-from qa.text import Span, is_head, sentences
+from qa.text import Span, head_of, is_head, sentences
 
 if TYPE_CHECKING:
     from qa.models.embeddings import LazyEmbeddings
@@ -57,6 +57,9 @@ class Passage:
     n: int = 0
     section: str = ""  # the anchor's section path (title › heading › subheading)
     page: int = 0  # the anchor's page, in a PDF
+    # The heading or definition term its first sentence falls under, where the window does
+    # not reach it ("fill(text, width=70)" above the third paragraph that describes fill).
+    term: str = ""
 
     @property
     def whole(self) -> Span:
@@ -213,9 +216,9 @@ def select(
         start, end = window[0].start, window[-1].end
         text = r_text[start - r_start : end - r_start]
         page = places[i].metadata.get("page", 0)
-        passages.append(
-            Passage(source, start, end, text, window, spans[j], fused[i], 0, sections[i], page)
-        )
+        term = head_of(spans, spans.index(window[0]))
+        place = {"section": sections[i], "page": page, "term": term}
+        passages.append(Passage(source, start, end, text, window, spans[j], fused[i], **place))
         if len(passages) == k:
             break
     for n, p in enumerate(passages, 1):
