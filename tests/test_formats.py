@@ -116,6 +116,14 @@ def test_epub_chapters_in_spine_order_under_their_titles(tmp_path: Path):
     assert section_of(parts, "Cold.") == "II. The Island › The island › Notes"
 
 
+def test_epub_whose_package_lists_a_chapter_at_its_anchors_reads_it_once(tmp_path: Path):
+    # The manifest's href "text/one.xhtml#later" names no archive member; it is one.xhtml.
+    text, parts, _ = read(make_epub(tmp_path / "anchored.epub", anchors=True))
+    assert text.count("The ferry left at dawn.") == 1
+    assert text.index("The ferry left at dawn.") < text.index("Nobody met them at the pier.")
+    assert section_of(parts, "dawn") == "I. The Crossing › The crossing"
+
+
 def test_mail_sections_headers_attachments_and_no_quoted_reply(tmp_path: Path):
     text, parts, _ = read(make_eml(tmp_path / "reply.eml"))
     section = "Re: Pier repair › Bo <bo@example.org> › Tue, 05 Mar 2024 09:30:00 +0000"
