@@ -70,27 +70,6 @@ def _manual_pages(folder: str) -> list[Path]:
     return [Path(p[1]) for p in lines if len(p) == 2 and p[0] == folder]
 
 
-def _scan(pdf: Path, out: Path, spoil: bool, tmp: Path) -> None:
-    import numpy as np
-    from PIL import Image
-
-    stem = tmp / pdf.stem
-    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", str(pdf), str(stem)], check=True)
-    images = []
-    rng = np.random.default_rng(0)
-    for path in sorted(tmp.glob(f"{pdf.stem}-*.png")):
-        image = Image.open(path).convert("L")
-        if spoil:
-            image = image.rotate(1.0, expand=True, fillcolor=255)
-            pixels = np.asarray(image, dtype=np.float32) + rng.normal(0, 30, image.size[::-1])
-            specks = rng.random(pixels.shape)
-            pixels[specks < 0.001], pixels[specks > 0.999] = 0, 255
-            image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-        # Black and white, as office scanners keep text pages (CCITT G4: 60 KB a page).
-        images.append(image.point(lambda v: 255 if v > 160 else 0).convert("1"))
-    images[0].save(out, save_all=True, append_images=images[1:], resolution=300.0)
-
-
 def build(root: Path) -> None:
     corpus, source = root / "corpus", root / "source"
     for folder in (corpus, source):
@@ -108,7 +87,7 @@ def build(root: Path) -> None:
         manual = next(p for p in _manual_pages("r") if p.name == name)
         shutil.copy(manual, source / "scanned")
         with tempfile.TemporaryDirectory() as tmp:
-            _scan(manual, corpus / "scanned" / name, spoil, Path(tmp))
+            made.scan(manual, corpus / "scanned" / name, spoil, Path(tmp))
     made.slides(corpus, source / "slides")
     made.sheets(corpus, source / "sheets")
     made.epub(corpus, source / "epub")
@@ -185,27 +164,56 @@ def _rates(report: Path) -> dict | None:
     return json.loads(report.read_text())["summary"]
 
 
+def record(root: Path) -> dict:
+    """Every target's summary, the ids it passed, and its ingest time: what
+    eval/formats/compare.json keeps of a run (its full reports stay in ROOT/results)."""
+    kept = {}
+    for report in sorted((root / "results").glob("*.json")):
+        if report.stem in {"speed"} or report.stem.endswith(".ingest"):
+            continue
+        data = json.loads(report.read_text())
+        ingest = report.with_name(f"{report.stem}.ingest.json")
+        kept[report.stem] = {
+            "summary": data["summary"],
+            "passed": [q["id"] for q in data["questions"] if q["passed"]],
+            "ingest": json.loads(ingest.read_text()) if ingest.is_file() else {},
+        }
+    return kept
+
+
+def _passed(report: Path) -> set[str]:
+    data = json.loads(report.read_text()) if report.is_file() else {"questions": []}
+    return {q["id"] for q in data["questions"] if q["passed"] and q["answerable"]}
+
+
 def compare(root: Path) -> str:
     """A Markdown table: per kind, correct and cited (of the answerable) and declined (of the
-    unanswerable), over the format and over its source, in percent."""
+    unanswerable), over the format and over its source, in percent; and the answerable
+    questions passed over one only (with 15 questions a question is 7 points, so these say
+    whether a difference is a few questions that went either way or a pattern)."""
     rows = [
         "| kind | questions (unanswerable) | correct: format / source | correct and cited: "
-        "format / source | difference (points) | declined unanswerable: format / source |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "format / source | difference (points) | passed over the format only / the source "
+        "only | declined unanswerable: format / source |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
 
     def pct(summary: dict | None, key: str) -> str:
         return f"{100 * summary[key]:.0f}%" if summary else "not run"
 
     for kind, group in KINDS.items():
-        own = _rates(root / "results" / f"{kind}.json")
-        src = _rates(root / "results" / f"source-{group}.json")
+        mine, theirs = root / "results" / f"{kind}.json", root / "results" / f"source-{group}.json"
+        own, src = _rates(mine), _rates(theirs)
         counts = own or src
         n = f"{counts['answerable']} ({counts['unanswerable']})" if counts else "not run"
         diff = f"{100 * (own['cited_rate'] - src['cited_rate']):+.0f}" if own and src else ""
+        split = ""
+        if own and src:
+            ours, source = _passed(mine), _passed(theirs)
+            split = f"{len(ours - source)} / {len(source - ours)}"
         rows.append(
             f"| {kind} | {n} | {pct(own, 'correct_rate')} / {pct(src, 'correct_rate')} | "
-            f"{pct(own, 'cited_rate')} / {pct(src, 'cited_rate')} | {diff} | "
+            f"{pct(own, 'cited_rate')} / {pct(src, 'cited_rate')} | {diff} | {split} | "
             f"{pct(own, 'decline_rate')} / {pct(src, 'decline_rate')} |"
         )
     return "\n".join(rows)
@@ -235,6 +243,8 @@ if __name__ == "__main__":
         evaluate(Path(args[0]), args[1:], extra)
     elif command == "compare":
         print(compare(Path(args[0])))
+        kept = json.dumps(record(Path(args[0])), indent=1)
+        (ROOT / "eval" / "formats" / "compare.json").write_text(kept + "\n")
     elif command == "speed":
         print(speed(Path(args[0])))
     else:

@@ -168,3 +168,27 @@ def mails(dest: Path, source: Path) -> None:
         written += 1
     box.flush()
     box.close()
+
+
+def scan(pdf: Path, out: Path, spoil: bool, tmp: Path) -> None:
+    """``pdf`` as a scanner makes it: every page at 300 dpi (pdftoppm, greyscale), with
+    ``spoil`` turned 1° with noise and specks as a poor scan is, black and white, rebuilt
+    into a PDF of page images only (no text layer)."""
+    import numpy as np
+    from PIL import Image
+
+    stem = tmp / pdf.stem
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", str(pdf), str(stem)], check=True)
+    images = []
+    rng = np.random.default_rng(0)
+    for path in sorted(tmp.glob(f"{pdf.stem}-*.png")):
+        image = Image.open(path).convert("L")
+        if spoil:
+            image = image.rotate(1.0, expand=True, fillcolor=255)
+            pixels = np.asarray(image, dtype=np.float32) + rng.normal(0, 30, image.size[::-1])
+            specks = rng.random(pixels.shape)
+            pixels[specks < 0.001], pixels[specks > 0.999] = 0, 255
+            image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        # Black and white, as office scanners keep text pages (CCITT G4: 60 KB a page).
+        images.append(image.point(lambda v: 255 if v > 160 else 0).convert("1"))
+    images[0].save(out, save_all=True, append_images=images[1:], resolution=300.0)
