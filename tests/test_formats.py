@@ -20,6 +20,7 @@ from tests.formats import (
     make_odt,
     make_pptx,
     make_xlsx,
+    message,
     read,
     section_of,
 )
@@ -131,6 +132,16 @@ def test_mail_sections_headers_attachments_and_no_quoted_reply(tmp_path: Path):
     assert "From: Bo <bo@example.org>" in text
     assert "What is the budget" not in text and "wrote:" not in text  # quoted: not indexed
     assert section_of(parts, "planks") == f"{section} › costs.csv"
+
+
+def test_mail_body_keeps_its_paragraphs(tmp_path: Path):
+    # A plain-text body's lines are wrapped; its paragraphs stay apart (a blank line between),
+    # so that the chunks are cut between paragraphs rather than inside one.
+    body = "The pier opens at\nnine on weekdays.\n\nThe kiosk sells\ntickets until five.\n"
+    path = tmp_path / "hours.eml"
+    path.write_bytes(message("Hours", "Bo <bo@example.org>", "Tue, 5 Mar 2024", body).as_bytes())
+    text, _, _ = read(path)
+    assert "The pier opens at\nnine on weekdays.\n\nThe kiosk sells\ntickets until five." in text
 
 
 def test_mailbox_messages_each_under_their_own_section(tmp_path: Path):
