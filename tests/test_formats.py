@@ -158,6 +158,16 @@ def test_rtf(tmp_path: Path):
     assert text == "The ferry leaves at noon.\n\nTickets cost 3 euros."
 
 
+def test_rtf_table_rows_read_with_their_header_cells(tmp_path: Path):
+    # A row as LibreOffice writes it (\trowd ... \intbl cell\cell ... \row).
+    row = r"\trowd\cellx2000\cellx4000\pard\intbl {}\cell {}\cell\row"
+    body = row.format("Zone", "Adult") + row.format("A", "2.50 EUR") + row.format("B", "3 EUR")
+    path = tmp_path / "fares.rtf"
+    path.write_text(r"{\rtf1\ansi\pard Fares:\par" + body + r"\pard Bicycles travel free.\par}")
+    text, _, _ = read(path)
+    assert text == "Fares:\nZone: A, Adult: 2.50 EUR\nZone: B, Adult: 3 EUR\nBicycles travel free."
+
+
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)  # how password-protected Office files start
 
 

@@ -123,4 +123,21 @@ def rtf_parts(path: Path, reading: Reading) -> list[Part]:
         text = rtf_to_text(data.decode("latin-1"), errors="replace")
     except (ValueError, IndexError) as e:
         raise BadDocumentError(f"unreadable RTF ({e})") from None
-    return assemble(Block(p) for p in re.split(r"\n\s*\n", text))
+    return assemble(Block(_rtf_tables(p)) for p in re.split(r"\n\s*\n", text))
+
+
+def _rtf_tables(paragraph: str) -> str:
+    """striprtf writes a table row as its cells each followed by "|" ("Zone|Adult|"): a run
+    of such lines is a table, read as the Word reader reads one, each row with its header
+    cells ("Zone: A, Adult: 2.50 EUR")."""
+    lines: list[str] = []
+    rows: list[list[str]] = []
+    for line in [*paragraph.split("\n"), ""]:
+        if line.rstrip().endswith("|"):
+            rows.append([c.strip() for c in line.rstrip()[:-1].split("|")])
+            continue
+        if rows:
+            lines.append(table_lines(rows))
+            rows = []
+        lines.append(line)
+    return "\n".join(lines[:-1])
