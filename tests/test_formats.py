@@ -37,6 +37,22 @@ def test_word_headings_lists_and_tables(tmp_path: Path):
     assert len(chunks) >= len(parts)
 
 
+def test_word_paragraph_of_a_list_style_without_numbering_is_no_list_item(tmp_path: Path):
+    # "List Continue" (as LibreOffice's "List Contents", its style for an HTML <dd>) shows
+    # no bullet in Word: the reader writes none; "List Bullet" numbers its paragraphs.
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("IF EXISTS")
+    d.add_paragraph("Do not throw an error if the index does not exist.", style="List Continue")
+    d.add_paragraph("Night service runs on Fridays.", style="List Bullet")
+    path = tmp_path / "terms.docx"
+    d.save(str(path))
+    text, _, _ = read(path)
+    assert "\n\nDo not throw an error" in text and "- Do not" not in text
+    assert "- Night service runs on Fridays." in text
+
+
 def test_opendocument_text_reads_as_word_does(tmp_path: Path):
     text, parts, _ = read(make_odt(tmp_path / "handbook.odt"))
     assert section_of(parts, "leaves every 20 minutes") == "Timetable"

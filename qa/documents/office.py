@@ -42,12 +42,26 @@ def _level(paragraph) -> int | None:
     return level if level is not None else _outline_level(style.element if style else None)
 
 
+def _numbered(paragraph) -> bool:
+    """Whether Word shows the paragraph as a list item: numbering of its own, else its
+    style's (or a style it is based on). A style's name says nothing: "List Paragraph",
+    "List Continue" and LibreOffice's "List Contents" (an HTML <dd>) carry no bullet."""
+    own = paragraph._p.find(f"{_W}pPr/{_W}numPr")
+    if own is not None:  # numId 0 takes a style's numbering away
+        return own.find(f"{_W}numId") is None or own.find(f"{_W}numId").get(f"{_W}val") != "0"
+    style = paragraph.style
+    while style is not None:
+        if style.element.find(f"{_W}pPr/{_W}numPr") is not None:
+            return True
+        style = style.base_style
+    return False
+
+
 def _kind(paragraph) -> str:
     """What joins a paragraph to its neighbours: list items and preformatted lines go one a
     line; other paragraphs stand apart."""
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    numbered = paragraph._p.find(f"{_W}pPr/{_W}numPr") is not None
-    if numbered or (style.startswith("List") and style != "List Heading"):
+    if _numbered(paragraph):
         return "list"
     if style.startswith(("Preformatted", "HTML Preformatted", "Code", "Source")):
         return "pre"
