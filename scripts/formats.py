@@ -165,11 +165,13 @@ def _rates(report: Path) -> dict | None:
 
 
 def record(root: Path) -> dict:
-    """Every target's summary, the ids it passed, and its ingest time: what
-    eval/formats/compare.json keeps of a run (its full reports stay in ROOT/results)."""
-    kept = {}
+    """Every target's summary, the ids it passed, and its ingest time, and the speed
+    measured: what eval/formats/compare.json keeps of a run (the full reports stay in
+    ROOT/results)."""
+    speed = root / "results" / "speed.json"
+    kept = {"speed": json.loads(speed.read_text())} if speed.is_file() else {}
     for report in sorted((root / "results").glob("*.json")):
-        if report.stem in {"speed"} or report.stem.endswith(".ingest"):
+        if report.stem == "speed" or report.stem.endswith(".ingest"):
             continue
         data = json.loads(report.read_text())
         ingest = report.with_name(f"{report.stem}.ingest.json")
