@@ -123,19 +123,26 @@ transfer: install $(VENV)/.debian $(VENV)/.debian-transfer
 	$(BIN)/python scripts/manuals.py build .transfer/pydocs-pages eval/transfer/pydocs-pages.txt
 	$(BIN)/python scripts/manuals.py check .transfer/pydocs-pages/pydocs eval/transfer/pydocs.yaml
 	$(BIN)/python scripts/transfer.py --squad $(SQUAD) $(TRANSFER_ARGS)
-# The formats dev set (eval/formats): Word files, CSV tables and scanned PDFs made from Debian's
-# packages (scripts/formats.py), built into .formats/, checked, ingested (the scans by OCR,
-# about 150 pages) and evaluated. Building needs LibreOffice and poppler-utils. Not in CI.
-FORMATS_PACKAGES := libreoffice-writer-nogui poppler-utils
+# The formats dev set (eval/formats): documents of every kind docqa reads beyond HTML, PDF and
+# text, made from Debian's packages (scripts/formats.py, formats_build.py) into .formats/corpus,
+# with the material each was made from in .formats/source; checked, each kind and each source
+# ingested into an index of its own (the scans by OCR, about 150 pages) and asked the same
+# questions; then the comparison and the reading speed. Building needs LibreOffice (Writer,
+# Calc, Impress) and poppler-utils: here only, not in `make test` nor CI. FORMATS_KINDS="pptx
+# source-slides" runs some kinds only.
+FORMATS_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+	poppler-utils debian-faq live-manual-epub live-manual-html iso-codes
+FORMATS_NEEDS := /usr/bin/soffice /usr/bin/pdftoppm /usr/share/doc/debian/FAQ \
+	/usr/share/doc/live-manual/epub /usr/share/doc/live-manual/html /usr/share/iso-codes/json
 formats: install $(VENV)/.debian
-	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends $(FORMATS_PACKAGES))
-	$(BIN)/python scripts/formats.py build .formats/corpus
-	$(BIN)/python scripts/formats.py check .formats/corpus
-	$(BIN)/qa ingest .formats/corpus --index .formats/index
-	$(BIN)/qa eval eval/formats/questions.yaml --index .formats/index --json eval/formats/last.json \
-		$(EVAL_ARGS)
+	@missing=; for d in $(FORMATS_NEEDS); do [ -e $$d ] || missing=$$d; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $(FORMATS_PACKAGES); fi
+	$(BIN)/python scripts/formats.py build .formats
+	$(BIN)/python scripts/formats.py check .formats
+	EVAL_ARGS="$(EVAL_ARGS)" $(BIN)/python scripts/formats.py eval .formats $(FORMATS_KINDS)
+	$(BIN)/python scripts/formats.py compare .formats
+	$(BIN)/python scripts/formats.py speed .formats
 
 $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt

@@ -168,12 +168,21 @@ CHAPTER = """<?xml version="1.0" encoding="utf-8"?>
 <body><h1>{title}</h1><p>{text}</p><h2>Notes</h2><p>{note}</p></body></html>"""
 
 
-def make_epub(path: Path) -> Path:
-    opf = """<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">
+def make_epub(path: Path, anchors: bool = False) -> Path:
+    """A two-chapter EPUB 3. With ``anchors``, its package lists the first chapter again at
+    an anchor inside it (``one.xhtml#later``), in the manifest and the spine, as SiSU's
+    books do (Debian's live-manual-epub)."""
+    anchored = (
+        '<item id="c1b" href="text/one.xhtml#later" media-type="application/xhtml+xml"/>'
+        if anchors
+        else ""
+    )
+    opf = f"""<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">
 <manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
-<item id="c1" href="text/one.xhtml" media-type="application/xhtml+xml"/>
+<item id="c1" href="text/one.xhtml" media-type="application/xhtml+xml"/>{anchored}
 <item id="c2" href="text/two.xhtml" media-type="application/xhtml+xml"/></manifest>
-<spine><itemref idref="c1"/><itemref idref="c2"/></spine></package>"""
+<spine><itemref idref="c1"/>{'<itemref idref="c1b"/>' if anchors else ""}<itemref idref="c2"/>
+</spine></package>"""
     nav = """<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"
 xmlns:epub="http://www.idpf.org/2007/ops"><body><nav epub:type="toc"><ol>
 <li><a href="text/one.xhtml">I. The Crossing</a></li>

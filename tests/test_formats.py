@@ -20,6 +20,7 @@ from tests.formats import (
     make_odt,
     make_pptx,
     make_xlsx,
+    message,
     read,
     section_of,
 )
@@ -34,6 +35,22 @@ def test_word_headings_lists_and_tables(tmp_path: Path):
     assert section_of(parts, "Zone: B") == "Harbour ferry handbook › Timetable › Fares"
     assert section_of(parts, "kiosk") == "Harbour ferry handbook › Lost property"
     assert len(chunks) >= len(parts)
+
+
+def test_word_paragraph_of_a_list_style_without_numbering_is_no_list_item(tmp_path: Path):
+    # "List Continue" (as LibreOffice's "List Contents", its style for an HTML <dd>) shows
+    # no bullet in Word: the reader writes none; "List Bullet" numbers its paragraphs.
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("IF EXISTS")
+    d.add_paragraph("Do not throw an error if the index does not exist.", style="List Continue")
+    d.add_paragraph("Night service runs on Fridays.", style="List Bullet")
+    path = tmp_path / "terms.docx"
+    d.save(str(path))
+    text, _, _ = read(path)
+    assert "\n\nDo not throw an error" in text and "- Do not" not in text
+    assert "- Night service runs on Fridays." in text
 
 
 def test_opendocument_text_reads_as_word_does(tmp_path: Path):
@@ -116,6 +133,14 @@ def test_epub_chapters_in_spine_order_under_their_titles(tmp_path: Path):
     assert section_of(parts, "Cold.") == "II. The Island › The island › Notes"
 
 
+def test_epub_whose_package_lists_a_chapter_at_its_anchors_reads_it_once(tmp_path: Path):
+    # The manifest's href "text/one.xhtml#later" names no archive member; it is one.xhtml.
+    text, parts, _ = read(make_epub(tmp_path / "anchored.epub", anchors=True))
+    assert text.count("The ferry left at dawn.") == 1
+    assert text.index("The ferry left at dawn.") < text.index("Nobody met them at the pier.")
+    assert section_of(parts, "dawn") == "I. The Crossing › The crossing"
+
+
 def test_mail_sections_headers_attachments_and_no_quoted_reply(tmp_path: Path):
     text, parts, _ = read(make_eml(tmp_path / "reply.eml"))
     section = "Re: Pier repair › Bo <bo@example.org> › Tue, 05 Mar 2024 09:30:00 +0000"
@@ -123,6 +148,16 @@ def test_mail_sections_headers_attachments_and_no_quoted_reply(tmp_path: Path):
     assert "From: Bo <bo@example.org>" in text
     assert "What is the budget" not in text and "wrote:" not in text  # quoted: not indexed
     assert section_of(parts, "planks") == f"{section} › costs.csv"
+
+
+def test_mail_body_keeps_its_paragraphs(tmp_path: Path):
+    # A plain-text body's lines are wrapped; its paragraphs stay apart (a blank line between),
+    # so that the chunks are cut between paragraphs rather than inside one.
+    body = "The pier opens at\nnine on weekdays.\n\nThe kiosk sells\ntickets until five.\n"
+    path = tmp_path / "hours.eml"
+    path.write_bytes(message("Hours", "Bo <bo@example.org>", "Tue, 5 Mar 2024", body).as_bytes())
+    text, _, _ = read(path)
+    assert "The pier opens at\nnine on weekdays.\n\nThe kiosk sells\ntickets until five." in text
 
 
 def test_mailbox_messages_each_under_their_own_section(tmp_path: Path):
@@ -137,6 +172,16 @@ def test_rtf(tmp_path: Path):
     path.write_text(RTF)
     text, _, _ = read(path)
     assert text == "The ferry leaves at noon.\n\nTickets cost 3 euros."
+
+
+def test_rtf_table_rows_read_with_their_header_cells(tmp_path: Path):
+    # A row as LibreOffice writes it (\trowd ... \intbl cell\cell ... \row).
+    row = r"\trowd\cellx2000\cellx4000\pard\intbl {}\cell {}\cell\row"
+    body = row.format("Zone", "Adult") + row.format("A", "2.50 EUR") + row.format("B", "3 EUR")
+    path = tmp_path / "fares.rtf"
+    path.write_text(r"{\rtf1\ansi\pard Fares:\par" + body + r"\pard Bicycles travel free.\par}")
+    text, _, _ = read(path)
+    assert text == "Fares:\nZone: A, Adult: 2.50 EUR\nZone: B, Adult: 3 EUR\nBicycles travel free."
 
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)  # how password-protected Office files start

@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 from qa.documents.blocks import Reading
 from qa.documents.markup import SEPARATOR, Part, html_parts
@@ -32,6 +33,12 @@ def _xml(book: zipfile.ZipFile, name: str):
     return etree.fromstring(book.read(name), etree.XMLParser(recover=True, resolve_entities=False))
 
 
+def _member(base: str, href: str) -> str:
+    """The archive member an href names: relative to the package document, %-escapes
+    decoded, less any #fragment."""
+    return posixpath.normpath(posixpath.join(base, unquote(href.split("#")[0])))
+
+
 def _contents(book: zipfile.ZipFile, opf, base: str) -> dict[str, str]:
     """{chapter file: title} from the EPUB 3 navigation document or the EPUB 2 NCX."""
     titles: dict[str, str] = {}
@@ -42,16 +49,15 @@ def _contents(book: zipfile.ZipFile, opf, base: str) -> dict[str, str]:
     if nav:
         path = posixpath.join(base, nav[0])
         for a in _xml(book, path).xpath("//x:nav[@epub:type='toc']//x:a[@href]", namespaces=NS):
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), a.get("href")))
-            titles.setdefault(target.split("#")[0], " ".join("".join(a.itertext()).split()))
+            target = _member(posixpath.dirname(path), a.get("href"))
+            titles.setdefault(target, " ".join("".join(a.itertext()).split()))
     elif ncx:
         path = posixpath.join(base, ncx[0])
         for point in _xml(book, path).xpath("//ncx:navPoint", namespaces=NS):
             src = point.xpath("ncx:content/@src", namespaces=NS)
             label = " ".join("".join(point.xpath("ncx:navLabel//text()", namespaces=NS)).split())
             if src:
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(path), src[0]))
-                titles.setdefault(target.split("#")[0], label)
+                titles.setdefault(_member(posixpath.dirname(path), src[0]), label)
     return titles
 
 
@@ -65,12 +71,14 @@ def epub_parts(path: Path, reading: Reading) -> list[Part]:
             opf_path = root.xpath("//c:rootfile/@full-path", namespaces=NS)[0]
             opf, base = _xml(book, opf_path), posixpath.dirname(opf_path)
             manifest = {
-                item.get("id"): posixpath.normpath(posixpath.join(base, item.get("href")))
+                item.get("id"): _member(base, item.get("href"))
                 for item in opf.xpath("//opf:manifest/opf:item", namespaces=NS)
             }
             spine = opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)
             chapters = _contents(book, opf, base)
-            files = [(manifest[i], book.read(manifest[i])) for i in spine if i in manifest]
+            # Some producers list a file once per anchor in it (href="ch.xhtml#o8"): read once.
+            order = dict.fromkeys(manifest[i] for i in spine if i in manifest)
+            files = [(name, book.read(name)) for name in order]
     except (zipfile.BadZipFile, KeyError, IndexError, ValueError, OSError) as e:
         raise BadDocumentError(f"unreadable EPUB ({e or type(e).__name__})") from None
     parts: list[Part] = []

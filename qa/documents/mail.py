@@ -22,6 +22,7 @@ from qa.errors import BadDocumentError
 _ATTRIBUTION = re.compile(
     r"^\s*(On\b.{0,200}\bwrote:|Le\b.{0,200}\ba écrit\s?:|Am\b.{0,200}\bschrieb\b.{0,80}:)\s*$"
 )
+_BLANK = re.compile(r"\n[ \t]*\n")  # a blank line, between two paragraphs
 _ORIGINAL = re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}\s*$", re.I)
 
 
@@ -69,11 +70,19 @@ def _message_blocks(message: EmailMessage) -> Iterator[Block]:
     yield Block("\n".join(said), section)
     body = message.get_body(preferencelist=("plain", "html"))
     if body is not None:
-        yield Block(unquoted(_text_of(body)), section)
+        yield from _paragraphs(unquoted(_text_of(body)), section)
     for attachment in message.iter_attachments():
         if attachment.get_content_maintype() == "text":
             name = attachment.get_filename() or "attachment"
-            yield Block(_text_of(attachment), f"{section}{SEPARATOR}{name}")
+            yield from _paragraphs(_text_of(attachment), f"{section}{SEPARATOR}{name}")
+
+
+def _paragraphs(text: str, section: str) -> Iterator[Block]:
+    """A text a block per paragraph: a plain-text mail's lines are wrapped at 72 characters,
+    so its paragraphs, not its lines, are what the chunks should be cut between (a block's
+    own blank lines are dropped)."""
+    for paragraph in _BLANK.split(text):
+        yield Block(paragraph, section)
 
 
 def _parse(data: bytes) -> EmailMessage:

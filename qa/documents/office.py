@@ -42,12 +42,26 @@ def _level(paragraph) -> int | None:
     return level if level is not None else _outline_level(style.element if style else None)
 
 
+def _numbered(paragraph) -> bool:
+    """Whether Word shows the paragraph as a list item: numbering of its own, else its
+    style's (or a style it is based on). A style's name says nothing: "List Paragraph",
+    "List Continue" and LibreOffice's "List Contents" (an HTML <dd>) carry no bullet."""
+    own = paragraph._p.find(f"{_W}pPr/{_W}numPr")
+    if own is not None:  # numId 0 takes a style's numbering away
+        return own.find(f"{_W}numId") is None or own.find(f"{_W}numId").get(f"{_W}val") != "0"
+    style = paragraph.style
+    while style is not None:
+        if style.element.find(f"{_W}pPr/{_W}numPr") is not None:
+            return True
+        style = style.base_style
+    return False
+
+
 def _kind(paragraph) -> str:
     """What joins a paragraph to its neighbours: list items and preformatted lines go one a
     line; other paragraphs stand apart."""
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    numbered = paragraph._p.find(f"{_W}pPr/{_W}numPr") is not None
-    if numbered or (style.startswith("List") and style != "List Heading"):
+    if _numbered(paragraph):
         return "list"
     if style.startswith(("Preformatted", "HTML Preformatted", "Code", "Source")):
         return "pre"
@@ -123,4 +137,21 @@ def rtf_parts(path: Path, reading: Reading) -> list[Part]:
         text = rtf_to_text(data.decode("latin-1"), errors="replace")
     except (ValueError, IndexError) as e:
         raise BadDocumentError(f"unreadable RTF ({e})") from None
-    return assemble(Block(p) for p in re.split(r"\n\s*\n", text))
+    return assemble(Block(_rtf_tables(p)) for p in re.split(r"\n\s*\n", text))
+
+
+def _rtf_tables(paragraph: str) -> str:
+    """striprtf writes a table row as its cells each followed by "|" ("Zone|Adult|"): a run
+    of such lines is a table, read as the Word reader reads one, each row with its header
+    cells ("Zone: A, Adult: 2.50 EUR")."""
+    lines: list[str] = []
+    rows: list[list[str]] = []
+    for line in [*paragraph.split("\n"), ""]:
+        if line.rstrip().endswith("|"):
+            rows.append([c.strip() for c in line.rstrip()[:-1].split("|")])
+            continue
+        if rows:
+            lines.append(table_lines(rows))
+            rows = []
+        lines.append(line)
+    return "\n".join(lines[:-1])
