@@ -90,10 +90,9 @@ class Settings:
     )
     decision: str = _setting(
         "auto",
-        "Answer or decline by: auto (the fit `qa calibrate` made for this index, on labelled "
-        "questions or with --generated on questions made from it, else the rules), rules "
-        "(hand-set thresholds) or calibrated (this index's fit, else the one shipped, fitted "
-        "on SQuAD 2.0).",
+        "Answer or decline by: auto (the fit `qa calibrate` made for this index on labelled "
+        "questions, else the rules), rules (hand-set thresholds) or calibrated (this index's "
+        "fit, also one made --generated, else the one shipped, fitted on SQuAD 2.0).",
         choices=("auto", "rules", "calibrated"),
     )
     min_confidence: float = _setting(

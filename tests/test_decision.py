@@ -152,6 +152,12 @@ def test_which_decision_answers(tmp_path):
     assert load_decision(settings) == own  # qa calibrate's fit takes effect under auto
     assert load_decision(settings.with_overrides(decision="rules")) is None
     assert load_decision(settings.with_overrides(judge=False)) is None
+    # A fit on generated questions answers only where asked for: on the article it declined
+    # more than the rules.
+    made = fit(x, np.array([r.right for r in data]), about={"source": "g.yaml", "generated": True})
+    made.save(own_path(settings))
+    assert load_decision(settings) is None
+    assert load_decision(settings.with_overrides(decision="calibrated")) == made
 
 
 def test_how_sure_the_model_was_is_read_from_the_tokens_of_its_words():

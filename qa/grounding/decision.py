@@ -197,11 +197,16 @@ def own_path(settings: Settings) -> Path:
 def load_decision(settings: Settings) -> Decision | None:
     """The decision answering uses: this index's own fit (``qa calibrate``), else the shipped
     one where ``calibrated`` was asked for; None when the rules decide (asked for, with no
-    fit of the index's own under ``auto``, or without the judge, whose P(yes) fits weigh)."""
+    fit of the index's own under ``auto``, or without the judge, whose P(yes) fits weigh).
+    A fit on a generated set (`qa calibrate --generated`) is used only where ``calibrated`` is
+    asked for: on the article, fits on its generated questions gave 1 to 42 of 70 correct and
+    cited, the rules 64 (docs/transfer.md)."""
     if settings.decision == "rules" or not settings.judge or not settings.grounding:
         return None
     if own_path(settings).is_file():
-        return Decision.load(own_path(settings))
+        own = Decision.load(own_path(settings))
+        if settings.decision == "calibrated" or not own.about.get("generated"):
+            return own
     if settings.decision == "calibrated" and shipped().is_file():
         return Decision.load(shipped())
     return None

@@ -205,6 +205,8 @@ def fit_decision(
         weight = np.array([1.0] * len(rows) + [USER_WEIGHT] * len(mine))
         rows = rows + mine
     decision, measured = fit_and_measure(rows, file.name, risk, weight)
+    # Marked, so that `auto` leaves it to `calibrated` (see qa.grounding.decision.load_decision).
+    decision = replace(decision, about={**decision.about, "generated": generated})
     click.echo(report.calibration(measured))
     output = output or own_path(settings)
     decision.save(output)
