@@ -13,11 +13,12 @@ neighbours as much as the reader.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from ocr_compare import cpu as process_cpu  # scripts/ is on the path (run as a script)
 
 from qa.config import load_settings
 from qa.documents.blocks import Reading
@@ -39,14 +40,6 @@ def printed_pages(files: list[Path]) -> int:
         return sum(len(pypdfium2.PdfDocument(str(p))) for p in Path(tmp).glob("*.pdf"))
 
 
-def _cpu() -> float:
-    own, children = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def read_speed(folder: Path) -> dict:
     """Seconds (wall, CPU) reading and chunking the supported files under ``folder``."""
     settings = load_settings({}, environ={})
@@ -56,14 +49,14 @@ def read_speed(folder: Path) -> dict:
     chars = chunks = 0
     for path in files:
         loader = FileLoader(path, path.name)
-        began, cpu = time.perf_counter(), _cpu()
+        began, cpu = time.perf_counter(), process_cpu()
         docs = list(loader.lazy_load())
         read += time.perf_counter() - began
-        read_cpu += _cpu() - cpu
-        began, cpu = time.perf_counter(), _cpu()
+        read_cpu += process_cpu() - cpu
+        began, cpu = time.perf_counter(), process_cpu()
         chunks += len(list(split(docs, settings, loader.fingerprint())))
         chunk += time.perf_counter() - began
-        chunk_cpu += _cpu() - cpu
+        chunk_cpu += process_cpu() - cpu
         chars += sum(len(d.page_content) for d in docs)
     pages = printed_pages(files) if folder.name in PRINTED else round(chars / PAGE_CHARS, 1)
     return {
@@ -90,9 +83,9 @@ def ocr_speed(pdf: Path, pages: int = OCR_PAGES) -> dict:
         out.import_pages(pypdfium2.PdfDocument(str(pdf)), list(range(pages)))
         out.save(str(part))
         load, threads = os.getloadavg()[0], Reading().threads
-        began, cpu = time.perf_counter(), _cpu()
+        began, cpu = time.perf_counter(), process_cpu()
         read = list(FileLoader(part, part.name, Reading(threads=threads)).parts())
-        wall, spent = time.perf_counter() - began, _cpu() - cpu
+        wall, spent = time.perf_counter() - began, process_cpu() - cpu
     return {
         "file": pdf.name,
         "pages": pages,
