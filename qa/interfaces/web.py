@@ -74,8 +74,8 @@ def build(
     first; its corpus folder is ``answerer.settings.corpus``, ``corpus``)."""
     turns = turns or Turns()
     door = door or Door(Users(None), Audit(None))
-    actions = Actions(answerer, door)
     collections = collections or Collections(answerer)
+    actions = Actions(collections, door)
     documents = Documents(collections, turns, door, syncs or {})
     kept = Sidebar(Conversations.beside(answerer.settings.index), door, collections)
     served = answerer.settings.collection
@@ -196,8 +196,10 @@ def build(
             concurrency_id="model",
         )
         # Saving an answer as a regression test: 👍 as it stands, 👎 with the right answer.
-        chat.like(actions.feedback, [answers], [saved, pending, correcting])
-        fix.click(actions.save_correction, [pending, right], [saved, pending, correcting, right])
+        chat.like(actions.feedback, [answers, current], [saved, pending, correcting])
+        fix.click(
+            actions.save_correction, [pending, right, current], [saved, pending, correcting, right]
+        )
         # Kept conversations: reopened, begun afresh (in the collection chosen), renamed,
         # deleted, exported.
         shown = [chat, sources, history, panels, answers, talk]
