@@ -231,3 +231,18 @@ def test_images_are_refused_when_ocr_is_off(tmp_path: Path):
     Image.new("L", (50, 50), 255).save(path)
     with pytest.raises(BadDocumentError, match="OCR is off"):
         FileLoader(path, path.name, Reading(ocr=False)).fingerprint()
+
+
+def test_rtf_headings_give_the_section_path(tmp_path: Path):
+    """A paragraph in a style the stylesheet names "heading N" opens a section, under the
+    document's title (as LibreOffice and Word write them)."""
+    styles = r"{\stylesheet{\s0 Normal;}{\s1\sbasedon0 heading 1;}{\s2\sbasedon0 heading 2;}}"
+    body = (
+        r"\pard\plain \s1 Fares\par\pard\plain \s0 Tickets cost 3 euros.\par"
+        r"\pard\plain \s2 Bicycles\par\pard\plain \s0 Bicycles travel free.\par"
+    )
+    path = tmp_path / "ferry.rtf"
+    path.write_text(r"{\rtf1\ansi" + styles + r"{\info{\title Ferry guide}}" + body + "}")
+    text, parts, _ = read(path)
+    assert "Tickets cost 3 euros." in text and "heading" not in text.lower()
+    assert [p.section for p in parts if "free" in p.text] == ["Ferry guide › Fares › Bicycles"]

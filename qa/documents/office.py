@@ -125,19 +125,63 @@ def docx_parts(path: Path, reading: Reading) -> list[Part]:
     return assemble(_blocks(document))
 
 
+# RTF's headings are paragraphs in a style its stylesheet names "heading N" (or "Title");
+# striprtf keeps text only, so each such paragraph is marked in the source before it reads it.
+_RTF_STYLE = re.compile(r"\{\\s(\d+)\\[^{}]*?\s(?:heading\s*(\d)|(title));\}", re.I)
+_RTF_PARAGRAPH = re.compile(r"\\pard(?:\\plain)?\s*\\s(\d+)(?!\d)")
+_RTF_TITLE = re.compile(r"\{\\title\s+([^{}]*)\}")
+_MARK = "QAHEADINGQA"
+_MARKED = re.compile(rf"^{_MARK}(\d){_MARK} ?(.*)$")
+
+
+def _mark_headings(rtf: str) -> str:
+    levels = {m[1]: int(m[2]) if m[2] else 0 for m in _RTF_STYLE.finditer(rtf)}
+
+    def mark(m: re.Match) -> str:
+        level = levels.get(m[1])
+        return m[0] if level is None else f"{m[0]} {_MARK}{level}{_MARK} "
+
+    return _RTF_PARAGRAPH.sub(mark, rtf)
+
+
+def _rtf_blocks(text: str, title: str) -> Iterator[Block]:
+    """The paragraphs under their heading path (below the document's ``title``), a heading
+    its own block."""
+    outline = Outline(" ".join(title.split()))
+    for paragraph in re.split(r"\n\s*\n", text):
+        body: list[str] = []
+        for line in paragraph.split("\n"):
+            if not (heading := _MARKED.match(line)):
+                body.append(line)
+                continue
+            if body:
+                yield Block(_rtf_tables("\n".join(body)), outline.path)
+                body = []
+            level, title = int(heading[1]), heading[2].strip()
+            if title:
+                if level > 0:
+                    outline.enter(level, title)
+                elif not outline.title:  # the document's title heads every path, as in Word's
+                    outline.title = " ".join(title.split())
+                yield Block(title, outline.path)
+        if body:
+            yield Block(_rtf_tables("\n".join(body)), outline.path)
+
+
 def rtf_parts(path: Path, reading: Reading) -> list[Part]:
-    """An RTF document's text, a paragraph a block (RTF keeps no heading structure that
-    striprtf reads)."""
+    """An RTF document's text by heading path, its tables' rows one a line with their header."""
     from striprtf.striprtf import rtf_to_text
 
     data = path.read_bytes()
     if not data.lstrip().startswith(b"{\\rtf"):
         raise BadDocumentError("not an RTF document")
     try:
-        text = rtf_to_text(data.decode("latin-1"), errors="replace")
+        rtf = data.decode("latin-1")
+        text = rtf_to_text(_mark_headings(rtf), errors="replace")
     except (ValueError, IndexError) as e:
         raise BadDocumentError(f"unreadable RTF ({e})") from None
-    return assemble(Block(_rtf_tables(p)) for p in re.split(r"\n\s*\n", text))
+    title = _RTF_TITLE.search(rtf)
+    return assemble(_rtf_blocks(text, title[1] if title else ""))
 
 
 def _rtf_tables(paragraph: str) -> str:
