@@ -181,7 +181,9 @@ def test_rtf_table_rows_read_with_their_header_cells(tmp_path: Path):
     path = tmp_path / "fares.rtf"
     path.write_text(r"{\rtf1\ansi\pard Fares:\par" + body + r"\pard Bicycles travel free.\par}")
     text, _, _ = read(path)
-    assert text == "Fares:\nZone: A, Adult: 2.50 EUR\nZone: B, Adult: 3 EUR\nBicycles travel free."
+    # A paragraph a block, as in Word's files: the table's rows one block between them.
+    want = "Fares:\n\nZone: A, Adult: 2.50 EUR\nZone: B, Adult: 3 EUR\n\nBicycles travel free."
+    assert text == want
 
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)  # how password-protected Office files start

@@ -145,27 +145,30 @@ def _mark_headings(rtf: str) -> str:
 
 
 def _rtf_blocks(text: str, title: str) -> Iterator[Block]:
-    """The paragraphs under their heading path (below the document's ``title``), a heading
-    its own block."""
+    """A paragraph a block, as Word's are (striprtf ends each with one line break), a table's
+    rows one block, a heading its own, each under its heading path below ``title``."""
     outline = Outline(" ".join(title.split()))
-    for paragraph in re.split(r"\n\s*\n", text):
-        body: list[str] = []
-        for line in paragraph.split("\n"):
-            if not (heading := _MARKED.match(line)):
-                body.append(line)
-                continue
-            if body:
-                yield Block(_rtf_tables("\n".join(body)), outline.path)
-                body = []
-            level, title = int(heading[1]), heading[2].strip()
-            if title:
-                if level > 0:
-                    outline.enter(level, title)
-                elif not outline.title:  # the document's title heads every path, as in Word's
-                    outline.title = " ".join(title.split())
-                yield Block(title, outline.path)
-        if body:
-            yield Block(_rtf_tables("\n".join(body)), outline.path)
+    rows: list[str] = []
+    for line in text.split("\n"):
+        if line.rstrip().endswith("|"):  # a table's row: its run is read as one table
+            rows.append(line)
+            continue
+        if rows:
+            yield Block(_rtf_tables("\n".join(rows)), outline.path)
+            rows = []
+        if not (heading := _MARKED.match(line)):
+            if line.strip():
+                yield Block(line, outline.path)
+            continue
+        level, name = int(heading[1]), heading[2].strip()
+        if name and level > 0:
+            outline.enter(level, name)
+        elif name and not outline.title:  # the document's title heads every path, as Word's
+            outline.title = " ".join(name.split())
+        if name:
+            yield Block(name, outline.path)
+    if rows:
+        yield Block(_rtf_tables("\n".join(rows)), outline.path)
 
 
 def rtf_parts(path: Path, reading: Reading) -> list[Part]:
