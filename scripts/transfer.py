@@ -1,12 +1,13 @@
 """The transfer protocol (docs/transfer.md): every corpus's questions on its own index, one table.
 
-    python scripts/transfer.py [--only NAME,...] [--limit N] [--work DIR] [--json FILE]
+    python scripts/transfer.py [--only NAME,...] [--limit N] [--work DIR] [--json FILE] [--fresh]
 
 Corpora: the article (eval_questions.yaml on corpus/), SQuAD dev-sample (its nine articles as one
 index), the manuals dev set split per manual (postgresql, git, r: eval/manuals/, one index each)
-and the new manuals (apache, bash: eval/transfer/). Each index is built under --work and reused
-while its files are unchanged (`qa ingest` only redoes what changed); the questions go through
-`qa eval`'s own code (qa.evaluation.evaluate.run). Prints, per corpus and all together: drafts
+and the new manuals (apache, bash, pydocs: eval/transfer/). Each index is built under --work and
+reused while its files are unchanged (`qa ingest` only redoes what changed); the questions go
+through `qa eval`'s own code (qa.evaluation.evaluate.run), the model's drafts and the judge's
+verdicts kept per prompt (``Memo``) unless --fresh. Prints, per corpus and all together: drafts
 right, correct and cited, right drafts declined, wrong, unanswerable declined, p50 seconds; and
 writes every answer to --json. `make transfer` runs it (not in CI: the SQuAD part takes an hour
 on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
