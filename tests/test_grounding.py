@@ -15,7 +15,7 @@ from qa.grounding.ground import MIN_YES, Checks, ground, quote
 from qa.grounding.support import best_span
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import sentences
+from qa.text import Span, sentences
 
 ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "newsweek-iran-border-defense.txt"
 
@@ -359,3 +359,13 @@ def test_an_answer_in_another_written_form_is_supported():
     assert not best_span("In version 3.2.", elsewhere, "When did Frobnicate() start taking lists?")[
         1
     ]
+
+
+def test_a_whole_chunk_without_its_sentences_is_checked_too():
+    """Dense retrieval gives whole chunks as passages, their sentences not split: the checks
+    split them (they once failed on an empty list of windows)."""
+    text = "The ferry leaves at noon. Tickets cost 3 euros."
+    chunk = Passage("notes.txt", 100, 100 + len(text), text, [], Span(0, 0, ""), section="Ferry")
+    check = best_span("Tickets cost 3 euros.", chunk, "How much does a ticket cost?")
+    assert check.supported and check.span.text == "Tickets cost 3 euros."
+    assert check.span.start == 100 + text.index("Tickets")

@@ -27,6 +27,7 @@ from qa.text import (
     key_terms,
     operators,
     parts,
+    sentences,
     stated,
     stem,
     words,
@@ -144,7 +145,8 @@ def best_span(
     weight: Weight = even,
 ) -> Check:
     """The sentence (or two neighbours) of ``passage`` that best supports ``claim``."""
-    spans = passage.sentences
+    # A whole chunk (dense retrieval's passage) comes without its sentences.
+    spans = passage.sentences or sentences(passage.text, passage.start)
     pairs = [spans[i : i + 2] for i in range(len(spans) - 1)]
     # Single sentences are preferred on ties; a heading or a term alone supports nothing
     # but together with the sentence it introduces.
