@@ -74,10 +74,15 @@ def remember(settings: Settings, folder: Path) -> None:
     _record(settings, settings.collection, folder=str(folder.resolve()))
 
 
+def recorded_folder(settings: Settings, name: str) -> Path | None:
+    """The folder ``qa ingest`` recorded for collection ``name`` (None: none was)."""
+    folder = _records(settings).get(name, {}).get("folder")
+    return Path(folder) if folder else None
+
+
 def folder_of(settings: Settings) -> Path:
     """The corpus folder of ``settings.collection``: as ingested, else ``settings.corpus``."""
-    folder = _records(settings).get(settings.collection, {}).get("folder")
-    return Path(folder) if folder else settings.corpus
+    return recorded_folder(settings, settings.collection) or settings.corpus
 
 
 def limited_to(settings: Settings, name: str) -> list[str] | None:
@@ -173,15 +178,17 @@ class Collections:
         """Where a collection's documents are: the served one's corpus folder; another's,
         the folder ``qa ingest`` recorded (``UsageError`` where none was: its files came
         from elsewhere, and no other folder is theirs to change)."""
-        if asker is self.default:
-            return self.default.settings.corpus
         name = asker.settings.collection
-        recorded = _records(self.default.settings).get(name, {}).get("folder")
-        if not recorded:
+        if (folder := self._folder(name)) is None:
             raise UsageError(
                 f"collection {name!r} has no folder recorded (qa ingest FOLDER --collection {name})"
             )
-        return Path(recorded)
+        return folder
+
+    def _folder(self, name: str) -> Path | None:
+        """The served collection's corpus folder, or the one recorded for ``name``."""
+        default = self.default.settings
+        return default.corpus if name == default.collection else recorded_folder(default, name)
 
     def by_model(self, model: str, user: User | None = None) -> Answerer:
         """The answerer an OpenAI model name names: ``docqa`` or ``docqa/NAME``."""
@@ -199,10 +206,7 @@ class Collections:
         default = self.default.settings
         made = []
         for name in [default.collection, *(n for n in self.names() if n != default.collection)]:
-            folder = default.corpus if name == default.collection else None
-            if folder is None and (recorded := _records(default).get(name, {}).get("folder")):
-                folder = Path(recorded)
-            if folder is None:
+            if (folder := self._folder(name)) is None:
                 log.warning("collection %s has no folder recorded: not watched", name)
                 continue
             answerer = self.get(name)
