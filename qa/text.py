@@ -136,6 +136,14 @@ def is_verb(word: str) -> bool:
     return "VERB" in getAllLemmas(word.lower())
 
 
+@lru_cache(maxsize=4096)
+def is_noun(word: str) -> bool:
+    """A dictionary noun ("index", "ferry"), as lemminflect knows it."""
+    from lemminflect import getAllLemmas
+
+    return "NOUN" in getAllLemmas(word)
+
+
 # Number words and what they count, so that "10 years" is found in "a decade-long".
 _SMALL = "one two three four five six seven eight nine ten eleven twelve"
 _NUMBERS = {word: str(n) for n, word in enumerate(_SMALL.split(), 1)} | {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from qa.index.lexical import terms
-from qa.text import STOPWORDS, code_terms, is_verb, word_spans, words
+from qa.text import STOPWORDS, code_terms, is_noun, is_verb, word_spans, words
 
 
 class SpanKind(StrEnum):
@@ -135,18 +135,12 @@ def _phrases(sentence: str) -> list[Target]:
             kept.append((start, end, word))
         # It ends in a noun, and not in a verb where it is longer than a word ("presence
         # everywhere causes"); "the limit" is a noun, though "limit" is a verb too.
-        while kept and (not _is_noun(kept[-1][2]) or (len(kept) > 1 and is_verb(kept[-1][2]))):
+        while kept and (not is_noun(kept[-1][2]) or (len(kept) > 1 and is_verb(kept[-1][2]))):
             kept.pop()
         if kept and max(len(w) for *_, w in kept) >= 4:
             start, end = kept[0][0], kept[-1][1]
             out.append(Target(SpanKind.PHRASE, start, end, sentence[start:end]))
     return out
-
-
-def _is_noun(word: str) -> bool:
-    from lemminflect import getAllLemmas
-
-    return "NOUN" in getAllLemmas(word)
 
 
 def targets(sentence: str) -> list[Target]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from qa.index.lexical import Lexical, terms
-from qa.text import STOPWORDS, code_terms, is_verb, sentences, word_spans, words
+from qa.text import STOPWORDS, code_terms, is_noun, is_verb, sentences, word_spans, words
 
 CONTEXT_TERMS = 2  # the question's rarest other terms a swapped word must never meet
 TRIES = 6  # replacements tried per question before giving up on a kind
@@ -67,15 +67,14 @@ class Pools:
             if token[0].isupper():
                 if i > 0:  # a capital mid-sentence is a name
                     self.names.add(re.sub(r"['’]s$", "", token))
-            elif token.isalpha() and len(token) >= 4 and _is_noun(word):
+            elif token.isalpha() and len(token) >= 4 and _noun(word):
                 self.nouns.add(token)
         self.codes |= {t for t in code_terms(sentence) if not re.fullmatch(r"[\d.,]+", t)}
 
 
-def _is_noun(word: str) -> bool:
-    from lemminflect import getAllLemmas
-
-    return "NOUN" in getAllLemmas(word) and not is_verb(word)
+def _noun(word: str) -> bool:
+    """A noun that is not also a verb: a word to swap for an attribute of the same kind."""
+    return is_noun(word) and not is_verb(word)
 
 
 def context(question: str, dropped: str, df: Callable[[str], int]) -> list[str]:
@@ -178,7 +177,7 @@ def candidates(
                 token,
                 rng.sample(sorted(pools.names), min(TRIES, len(pools.names))),
             )
-        elif token.isalpha() and len(token) >= 4 and _is_noun(word) and before in _DETERMINERS:
+        elif token.isalpha() and len(token) >= 4 and _noun(word) and before in _DETERMINERS:
             yield (
                 Change.ATTRIBUTE,
                 token,
