@@ -20,6 +20,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from qa.errors import NotSignedInError
+from qa.interfaces.collections import who
 from qa.interfaces.conversations import MAX_TITLE, Conversations, markdown
 
 
@@ -29,8 +30,7 @@ class Rename(BaseModel):
 
 def owner(request: Request) -> str:
     """The caller's name, whose conversations these are (the door has set who calls)."""
-    user = getattr(request.state, "user", None)
-    if user is None:
+    if (user := who(request)) is None:
         raise NotSignedInError("sign in first")
     return user.name
 
