@@ -112,11 +112,12 @@ def collect(
 
 
 def saved(settings: Settings) -> list[questions.Question]:
-    """The labels the user gave (tests saved from answers, in ``QA_EVAL_FILE``), grouped
-    apart; none where the file is missing."""
-    if not settings.eval_file.is_file():
+    """The labels the user gave (tests saved from answers, in the collection's eval file:
+    ``questions.eval_file_of``), grouped apart; none where the file is missing."""
+    own = questions.eval_file_of(settings)
+    if not own.is_file():
         return []
-    asked, _ = questions.load_questions(settings.eval_file)
+    asked, _ = questions.load_questions(own)
     return [replace(q, group="saved") for q in asked if SAVED_ID.fullmatch(q.id)]
 
 
