@@ -115,13 +115,15 @@ def _retrieval(index: Path) -> dict:
 
 
 def first_token_s(index: Path, env: dict[str, str]) -> float:
-    """Process start to the first answer byte on stdout of a one-off `qa ask`."""
+    """Process start to the first answer byte on stdout of a one-off `qa ask` (this checkout
+    after the caller's own PYTHONPATH, which may put another llama_cpp build first)."""
+    root = str(Path(__file__).resolve().parent.parent)
     began = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa", "ask", QUESTIONS[0], "--index", str(index)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**env, "PYTHONPATH": os.pathsep.join(filter(None, (env.get("PYTHONPATH"), root)))},
     )
     proc.stdout.read(1)
     seconds = time.perf_counter() - began
