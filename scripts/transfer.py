@@ -107,8 +107,10 @@ class Memo:
         return self.seen[key]
 
 
-def remembering(settings, memo: Memo):
-    """An Answerer whose drafts and judge verdicts come from ``memo`` where it has them."""
+def remembering(settings, memo: Memo, record: bool = False):
+    """An Answerer whose drafts and judge verdicts come from ``memo`` where it has them;
+    ``record``: the judge asked about every claim, and each answer's grounding kept in
+    ``weighed`` (the signals a decision is fitted on)."""
     from qa.answering import chain
     from qa.grounding.claims import Draft
 
@@ -123,7 +125,14 @@ def remembering(settings, memo: Memo):
     plain_judge = chain.judge_with
     chain.judge_with = judge_with  # the chain builds its judge per question (a dev script's hook)
 
+    weighed: list = []
+
     class Remembering(chain.Answerer):
+        def ask(self, question, on_token=None, history=None):
+            answer = chain.Answerer.ask(self, question, on_token, history)
+            weighed.append(answer.grounding)
+            return answer
+
         def generate(self, evidence, question, on_token=None):
             def draft():
                 d = chain.Answerer.generate(self, evidence, question, on_token)
@@ -132,7 +141,9 @@ def remembering(settings, memo: Memo):
             text, tokens = memo.get(["draft", chain.numbered(evidence), question], draft)
             return Draft(text, tuple((t, lp) for t, lp in tokens))
 
-    return Remembering(settings)
+    answerer = Remembering(settings, record=record)
+    answerer.weighed = weighed
+    return answerer
 
 
 def spread(items: list, n: int) -> list:
@@ -171,9 +182,12 @@ def counts(rows: list[dict]) -> dict:
     }
 
 
-def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
+def run(
+    corpus: Corpus, work: Path, limit: int = 0, memo: bool = True, signals: bool = False
+) -> dict:
     """Index the corpus under ``work`` (reused where unchanged) and answer its questions (with
-    ``limit``, that many answerable and unanswerable ones spread over the file: a quick look)."""
+    ``limit``, that many answerable and unanswerable ones spread over the file: a quick look;
+    with ``signals``, every candidate's signals kept in its row, the judge asked about all)."""
     from tqdm import tqdm
 
     from qa.index.ingest import ingest
@@ -189,7 +203,9 @@ def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
     started = time.monotonic()
     ingest([documents(corpus, docs, work)], settings)
     indexed = time.monotonic() - started
-    answerer = remembering(settings, Memo(work / "memo.jsonl", settings)) if memo else None
+    answerer = None
+    if memo or signals:
+        answerer = remembering(settings, Memo(work / "memo.jsonl", settings), signals)
     report = evaluate.run(
         questions,
         settings,
@@ -199,6 +215,14 @@ def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
     rows = report["questions"]
     for q, row in zip(questions, rows, strict=True):
         row["draft_right"] = draft_right(q, row)
+    if signals:
+        for q, row, grounded in zip(questions, rows, answerer.weighed, strict=True):
+            cand = grounded.candidate if grounded else None
+            row["signals"] = grounded.signals if grounded else {}
+            row["candidate"] = str(cand.kind) if cand else ""
+            row["candidate_correct"] = bool(
+                cand and q.answerable and evaluate.matches(cand.answer, q.expect, q.squad)
+            )
     return {
         "corpus": asdict(corpus),
         "counts": counts(rows),
@@ -243,6 +267,9 @@ def main() -> None:
     parser.add_argument(
         "--fresh", action="store_true", help="ask the model again (no kept drafts or verdicts)"
     )
+    parser.add_argument(
+        "--signals", action="store_true", help="keep every candidate's signals (judge asks all)"
+    )
     args = parser.parse_args()
     chosen = corpora(args.squad)
     if args.only:
@@ -256,7 +283,7 @@ def main() -> None:
     results = {}
     for corpus in chosen:
         results[corpus.name] = took = run(
-            corpus, args.work / corpus.name, args.limit, not args.fresh
+            corpus, args.work / corpus.name, args.limit, not args.fresh, args.signals
         )
         out.write_text(json.dumps(results, indent=1, default=str))  # each corpus as it is done
         print(
