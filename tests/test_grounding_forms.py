@@ -34,3 +34,11 @@ def test_a_character_quoted_on_its_own_is_stated_by_its_name():
     question = "What separator does reader assume by default?"
     assert best_span("It assumes a comma.", page, question).supported
     assert not best_span("It assumes a semicolon.", page, question).supported
+
+
+def test_a_claim_may_count_what_its_evidence_gives_as_a_bare_number():
+    question = "How many entries does the cache keep?"
+    signature = "cache(maxsize=128)"
+    assert not answers_the_kind_asked(question, signature)
+    assert answers_the_kind_asked(question, signature, "It keeps 128 entries.")
+    assert not answers_the_kind_asked(question, signature, "It keeps 128 bytes.")

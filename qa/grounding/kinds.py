@@ -33,15 +33,22 @@ def asks_a_number(question: str) -> bool:
     return bool(found and first and found.start() == first.start())
 
 
-def answers_the_kind_asked(question: str, text: str) -> bool:
+def answers_the_kind_asked(question: str, text: str, said: str = "") -> bool:
     """A question about a quantity needs a number in its answer's evidence; "how many
-    soldiers" needs a number that counts soldiers ("two messages" does not)."""
+    soldiers" needs a number that counts soldiers ("two messages" does not). ``said``: the
+    checked claims that text supports, which may count them where the text gives the number
+    alone ("keeps 128 results" from "maxsize=128": the claim's numbers are the text's)."""
     if not asks_a_number(question):
         return True
     if not (noun := _HOW_MANY.search(question)):
         return bool(_NUMBER_WORDS.search(text))
-    tokens = words(text)
     counted = stem(noun.group(1).lower())
+    return _counts(text, counted) or _counts(said, counted)
+
+
+def _counts(text: str, counted: str) -> bool:
+    """A number in ``text`` with the stem ``counted`` among the three words after it."""
+    tokens = words(text)
     return any(
         (tok[0].isdigit() or _NUMBER_WORDS.fullmatch(tok))
         and counted in {stem(t) for t in tokens[i + 1 : i + 4]}
