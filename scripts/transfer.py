@@ -1,22 +1,24 @@
 """The transfer protocol (docs/transfer.md): every corpus's questions on its own index, one table.
 
     python scripts/transfer.py [--only NAME,...] [--limit N] [--work DIR] [--json FILE] [--fresh]
+                               [--signals]
 
 Corpora: the article (eval_questions.yaml on corpus/), SQuAD dev-sample (its nine articles as one
 index), the manuals dev set split per manual (postgresql, git, r: eval/manuals/, one index each)
 and the new manuals (apache, bash, pydocs: eval/transfer/). Each index is built under --work and
 reused while its files are unchanged (`qa ingest` only redoes what changed); the questions go
 through `qa eval`'s own code (qa.evaluation.evaluate.run), the model's drafts and the judge's
-verdicts kept per prompt (``Memo``) unless --fresh. Prints, per corpus and all together: drafts
-right, correct and cited, right drafts declined, wrong, unanswerable declined, p50 seconds; and
-writes every answer to --json. `make transfer` runs it (not in CI: the SQuAD part takes an hour
-on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
+verdicts kept per prompt (scripts/memo.py) unless --fresh. Prints, per corpus, per half of
+pydocs (odd-numbered questions dev, even-numbered held out), for the held-out questions and all
+together: drafts right, correct and cited, right drafts declined, wrong, unanswerable declined,
+p50 seconds; and writes every answer to --json (with --signals, each candidate's signals too:
+what scripts/transfer_fit.py fits a decision on). `make transfer` runs it (not in CI: the
+SQuAD part takes an hour on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import manuals  # noqa: E402
+from memo import Memo, remembering  # noqa: E402
 
 from qa.config import load_settings  # noqa: E402
 from qa.evaluation import evaluate  # noqa: E402
@@ -78,72 +81,6 @@ def documents(corpus: Corpus, docs: dict[str, str], work: Path) -> Path:
             if not target.is_file() or target.read_text() != text:  # unchanged: not re-indexed
                 target.write_text(text)
     return dest
-
-
-class Memo:
-    """The model's drafts and the judge's verdicts, kept per prompt in a JSON Lines file.
-
-    A greedy draft depends only on the model, its settings and the prompt (the passages and
-    the question), and the judge's P(yes) only on its three texts; so after a change to the
-    checks a run asks the model only what it has not been asked before, and a corpus is scored
-    again in minutes instead of an hour. A change to retrieval or the prompt changes the keys.
-    """
-
-    def __init__(self, path: Path, settings) -> None:
-        self.path, self.seen = path, {}
-        model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]
-        self.model = json.dumps(model, default=str)
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                key, value = json.loads(line)
-                self.seen[key] = value
-
-    def get(self, parts: list[str], compute):
-        key = hashlib.sha256(json.dumps([self.model, *parts]).encode()).hexdigest()
-        if key not in self.seen:
-            self.seen[key] = compute()
-            with self.path.open("a") as f:
-                f.write(json.dumps([key, self.seen[key]]) + "\n")
-        return self.seen[key]
-
-
-def remembering(settings, memo: Memo, record: bool = False):
-    """An Answerer whose drafts and judge verdicts come from ``memo`` where it has them;
-    ``record``: the judge asked about every claim, and each answer's grounding kept in
-    ``weighed`` (the signals a decision is fitted on)."""
-    from qa.answering import chain
-    from qa.grounding.claims import Draft
-
-    def judge_with(llm, cache_dir=None):
-        judge = plain_judge(llm, cache_dir)
-
-        def remembered(q: str, claim: str, text: str) -> float:
-            return memo.get(["judge", q, claim, text], lambda: judge(q, claim, text))
-
-        return remembered
-
-    plain_judge = chain.judge_with
-    chain.judge_with = judge_with  # the chain builds its judge per question (a dev script's hook)
-
-    weighed: list = []
-
-    class Remembering(chain.Answerer):
-        def ask(self, question, on_token=None, history=None):
-            answer = chain.Answerer.ask(self, question, on_token, history)
-            weighed.append(answer.grounding)
-            return answer
-
-        def generate(self, evidence, question, on_token=None):
-            def draft():
-                d = chain.Answerer.generate(self, evidence, question, on_token)
-                return [d.text, [list(t) for t in d.tokens]]
-
-            text, tokens = memo.get(["draft", chain.numbered(evidence), question], draft)
-            return Draft(text, tuple((t, lp) for t, lp in tokens))
-
-    answerer = Remembering(settings, record=record)
-    answerer.weighed = weighed
-    return answerer
 
 
 def spread(items: list, n: int) -> list:
@@ -234,9 +171,21 @@ def run(
     }
 
 
+# Held out (docs/transfer.md, "The rule"): never read question by question, only these rows.
+HELD_OUT = ("apache", "bash")
+# Corpora whose odd-numbered questions are a dev half (read once) and even-numbered held out.
+HALVED = ("pydocs",)
+
+
+def odd(row: dict) -> bool:
+    """Whether a question is of the odd-numbered half ("p03", "pu11")."""
+    return int(re.sub(r"\D", "", row["id"]) or 0) % 2 == 1
+
+
 def table(results: dict[str, dict]) -> str:
-    """One Markdown row per corpus and one for all together; shares of the answerable (right
-    drafts declined: of the right drafts; unanswerable declined: of the unanswerable)."""
+    """One Markdown row per corpus, one per half of a halved corpus, one for the held-out
+    questions and one for all together; shares of the answerable (right drafts declined: of
+    the right drafts; unanswerable declined: of the unanswerable)."""
 
     def cell(n: int, of: int) -> str:
         return f"{n}/{of} ({n / of:.0%})" if of else "-"
@@ -246,8 +195,17 @@ def table(results: dict[str, dict]) -> str:
         "| unanswerable declined | p50 s |\n|---|---|---|---|---|---|---|"
     )
     everything = [row for r in results.values() for row in r["questions"]]
+    rows = [(n, r["counts"]) for n, r in results.items()]
+    held = [row for n in HELD_OUT if n in results for row in results[n]["questions"]]
+    for n in (n for n in HALVED if n in results):
+        qs = results[n]["questions"]
+        held += [row for row in qs if not odd(row)]
+        rows.append((f"{n} odd (dev)", counts([row for row in qs if odd(row)])))
+        rows.append((f"{n} even (held out)", counts([row for row in qs if not odd(row)])))
+    if held:
+        rows.append(("held out", counts(held)))
     lines = [head]
-    for name, c in [(n, r["counts"]) for n, r in results.items()] + [("all", counts(everything))]:
+    for name, c in [*rows, ("all", counts(everything))]:
         a = c["answerable"]
         lines.append(
             f"| {name} | {cell(c['drafts_right'], a)} | {cell(c['correct_cited'], a)} "
