@@ -243,11 +243,20 @@ def key_terms(text: str) -> set[str]:
 # A parameter given a value in a signature or a setting ("width=70", "fill(text, width=70)"):
 # that value is its default, whether or not the word stands there.
 _ASSIGNED = re.compile(r"[A-Za-z_]\w*\s?=\s?[^\s=,)]")
+# A character quoted on its own (",", '\t', ' ') is named by its word in prose ("a comma").
+_QUOTED_CHAR = re.compile(r"""['"`‘“](\\[tn]|[^\w'"`‘’“”])['"`’”]""")
+_CHAR_NAMES = {
+    ",": "comma", ";": "semicolon", ":": "colon", ".": "period", "|": "pipe", "/": "slash",
+    "\\": "backslash", "-": "hyphen", "#": "hash", " ": "space", "\\t": "tab",
+    "\\n": "newline", "_": "underscore", "*": "asterisk",
+}  # fmt: skip
 
 
 def stated(text: str) -> set[str]:
     """Every token ``text`` can be said to state: its words with their ``variants``, its
-    options and identifiers as written, the acronyms of its names, its operators, and
-    "default" where it assigns a parameter its value."""
+    options and identifiers as written, the acronyms of its names, its operators, the names
+    of characters it quotes on their own (',' states "comma"), and "default" where it
+    assigns a parameter its value."""
     said = variants(set(words(text))) | code_terms(text) | acronyms(text) | operators(text)
+    said |= {_CHAR_NAMES[c] for c in _QUOTED_CHAR.findall(text) if c in _CHAR_NAMES}
     return said | {"default"} if _ASSIGNED.search(text) else said

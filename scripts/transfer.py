@@ -1,22 +1,24 @@
 """The transfer protocol (docs/transfer.md): every corpus's questions on its own index, one table.
 
     python scripts/transfer.py [--only NAME,...] [--limit N] [--work DIR] [--json FILE] [--fresh]
+                               [--signals]
 
 Corpora: the article (eval_questions.yaml on corpus/), SQuAD dev-sample (its nine articles as one
 index), the manuals dev set split per manual (postgresql, git, r: eval/manuals/, one index each)
 and the new manuals (apache, bash, pydocs: eval/transfer/). Each index is built under --work and
 reused while its files are unchanged (`qa ingest` only redoes what changed); the questions go
 through `qa eval`'s own code (qa.evaluation.evaluate.run), the model's drafts and the judge's
-verdicts kept per prompt (``Memo``) unless --fresh. Prints, per corpus and all together: drafts
-right, correct and cited, right drafts declined, wrong, unanswerable declined, p50 seconds; and
-writes every answer to --json. `make transfer` runs it (not in CI: the SQuAD part takes an hour
-on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
+verdicts kept per prompt (scripts/memo.py) unless --fresh. Prints, per corpus, per half of
+pydocs (odd-numbered questions dev, even-numbered held out), for the held-out questions and all
+together: drafts right, correct and cited, right drafts declined, wrong, unanswerable declined,
+p50 seconds; and writes every answer to --json (with --signals, each candidate's signals too:
+what scripts/transfer_fit.py fits a decision on). `make transfer` runs it (not in CI: the
+SQuAD part takes an hour on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import manuals  # noqa: E402
+from memo import Memo, remembering  # noqa: E402
 
 from qa.config import load_settings  # noqa: E402
 from qa.evaluation import evaluate  # noqa: E402
@@ -80,61 +83,6 @@ def documents(corpus: Corpus, docs: dict[str, str], work: Path) -> Path:
     return dest
 
 
-class Memo:
-    """The model's drafts and the judge's verdicts, kept per prompt in a JSON Lines file.
-
-    A greedy draft depends only on the model, its settings and the prompt (the passages and
-    the question), and the judge's P(yes) only on its three texts; so after a change to the
-    checks a run asks the model only what it has not been asked before, and a corpus is scored
-    again in minutes instead of an hour. A change to retrieval or the prompt changes the keys.
-    """
-
-    def __init__(self, path: Path, settings) -> None:
-        self.path, self.seen = path, {}
-        model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]
-        self.model = json.dumps(model, default=str)
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                key, value = json.loads(line)
-                self.seen[key] = value
-
-    def get(self, parts: list[str], compute):
-        key = hashlib.sha256(json.dumps([self.model, *parts]).encode()).hexdigest()
-        if key not in self.seen:
-            self.seen[key] = compute()
-            with self.path.open("a") as f:
-                f.write(json.dumps([key, self.seen[key]]) + "\n")
-        return self.seen[key]
-
-
-def remembering(settings, memo: Memo):
-    """An Answerer whose drafts and judge verdicts come from ``memo`` where it has them."""
-    from qa.answering import chain
-    from qa.grounding.claims import Draft
-
-    def judge_with(llm, cache_dir=None):
-        judge = plain_judge(llm, cache_dir)
-
-        def remembered(q: str, claim: str, text: str) -> float:
-            return memo.get(["judge", q, claim, text], lambda: judge(q, claim, text))
-
-        return remembered
-
-    plain_judge = chain.judge_with
-    chain.judge_with = judge_with  # the chain builds its judge per question (a dev script's hook)
-
-    class Remembering(chain.Answerer):
-        def generate(self, evidence, question, on_token=None):
-            def draft():
-                d = chain.Answerer.generate(self, evidence, question, on_token)
-                return [d.text, [list(t) for t in d.tokens]]
-
-            text, tokens = memo.get(["draft", chain.numbered(evidence), question], draft)
-            return Draft(text, tuple((t, lp) for t, lp in tokens))
-
-    return Remembering(settings)
-
-
 def spread(items: list, n: int) -> list:
     """``n`` of ``items`` spread evenly over them, in order (all of them if there are fewer)."""
     if len(items) <= n:
@@ -171,9 +119,12 @@ def counts(rows: list[dict]) -> dict:
     }
 
 
-def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
+def run(
+    corpus: Corpus, work: Path, limit: int = 0, memo: bool = True, signals: bool = False
+) -> dict:
     """Index the corpus under ``work`` (reused where unchanged) and answer its questions (with
-    ``limit``, that many answerable and unanswerable ones spread over the file: a quick look)."""
+    ``limit``, that many answerable and unanswerable ones spread over the file: a quick look;
+    with ``signals``, every candidate's signals kept in its row, the judge asked about all)."""
     from tqdm import tqdm
 
     from qa.index.ingest import ingest
@@ -189,7 +140,9 @@ def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
     started = time.monotonic()
     ingest([documents(corpus, docs, work)], settings)
     indexed = time.monotonic() - started
-    answerer = remembering(settings, Memo(work / "memo.jsonl", settings)) if memo else None
+    answerer = None
+    if memo or signals:
+        answerer = remembering(settings, Memo(work / "memo.jsonl", settings), signals)
     report = evaluate.run(
         questions,
         settings,
@@ -199,6 +152,14 @@ def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
     rows = report["questions"]
     for q, row in zip(questions, rows, strict=True):
         row["draft_right"] = draft_right(q, row)
+    if signals:
+        for q, row, grounded in zip(questions, rows, answerer.weighed, strict=True):
+            cand = grounded.candidate if grounded else None
+            row["signals"] = grounded.signals if grounded else {}
+            row["candidate"] = str(cand.kind) if cand else ""
+            row["candidate_correct"] = bool(
+                cand and q.answerable and evaluate.matches(cand.answer, q.expect, q.squad)
+            )
     return {
         "corpus": asdict(corpus),
         "counts": counts(rows),
@@ -210,9 +171,21 @@ def run(corpus: Corpus, work: Path, limit: int = 0, memo: bool = True) -> dict:
     }
 
 
+# Held out (docs/transfer.md, "The rule"): never read question by question, only these rows.
+HELD_OUT = ("apache", "bash")
+# Corpora whose odd-numbered questions are a dev half (read once) and even-numbered held out.
+HALVED = ("pydocs",)
+
+
+def odd(row: dict) -> bool:
+    """Whether a question is of the odd-numbered half ("p03", "pu11")."""
+    return int(re.sub(r"\D", "", row["id"]) or 0) % 2 == 1
+
+
 def table(results: dict[str, dict]) -> str:
-    """One Markdown row per corpus and one for all together; shares of the answerable (right
-    drafts declined: of the right drafts; unanswerable declined: of the unanswerable)."""
+    """One Markdown row per corpus, one per half of a halved corpus, one for the held-out
+    questions and one for all together; shares of the answerable (right drafts declined: of
+    the right drafts; unanswerable declined: of the unanswerable)."""
 
     def cell(n: int, of: int) -> str:
         return f"{n}/{of} ({n / of:.0%})" if of else "-"
@@ -222,8 +195,17 @@ def table(results: dict[str, dict]) -> str:
         "| unanswerable declined | p50 s |\n|---|---|---|---|---|---|---|"
     )
     everything = [row for r in results.values() for row in r["questions"]]
+    rows = [(n, r["counts"]) for n, r in results.items()]
+    held = [row for n in HELD_OUT if n in results for row in results[n]["questions"]]
+    for n in (n for n in HALVED if n in results):
+        qs = results[n]["questions"]
+        held += [row for row in qs if not odd(row)]
+        rows.append((f"{n} odd (dev)", counts([row for row in qs if odd(row)])))
+        rows.append((f"{n} even (held out)", counts([row for row in qs if not odd(row)])))
+    if held:
+        rows.append(("held out", counts(held)))
     lines = [head]
-    for name, c in [(n, r["counts"]) for n, r in results.items()] + [("all", counts(everything))]:
+    for name, c in [*rows, ("all", counts(everything))]:
         a = c["answerable"]
         lines.append(
             f"| {name} | {cell(c['drafts_right'], a)} | {cell(c['correct_cited'], a)} "
@@ -243,6 +225,9 @@ def main() -> None:
     parser.add_argument(
         "--fresh", action="store_true", help="ask the model again (no kept drafts or verdicts)"
     )
+    parser.add_argument(
+        "--signals", action="store_true", help="keep every candidate's signals (judge asks all)"
+    )
     args = parser.parse_args()
     chosen = corpora(args.squad)
     if args.only:
@@ -256,7 +241,7 @@ def main() -> None:
     results = {}
     for corpus in chosen:
         results[corpus.name] = took = run(
-            corpus, args.work / corpus.name, args.limit, not args.fresh
+            corpus, args.work / corpus.name, args.limit, not args.fresh, args.signals
         )
         out.write_text(json.dumps(results, indent=1, default=str))  # each corpus as it is done
         print(

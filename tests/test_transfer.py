@@ -71,6 +71,29 @@ def test_table_has_a_row_per_corpus_and_all_together(transfer) -> None:
     assert "| 0/1 (0%) |" in lines[4]  # all together: b's unanswerable question answered
 
 
+def test_table_gives_the_held_out_questions_and_a_halved_corpus_by_half(transfer) -> None:
+    def numbered(id_: str, **kw) -> dict:
+        return row(**kw) | {"id": id_}
+
+    halved = [numbered("p01", draft_right=True, declined=True), numbered("p02"), numbered("pu04")]
+    results = {
+        "apache": {"counts": transfer.counts([row()]), "questions": [numbered("a1")]},
+        "pydocs": {"counts": transfer.counts(halved), "questions": halved},
+    }
+    lines = transfer.table(results).splitlines()
+    names = [line.split(" | ")[0] for line in lines[2:]]
+    assert names == [
+        "| apache",
+        "| pydocs",
+        "| pydocs odd (dev)",
+        "| pydocs even (held out)",
+        "| held out",
+        "| all",
+    ]
+    assert "| 1/1 (100%) |" in lines[4]  # the odd half: p01's right draft, declined
+    assert lines[6].startswith("| held out | 0/3 (0%) |")  # apache's one and p02 and pu04
+
+
 def test_draft_right_reads_the_draft_not_the_answer(transfer) -> None:
     q = Question("x", "What is the default?", [["60"]])
     assert transfer.draft_right(q, {"draft": "The default is 60 seconds [1].", "answer": ""})

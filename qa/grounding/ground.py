@@ -132,7 +132,8 @@ def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -
         c for c in found if _kept(c) and not (judged and _leans(c, asked) and c.judged < MIN_YES)
     ]
     top = evidence.passages[0] if evidence.passages else None
-    if kept and answers_the_kind_asked(question, " ".join(c.support[1].text for c in kept)):
+    evidence_of = " ".join(c.support[1].text for c in kept)
+    if kept and answers_the_kind_asked(question, evidence_of, " ".join(c.text for c in kept)):
         return _stated(Kind.GENERATED, kept, True, True)
     if top and strong(evidence) and answers_the_kind_asked(question, quote(top).text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
