@@ -16,6 +16,12 @@ of the source the kind was made from, and compare.
                                               against over its source
     python scripts/formats.py speed ROOT      pages a second, reading and chunking apart
                                               from embedding, and OCR (formats_speed.py)
+    python scripts/formats.py ingest-speed ROOT [KIND...]
+                                              whole `qa ingest` of each kind, pages per CPU
+                                              second and a second, and CPU by stage
+    python scripts/formats.py spread          per kind: a 95% interval on the difference
+                                              format minus source, by resampling the
+                                              questions (eval/formats/compare.json's runs)
 
 A question's `group` names the material it is asked of; KINDS says which kinds are made of
 which material, so the same questions are asked of every format made from one material and
@@ -235,7 +241,7 @@ def speed(root: Path) -> str:
 
 
 if __name__ == "__main__":
-    command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 2 else ("", [])
+    command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
     if command == "build":
         build(Path(args[0]))
     elif command == "check":
@@ -245,8 +251,22 @@ if __name__ == "__main__":
         evaluate(Path(args[0]), args[1:], extra)
     elif command == "compare":
         print(compare(Path(args[0])))
-        kept = json.dumps(record(Path(args[0])), indent=1)
-        (ROOT / "eval" / "formats" / "compare.json").write_text(kept + "\n")
+        # A run of some kinds (FORMATS_KINDS) replaces theirs and keeps the others' runs.
+        kept = ROOT / "eval" / "formats" / "compare.json"
+        runs = json.loads(kept.read_text()) if kept.is_file() else {}
+        kept.write_text(json.dumps(runs | record(Path(args[0])), indent=1) + "\n")
+    elif command == "ingest-speed":
+        import formats_speed
+
+        for kind in args[1:] or ["docx", "pptx", "xlsx"]:
+            folder = Path(args[0]) / "corpus" / kind
+            pages = formats_speed.printed_pages(sorted(p for p in folder.iterdir()))
+            print(kind, json.dumps(formats_speed.ingest_speed(folder, pages)), flush=True)
+    elif command == "spread":
+        from formats_spread import spread
+
+        kept = json.loads((ROOT / "eval" / "formats" / "compare.json").read_text())
+        print(spread(kept, yaml.safe_load(QUESTIONS.read_text()), KINDS))
     elif command == "speed":
         print(speed(Path(args[0])))
     else:

@@ -118,12 +118,66 @@ def test_slides_titles_bullets_tables_and_speaker_notes(tmp_path: Path, make):
     path = make(tmp_path / f"review.{make.__name__.removeprefix('make_')}")
     text, parts, _ = read(path)
     assert section_of(parts, "Revenue grew 12%") == "Slide 1 › Quarterly review"
-    assert section_of(parts, "Speaker notes: Mention the new office in Porto.") == (
+    # The marker on a line of its own: the first sentence said is a sentence of its own.
+    assert section_of(parts, "Speaker notes:\nMention the new office in Porto.") == (
         "Slide 1 › Quarterly review"
     )
     if path.suffix == ".pptx":
         assert "  - The north region led" in text
         assert section_of(parts, "Team: Sales, People: 14") == "Slide 2 › Head count"
+
+
+P14 = "http://schemas.microsoft.com/office/powerpoint/2010/main"
+
+
+def make_outlined_pptx(path: Path, named: dict[str, int] | None = None) -> Path:
+    """A deck with divider slides (a title only) and numbered titles; with ``named``, the
+    deck's named sections ({name: slides in it}) as PowerPoint 2010 saves them."""
+    from lxml import etree
+    from pptx import Presentation
+
+    deck = Presentation()
+    titles = ["Harbour", "1. Ferries", "1.1 Night service", "2. Fares", "Island", "Tours"]
+    for title in [*titles, "3 reasons to visit", "Boats"]:
+        divider = title in ("Harbour", "Island")
+        slide = deck.slides.add_slide(deck.slide_layouts[0 if divider else 1])
+        slide.shapes.title.text = title
+        if not divider:
+            slide.placeholders[1].text_frame.text = f"About {title.lower()}, said plainly."
+    if named:
+        ids = iter(s.slide_id for s in deck.slides)
+        ext = etree.SubElement(
+            etree.SubElement(deck.element, f"{{{deck.element.nsmap['p']}}}extLst"),
+            f"{{{deck.element.nsmap['p']}}}ext",
+            uri="{521415D9-36F7-43E2-AB2F-B90AF26B5E84}",
+        )
+        listed = etree.SubElement(ext, f"{{{P14}}}sectionLst", nsmap={"p14": P14})
+        for name, count in named.items():
+            section = etree.SubElement(listed, f"{{{P14}}}section", name=name)
+            held = etree.SubElement(section, f"{{{P14}}}sldIdLst")
+            for _ in range(count):
+                etree.SubElement(held, f"{{{P14}}}sldId", id=str(next(ids)))
+    deck.save(path)
+    return path
+
+
+def test_slides_fall_under_their_dividers_and_numbered_titles(tmp_path: Path):
+    _, parts, _ = read(make_outlined_pptx(tmp_path / "tour.pptx"))
+    assert [p.section for p in parts if "said plainly" in p.text] == [
+        "Harbour › Slide 2 › 1. Ferries",
+        "Harbour › 1. Ferries › Slide 3 › 1.1 Night service",
+        "Harbour › Slide 4 › 2. Fares",  # 2 closes 1
+        "Island › Slide 6 › Tours",  # a divider after other slides starts a new part
+        "Island › Slide 7 › 3 reasons to visit",  # a count, not an outline number
+        "Island › Slide 8 › Boats",
+    ]
+    assert section_of(parts, "Harbour") == "Slide 1 › Harbour"
+
+
+def test_slides_under_the_decks_named_sections(tmp_path: Path):
+    _, parts, _ = read(make_outlined_pptx(tmp_path / "tour.pptx", {"Morning": 4, "Evening": 4}))
+    assert section_of(parts, "About 2. fares") == "Morning › Harbour › Slide 4 › 2. Fares"
+    assert section_of(parts, "About boats") == "Evening › Island › Slide 8 › Boats"
 
 
 def test_epub_chapters_in_spine_order_under_their_titles(tmp_path: Path):

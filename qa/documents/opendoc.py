@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.documents.blocks import Block, Reading, assemble, table_lines
 from qa.documents.markup import Outline, Part
-from qa.documents.slides import NOTES, slide_section
+from qa.documents.slides import Slide, deck_parts
 from qa.errors import BadDocumentError
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -119,14 +119,16 @@ def _frame_texts(page) -> Iterator[tuple[str, str]]:
 def odp_parts(path: Path, reading: Reading) -> list[Part]:
     """An OpenDocument presentation's slides, a part each, speaker notes marked."""
     document = _load(path)
-    blocks = []
-    for n, page in enumerate(_children(document.presentation, DRAW, "page"), 1):
+    slides = []
+    for page in _children(document.presentation, DRAW, "page"):
         texts = list(_frame_texts(page))
         title = next((t for role, t in texts if role == "title"), "")
-        section = slide_section(n, title)
-        blocks += [Block(t, section) for _, t in texts]
-        for notes in _children(page, PRESENTATION, "notes"):
-            said = "\n".join(t for role, t in _frame_texts(notes) if role == "notes")
-            if said.strip():
-                blocks.append(Block(f"{NOTES} {said}", section))
-    return assemble(blocks)
+        said = [
+            line
+            for notes in _children(page, PRESENTATION, "notes")
+            for role, text in _frame_texts(notes)
+            if role == "notes"
+            for line in text.splitlines()
+        ]
+        slides.append(Slide(title, [t for _, t in texts], said))
+    return deck_parts(slides)

@@ -73,8 +73,6 @@ class Store:
     """One collection of chunks with their source offsets."""
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
-        from langchain_chroma import Chroma
-
         self.settings = settings
         self.where = settings.chroma_url or str(settings.index)
         if not create:
@@ -94,16 +92,12 @@ class Store:
         self.embeddings = load_embeddings(
             settings.embed_model, settings.cache_dir, settings.threads
         )
-        self.vectors = Chroma(
-            collection_name=settings.collection,
-            client=self.client,
-            embedding_function=self.embeddings,
-            collection_metadata={"embed_model": self.model},
-        )
-        # Chunks are written with vectors computed here (of their searchable text), so the
-        # collection needs no embedding function of its own.
+        # Chunks are written and searched with vectors computed here (of their searchable
+        # text), so the collection needs no embedding function of its own; Chroma's client is
+        # called directly (langchain-chroma's wrapper cost ingest and every `qa ask` half a
+        # CPU second to import, for one query call).
         self.collection = self.client.get_or_create_collection(
-            settings.collection, embedding_function=None
+            settings.collection, embedding_function=None, metadata={"embed_model": self.model}
         )
         self.lexical = self._open_lexical(create)
 
@@ -205,5 +199,19 @@ class Store:
         """Nearest chunks with cosine similarity (unit vectors: squared L2 d gives 1 - d/2)."""
         if k <= 0:
             return []
-        hits = self.vectors.similarity_search_with_score(query, k=k)
-        return [(doc, 1.0 - score / 2.0) for doc, score in hits]
+        found = self.collection.query(
+            query_embeddings=[self.embeddings.embed_query(query)],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (Document(page_content=text, metadata=meta or {}, id=chunk_id), 1.0 - d / 2.0)
+            for text, meta, chunk_id, d in zip(
+                found["documents"][0],
+                found["metadatas"][0],
+                found["ids"][0],
+                found["distances"][0],
+                strict=True,
+            )
+            if text is not None
+        ]

@@ -65,7 +65,10 @@ class OnnxEncoder:
     (measured here: 50 chunks/s against 32 for one two-thread session in batches of 8).
     """
 
-    TOKENS = 128  # a batch's padded length in tokens: a long chunk goes alone
+    # A batch's padded tokens (rows x its longest row): a chunk over half of it goes alone.
+    # 256 against 128 took 8% less CPU on one-row spreadsheet chunks (27 tokens) and on
+    # slides (122), the same vectors; 1024 and more took more (docs/formats.md).
+    TOKENS = 256
 
     def __init__(self, folder: Path, threads: int) -> None:
         import onnxruntime
