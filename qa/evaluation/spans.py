@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +49,15 @@ _ABOUT_TEXT = re.compile(
     r"statement|quote|speaker|author)\b|\bmentioned\b",
     re.I,
 )
+_POINTER = re.compile(
+    r",?\s+(?:(?:as|that is|which is|that are)\s+)?(?:(?:mentioned|described|given|listed|shown|"
+    r"stated|defined|discussed)\s+)?(?:in|by|from) (?:the|this) (?:text|passage|sentence|"
+    r"paragraph|context)\s*\?$",
+    re.I,
+)
+# A noun phrase or name the index holds in more than this share of its chunks is too common
+# to ask for ("the command" in a shell's manual): its question has no one answer.
+COMMON_SHARE = 0.03
 _JOINS = frozenset(["of", "de", "du", "la", "von", "van", "al", "bin"])
 
 
@@ -163,6 +173,34 @@ def targets(sentence: str) -> list[Target]:
     return [t for t in found if 0 < len(t.text.split()) <= MAX_SPAN_WORDS]
 
 
+def specific(found: list[Target], df: Callable[[str], int], chunks: int) -> list[Target]:
+    """The spans with one answer a question can ask for, read before the model is asked so
+    that no model time goes to the others: a noun phrase or name whose rarest term is in at
+    most ``COMMON_SHARE`` of the index's chunks (not "the command" in a shell's manual), a
+    one-word phrase that is no adjective ("the first", "the general"), a number with a unit
+    or of more than one digit (a lone "0" or "1" is in too many sentences)."""
+    most = max(1, COMMON_SHARE * chunks)
+
+    def rare(t: Target) -> bool:
+        held = [df(w) for w in terms(t.text)]
+        return bool(held) and min(held) <= most
+
+    def kept(t: Target) -> bool:
+        if t.kind == SpanKind.NUMBER:
+            return len(t.text.split()) > 1 or len(t.text) > 1
+        if t.kind == SpanKind.PHRASE and " " not in t.text and _adjective(t.text):
+            return False
+        return t.kind not in (SpanKind.PHRASE, SpanKind.NAME) or rare(t)
+
+    return [t for t in found if kept(t)]
+
+
+def _adjective(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return "ADJ" in getAllLemmas(word.lower())
+
+
 def choose(found: list[Target], rng: random.Random, taken: set[str]) -> Target | None:
     """One span, by ``WEIGHTS``, whose text was not asked for already (``taken``)."""
     fresh = [t for t in found if t.text.lower() not in taken]
@@ -172,10 +210,13 @@ def choose(found: list[Target], rng: random.Random, taken: set[str]) -> Target |
 
 
 def question_text(reply: str) -> str:
-    """The question in a model's reply: its first line, without a label or quotes."""
+    """The question in a model's reply: its first line, without a label or quotes, and
+    without a closing pointer at its text ("..., as described in the text?"), which the
+    question reads the same without."""
     line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^\s*(?:\*\*)?(?:question|q)\s*[:.]\s*(?:\*\*)?", "", line, flags=re.I)
-    return " ".join(line.strip().strip("\"'“”*`").split())
+    line = " ".join(line.strip().strip("\"'“”*`").split())
+    return _POINTER.sub("?", line)
 
 
 def not_a_question(question: str) -> str:
