@@ -29,36 +29,14 @@ from qa.errors import UsageError
 from qa.evaluation import spans
 from qa.evaluation.draw import Sentence, sentences_of, spread, verbatim
 from qa.evaluation.evaluate import matches
+from qa.evaluation.prompts import ANSWER, ANSWER_TOKENS, MAX_TOKENS, REWORD, STOP, WRITE
 from qa.evaluation.unanswerable import NOT_APPLICABLE, Change, Pools, unanswerable
 from qa.index.lexical import Lexical
 
 UNANSWERABLE_SHARE = 1 / 3  # SQuAD 2.0's dev set: about half; a third keeps most answerable
 REWORD_SHARE = 0.5  # questions the model is asked to word away from the sentence
-MAX_TOKENS = 40  # a question, not an answer
-STOP = ["\n"]  # one line: what follows a question (an answer, a second one) is thrown away
 PASSES = 8  # times a sentence may be drawn (another span each time), for small indexes
 POOL_SENTENCES = 5000  # sentences read for words to swap in
-
-SYSTEM = "You write one short quiz question about a text. Reply with the question only."
-# The instruction first and the sentence after: all but the sentence and its answer stays in
-# llama.cpp's KV cache from one question to the next (``Generator.primed``).
-TASK = (
-    "Write one question that the text below answers with the answer below. The question must "
-    "not contain the answer, and must make sense to someone who has not seen the text.\n\n"
-    "Text{where}: {sentence}\nAnswer: {answer}{reword}"
-)
-REWORD = "\n\nUse other words than the text where you can."
-WRITE = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", TASK)])
-# The round trip (Alberti et al., 2019): the model answers its own question from the sentence
-# alone; a question it answers with something else asked about another part of the sentence
-# ("Who accused X?" written for X), the generator's most common error.
-ANSWER = ChatPromptTemplate.from_messages(
-    [
-        ("system", "Answer the question from the text, in a few words."),
-        ("human", "Text: {sentence}\n\nQuestion: {question}"),
-    ]
-)
-ANSWER_TOKENS = 24
 
 
 @dataclass

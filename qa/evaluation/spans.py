@@ -41,7 +41,8 @@ MAX_SPAN_WORDS = 5
 _VERSION = re.compile(
     r"(?<![\w.])v?\d+(?:\.\d+){2,3}(?!\w|\.\d)|(?<=version )\d+\.\d+(?!\w|\.\d)", re.I
 )
-_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:\s?%)?(?![\w.,]\w)")
+# Not a part of a time or a ratio ("12:06:21"), which no question asks for alone.
+_NUMBER = re.compile(r"(?<![\w.,:])\d[\d,]*(?:\.\d+)?(?:\s?%)?(?!\d)(?![\w.,:]\w)")
 _DETERMINER = re.compile(r"\b(?:the|a|an|its|his|her|their|our)\s+", re.I)
 # A question that points at the text it was written from cannot be asked of a whole index.
 _ABOUT_TEXT = re.compile(
