@@ -171,7 +171,8 @@ def candidates(
     """(change, word of the question, replacements to try), for each word that can change: a
     number's near values, or the whole pool of a name's, identifier's or noun's kind."""
     for token in _NUMBER.findall(question):
-        yield Change.NUMBER, token, (_changed_number(token, rng) for _ in range(TRIES))
+        # A list, not a generator: ``token`` is the loop's below by the time it is read.
+        yield Change.NUMBER, token, [_changed_number(token, rng) for _ in range(TRIES)]
     spans = word_spans(question)
     for i, (start, end, word) in enumerate(spans):
         token = re.sub(r"['’]s$", "", question[start:end])  # "ISIS's": swap "ISIS", keep "'s"
