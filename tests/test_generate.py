@@ -172,6 +172,8 @@ def test_swaps_keep_a_possessive_and_leave_initials_and_bare_nouns_alone():
         for c, w, _ in candidates("Who is the director of 4,000 maps?", Pools(), random.Random(0))
     }
     assert found == {"director": Change.ATTRIBUTE, "4,000": Change.NUMBER}
+    found = {w for c, w, _ in candidates("Which special map does the museum hold?", Pools(), None)}
+    assert found == {"museum"}  # not "special", an adjective too: the question stays answerable
     changed = [
         next(iter(o)) for c, w, o in candidates("Who paid 4,000?", Pools(), random.Random(0))
     ]

@@ -74,8 +74,11 @@ class Pools:
 
 
 def _noun(word: str) -> bool:
-    """A noun that is not also a verb: a word to swap for an attribute of the same kind."""
-    return is_noun(word) and not is_verb(word)
+    """A noun that is neither a verb nor an adjective: a word to swap for an attribute of
+    the same kind ("special variable" made "variant variable" still asks for the same one)."""
+    from lemminflect import getAllLemmas
+
+    return is_noun(word) and not is_verb(word) and "ADJ" not in getAllLemmas(word.lower())
 
 
 def context(question: str, dropped: str, df: Callable[[str], int]) -> list[str]:
