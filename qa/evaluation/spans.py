@@ -59,6 +59,7 @@ _POINTER = re.compile(
 # A noun phrase or name the index holds in more than this share of its chunks is too common
 # to ask for ("the command" in a shell's manual): its question has no one answer.
 COMMON_SHARE = 0.03
+COMMON_FLOOR = 5  # chunks: in a small index (an article's 18) a name in 3 of them is no filler
 _JOINS = frozenset(["of", "de", "du", "la", "von", "van", "al", "bin"])
 
 
@@ -180,7 +181,7 @@ def specific(found: list[Target], df: Callable[[str], int], chunks: int) -> list
     most ``COMMON_SHARE`` of the index's chunks (not "the command" in a shell's manual), a
     one-word phrase that is no adjective ("the first", "the general"), a number with a unit
     or of more than one digit (a lone "0" or "1" is in too many sentences)."""
-    most = max(1, COMMON_SHARE * chunks)
+    most = max(COMMON_FLOOR, COMMON_SHARE * chunks)
 
     def rare(t: Target) -> bool:
         held = [df(w) for w in terms(t.text)]
