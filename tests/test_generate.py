@@ -12,12 +12,21 @@ from langchain_core.documents import Document
 
 from qa.evaluation.generate import Generated, Generator, save
 from qa.evaluation.questions import load_questions
-from qa.evaluation.spans import SpanKind, Target, expected, not_a_question, question_text, targets
+from qa.evaluation.spans import (
+    SpanKind,
+    Target,
+    expected,
+    not_a_question,
+    question_text,
+    specific,
+    targets,
+)
 from qa.evaluation.unanswerable import (
     Change,
     Pools,
     candidates,
     co_occurs,
+    nearby,
     negated,
     negation_held,
     unanswerable,
@@ -75,6 +84,15 @@ def test_spans_are_names_numbers_with_units_identifiers_versions_and_noun_phrase
     assert name.text == "Yerevan" and sentence[name.start : name.end] == name.text
 
 
+def test_spans_with_no_one_answer_are_left_out_before_the_model_is_asked():
+    sentence = "The first bridge holds 4,000 maps, room 1 and the museum; Clara Veld drew it."
+    df = {"bridg": 40, "first": 30, "map": 2, "room": 2, "museum": 3, "clara": 1, "veld": 1}
+    kept = {t.text for t in specific(targets(sentence), lambda w: df.get(w, 0), 100)}
+    # "bridge" is in 40% of the chunks, "first" an adjective, "1" a lone digit.
+    assert kept == {"4,000 maps", "Clara Veld", "museum"}, kept
+    assert "21" not in {t.text for t in targets("Built at 12:06:21 on October 3.")}
+
+
 def test_expect_is_what_the_question_does_not_already_say():
     name = Target(SpanKind.NAME, 0, 24, "Major General Ivo Brandt")
     assert expected("Which major general directs the museum?", name) == "Ivo Brandt"
@@ -95,6 +113,10 @@ def test_a_question_must_be_one_and_stand_alone():
     assert not_a_question("The bridge was designed by whom") == "not a question"
     assert not_a_question("Who?") == "too short or too long"
     assert not_a_question("Who is named in the text as its designer?") == "does not stand alone"
+    # A closing pointer at the text is dropped: the question reads the same without it.
+    assert question_text("Which maps does the museum hold, as described in the text?") == (
+        "Which maps does the museum hold?"
+    )
 
 
 def test_a_swapped_name_is_checked_against_every_chunk(lexical: Lexical):
@@ -131,6 +153,12 @@ def test_unanswerable_questions_are_made_only_where_the_index_never_says(lexical
     assert made is None and why == "negation: the documents hold one"
 
 
+def test_a_swapped_word_is_one_the_documents_use_on_the_question_s_subject(lexical: Lexical):
+    # Beside "museum": Norden, Harbour, Ivo, Brandt, maps; never Lumen or Ost (the bridge's).
+    near = nearby(lexical, terms("museum"), ["Norden", "Brandt", "Lumen", "Ost"], random.Random(0))
+    assert sorted(near) == ["Brandt", "Norden"]
+
+
 def test_swaps_keep_a_possessive_and_leave_initials_and_bare_nouns_alone():
     found = {
         w: c
@@ -144,10 +172,16 @@ def test_swaps_keep_a_possessive_and_leave_initials_and_bare_nouns_alone():
         for c, w, _ in candidates("Who is the director of 4,000 maps?", Pools(), random.Random(0))
     }
     assert found == {"director": Change.ATTRIBUTE, "4,000": Change.NUMBER}
+    found = {w for c, w, _ in candidates("Which special map does the museum hold?", Pools(), None)}
+    assert found == {"museum"}  # not "special", an adjective too: the question stays answerable
     changed = [
         next(iter(o)) for c, w, o in candidates("Who paid 4,000?", Pools(), random.Random(0))
     ]
     assert changed[0] in {"8,000", "12,000"}
+    # Every candidate read before the first is tried, as ``unanswerable`` does: the number's
+    # replacements are still the number's, not made from the question's last word.
+    found = list(candidates("How many floats did 4,000 people buy?", Pools(), random.Random(0)))
+    assert next(o for c, w, o in found if c == Change.NUMBER)[0] in {"8,000", "12,000"}
 
 
 def test_negated_forms():
@@ -156,6 +190,9 @@ def test_negated_forms():
     assert negated("Which city does Clara Veld visit?") == "Which city does Clara Veld not visit?"
     assert negated("When did Harbour Guard Ivo Brandt visit?") == (
         "When did Harbour Guard Ivo Brandt not visit?"  # "Guard" is a name here, not a verb
+    )
+    assert negated("What does the test command sort using?") == (
+        "What does the test command not sort using?"  # "test" and "command" are the subject's
     )
     assert negated("Bridge?") == ""
 

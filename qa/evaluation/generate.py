@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -28,35 +29,14 @@ from qa.errors import UsageError
 from qa.evaluation import spans
 from qa.evaluation.draw import Sentence, sentences_of, spread, verbatim
 from qa.evaluation.evaluate import matches
+from qa.evaluation.prompts import ANSWER, ANSWER_TOKENS, MAX_TOKENS, REWORD, STOP, WRITE
 from qa.evaluation.unanswerable import NOT_APPLICABLE, Change, Pools, unanswerable
 from qa.index.lexical import Lexical
 
 UNANSWERABLE_SHARE = 1 / 3  # SQuAD 2.0's dev set: about half; a third keeps most answerable
 REWORD_SHARE = 0.5  # questions the model is asked to word away from the sentence
-MAX_TOKENS = 48  # a question, not an answer
 PASSES = 8  # times a sentence may be drawn (another span each time), for small indexes
 POOL_SENTENCES = 5000  # sentences read for words to swap in
-
-SYSTEM = "You write one short quiz question about a text. Reply with the question only."
-# The instruction first and the sentence after: all but the sentence and its answer stays in
-# llama.cpp's KV cache from one question to the next (``Generator.primed``).
-TASK = (
-    "Write one question that the text below answers with the answer below. The question must "
-    "not contain the answer, and must make sense to someone who has not seen the text.\n\n"
-    "Text{where}: {sentence}\nAnswer: {answer}{reword}"
-)
-REWORD = "\n\nUse other words than the text where you can."
-WRITE = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", TASK)])
-# The round trip (Alberti et al., 2019): the model answers its own question from the sentence
-# alone; a question it answers with something else asked about another part of the sentence
-# ("Who accused X?" written for X), the generator's most common error.
-ANSWER = ChatPromptTemplate.from_messages(
-    [
-        ("system", "Answer the question from the text, in a few words."),
-        ("human", "Text: {sentence}\n\nQuestion: {question}"),
-    ]
-)
-ANSWER_TOKENS = 24
 
 
 @dataclass
@@ -64,10 +44,12 @@ class Generated:
     """The questions made, and what it cost."""
 
     questions: list[dict] = field(default_factory=list)
-    rejected: Counter = field(default_factory=Counter)
+    rejected: Counter = field(default_factory=Counter)  # after the model wrote the question
+    skipped: Counter = field(default_factory=Counter)  # before: no model time spent
     llm_calls: int = 0
     llm_s: float = 0.0
     seconds: float = 0.0
+    cpu_s: float = 0.0  # this process's CPU time: the machine's load does not inflate it
 
     @property
     def answerable(self) -> int:
@@ -91,14 +73,19 @@ class Generator:
         self.taken: dict[tuple[str, int], set[str]] = defaultdict(set)
         self.asked: set[str] = set()
         self.model = str(getattr(answerer.llm, "model_name", "") or answerer.settings.llm)
+        self.df = lru_cache(maxsize=None)(self.lexical.df)
+        self.chunks = self.lexical.count()
 
     def reject(self, reason: str) -> None:
         self.out.rejected[reason] += 1
 
+    def skip(self, reason: str) -> None:
+        self.out.skipped[reason] += 1
+
     def call(self, prompt: ChatPromptTemplate, tokens: int, **values: str) -> str:
         """The model's reply to ``prompt``, timed."""
         began = time.perf_counter()
-        said = (prompt | self.answerer.llm.bind(max_tokens=tokens)).invoke(values)
+        said = (prompt | self.answerer.llm.bind(max_tokens=tokens, stop=STOP)).invoke(values)
         self.out.llm_s += time.perf_counter() - began
         self.out.llm_calls += 1
         return str(said.content)
@@ -113,14 +100,17 @@ class Generator:
 
     def answerable(self, s: Sentence, n: int) -> dict | None:
         """A checked question about ``s``, or None (the reason counted)."""
-        target = spans.choose(spans.targets(s.text), self.rng, self.taken[(s.source, s.start)])
+        found = spans.targets(s.text)
+        target = spans.choose(
+            spans.specific(found, self.df, self.chunks), self.rng, self.taken[(s.source, s.start)]
+        )
         if target is None:
-            self.reject("sentence: no answer span left")
+            self.skip("sentence: no specific answer span left" if found else "sentence: no span")
             return None
         self.taken[(s.source, s.start)].add(target.text.lower())
         start, end = s.start + target.start, s.start + target.end
         if not verbatim(self.lexical, s.source, start, end, target.text):
-            self.reject("answer not verbatim at its offsets")
+            self.skip("answer not verbatim at its offsets")
             return None
         reword = self.rng.random() < REWORD_SHARE
         q = self.write(s, target.text, reword)
@@ -194,10 +184,10 @@ class Generator:
             )
             if un is None:
                 if why not in NOT_APPLICABLE:
-                    self.reject(f"unanswerable: {why}")
+                    self.skip(f"unanswerable: {why}")
                 continue
             if un.q.lower() in self.asked:
-                self.reject("unanswerable: asked already")
+                self.skip("unanswerable: asked already")
                 continue
             self.asked.add(un.q.lower())
             made[change] += 1
@@ -213,12 +203,15 @@ class Generator:
                 "passage": dict(item["passage"]),
                 "model": self.model,
             }
-        self.reject("unanswerable: none could be made from the question")
+        self.skip("unanswerable: none could be made from the question")
         return None
 
-    def run(self, count: int, minutes: float, tick: Callable[[], None] = lambda: None) -> Generated:
-        """Up to ``count`` questions (a third unanswerable) within ``minutes``."""
-        began = time.monotonic()
+    def run(
+        self, count: int, minutes: float, tick: Callable[[Generated], None] = lambda _: None
+    ) -> Generated:
+        """Up to ``count`` questions (a third unanswerable) within ``minutes``; ``tick`` is
+        told of each question kept."""
+        began, cpu = time.monotonic(), time.process_time()
         deadline = began + minutes * 60
         found = sentences_of(self.lexical)
         if not found:
@@ -226,10 +219,11 @@ class Generator:
         with self.primed():
             self.loop(found, count, deadline, tick)
         self.out.seconds = time.monotonic() - began
+        self.out.cpu_s = time.process_time() - cpu
         return self.out
 
     def loop(
-        self, found: list[Sentence], count: int, deadline: float, tick: Callable[[], None]
+        self, found: list[Sentence], count: int, deadline: float, tick: Callable[[Generated], None]
     ) -> None:
         """Questions until ``count`` are made, the sentences run out or time does."""
         pools = Pools()
@@ -249,36 +243,37 @@ class Generator:
             if spare and un < want_un and (ans >= want or un * want < ans * want_un):
                 if item := self.unanswerable(spare.pop(0), pools, made, un + 1):
                     questions.append(item)
-                    tick()
+                    tick(self.out)
                 continue
             if ans >= want:
                 break  # no answerable question left to make an unanswerable one from
             s = next(drawn, None)
             if s is None:
-                self.reject("no sentence left to ask about")
+                self.skip("no sentence left to ask about")
                 break
             if item := self.answerable(s, ans + 1):
                 questions.append(item)
                 spare.append(item)
-                tick()
+                tick(self.out)
         else:
-            self.reject("time ran out")
+            self.skip("time ran out")
 
 
 def header(out: Generated, settings: Settings, seed: int) -> list[str]:
-    """What the file's opening comment says: where the questions come from and what the
-    checks rejected."""
+    """What the file's opening comment says: where the questions come from, what they cost
+    and what the checks rejected."""
     n = len(out.questions)
     per = out.llm_s / out.answerable if out.answerable else 0.0
-    lines = [
+    return [
         f"Generated by `qa generate` from {settings.index} (collection {settings.collection}),"
         f" seed {seed}: {out.answerable} answerable, {n - out.answerable} unanswerable.",
-        f"{out.seconds / 60:.1f} min; {out.llm_calls} model calls, {out.llm_s:.0f} s"
-        f" ({per:.1f} s of model time per answerable question kept).",
-        "Rejected by the checks:",
+        f"{out.seconds / 60:.1f} min, {out.cpu_s:.0f} CPU s; {out.llm_calls} model calls,"
+        f" {out.llm_s:.0f} s ({per:.1f} s of model time per answerable question kept).",
+        f"Rejected after the model wrote the question ({sum(out.rejected.values())}):",
         *(f"  {reason}: {k}" for reason, k in out.rejected.most_common()),
+        f"Left out before asking the model ({sum(out.skipped.values())}):",
+        *(f"  {reason}: {k}" for reason, k in out.skipped.most_common()),
     ]
-    return lines
 
 
 def save(out: Generated, path: Path, lines: Iterable[str]) -> None:

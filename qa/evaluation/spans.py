@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,7 +41,8 @@ MAX_SPAN_WORDS = 5
 _VERSION = re.compile(
     r"(?<![\w.])v?\d+(?:\.\d+){2,3}(?!\w|\.\d)|(?<=version )\d+\.\d+(?!\w|\.\d)", re.I
 )
-_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:\s?%)?(?![\w.,]\w)")
+# Not a part of a time or a ratio ("12:06:21"), which no question asks for alone.
+_NUMBER = re.compile(r"(?<![\w.,:])\d[\d,]*(?:\.\d+)?(?:\s?%)?(?!\d)(?![\w.,:]\w)")
 _DETERMINER = re.compile(r"\b(?:the|a|an|its|his|her|their|our)\s+", re.I)
 # A question that points at the text it was written from cannot be asked of a whole index.
 _ABOUT_TEXT = re.compile(
@@ -48,6 +50,16 @@ _ABOUT_TEXT = re.compile(
     r"statement|quote|speaker|author)\b|\bmentioned\b",
     re.I,
 )
+_POINTER = re.compile(
+    r",?\s+(?:(?:as|that is|which is|that are)\s+)?(?:(?:mentioned|described|given|listed|shown|"
+    r"stated|defined|discussed)\s+)?(?:in|by|from) (?:the|this) (?:text|passage|sentence|"
+    r"paragraph|context)\s*\?$",
+    re.I,
+)
+# A noun phrase or name the index holds in more than this share of its chunks is too common
+# to ask for ("the command" in a shell's manual): its question has no one answer.
+COMMON_SHARE = 0.03
+COMMON_FLOOR = 5  # chunks: in a small index (an article's 18) a name in 3 of them is no filler
 _JOINS = frozenset(["of", "de", "du", "la", "von", "van", "al", "bin"])
 
 
@@ -163,6 +175,34 @@ def targets(sentence: str) -> list[Target]:
     return [t for t in found if 0 < len(t.text.split()) <= MAX_SPAN_WORDS]
 
 
+def specific(found: list[Target], df: Callable[[str], int], chunks: int) -> list[Target]:
+    """The spans with one answer a question can ask for, read before the model is asked so
+    that no model time goes to the others: a noun phrase or name whose rarest term is in at
+    most ``COMMON_SHARE`` of the index's chunks (not "the command" in a shell's manual), a
+    one-word phrase that is no adjective ("the first", "the general"), a number with a unit
+    or of more than one digit (a lone "0" or "1" is in too many sentences)."""
+    most = max(COMMON_FLOOR, COMMON_SHARE * chunks)
+
+    def rare(t: Target) -> bool:
+        held = [df(w) for w in terms(t.text)]
+        return bool(held) and min(held) <= most
+
+    def kept(t: Target) -> bool:
+        if t.kind == SpanKind.NUMBER:
+            return len(t.text.split()) > 1 or len(t.text) > 1
+        if t.kind == SpanKind.PHRASE and " " not in t.text and _adjective(t.text):
+            return False
+        return t.kind not in (SpanKind.PHRASE, SpanKind.NAME) or rare(t)
+
+    return [t for t in found if kept(t)]
+
+
+def _adjective(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return "ADJ" in getAllLemmas(word.lower())
+
+
 def choose(found: list[Target], rng: random.Random, taken: set[str]) -> Target | None:
     """One span, by ``WEIGHTS``, whose text was not asked for already (``taken``)."""
     fresh = [t for t in found if t.text.lower() not in taken]
@@ -172,10 +212,13 @@ def choose(found: list[Target], rng: random.Random, taken: set[str]) -> Target |
 
 
 def question_text(reply: str) -> str:
-    """The question in a model's reply: its first line, without a label or quotes."""
+    """The question in a model's reply: its first line, without a label or quotes, and
+    without a closing pointer at its text ("..., as described in the text?"), which the
+    question reads the same without."""
     line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^\s*(?:\*\*)?(?:question|q)\s*[:.]\s*(?:\*\*)?", "", line, flags=re.I)
-    return " ".join(line.strip().strip("\"'“”*`").split())
+    line = " ".join(line.strip().strip("\"'“”*`").split())
+    return _POINTER.sub("?", line)
 
 
 def not_a_question(question: str) -> str:

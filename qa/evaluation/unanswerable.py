@@ -18,6 +18,7 @@ from qa.text import STOPWORDS, code_terms, is_noun, is_verb, sentences, word_spa
 
 CONTEXT_TERMS = 2  # the question's rarest other terms a swapped word must never meet
 TRIES = 6  # replacements tried per question before giving up on a kind
+NEAR_CHUNKS = 20  # chunks read, per term of the question, for words on its subject
 NEGATIONS = frozenset(["not", "never", "no", "nor", "neither", "without", "cannot"])
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*\d(?![\w.]\d)|(?<![\w.,])\d(?![\w.,]\d)")
 # What comes before a noun that names an attribute ("the commander", "what sectors").
@@ -73,8 +74,11 @@ class Pools:
 
 
 def _noun(word: str) -> bool:
-    """A noun that is not also a verb: a word to swap for an attribute of the same kind."""
-    return is_noun(word) and not is_verb(word)
+    """A noun that is neither a verb nor an adjective: a word to swap for an attribute of
+    the same kind ("special variable" made "variant variable" still asks for the same one)."""
+    from lemminflect import getAllLemmas
+
+    return is_noun(word) and not is_verb(word) and "ADJ" not in getAllLemmas(word.lower())
 
 
 def context(question: str, dropped: str, df: Callable[[str], int]) -> list[str]:
@@ -127,7 +131,18 @@ def negated(question: str) -> str:
         if low[aux] in ("do", "does", "did"):  # not before the verb after the subject
             for i in range(aux + 2, len(tokens)):
                 lemma = getLemma(low[i], "VERB")
-                if tokens[i].islower() and is_verb(low[i]) and lemma and lemma[0] == low[i]:
+                # A word after a determiner, or before a noun, is the subject's ("the test
+                # command sort": neither "test" nor "command" is the verb).
+                subject = low[i - 1] in _DETERMINERS or (
+                    i + 1 < len(low) and low[i + 1] not in STOPWORDS and is_noun(low[i + 1])
+                )
+                if (
+                    tokens[i].islower()
+                    and is_verb(low[i])
+                    and lemma
+                    and lemma[0] == low[i]
+                    and not subject
+                ):
                     return " ".join([*tokens[:i], "not", *tokens[i:]])
             return ""
         return " ".join([*tokens[: aux + 1], "not", *tokens[aux + 1 :]])
@@ -156,9 +171,11 @@ def _changed_number(token: str, rng: random.Random) -> str:
 def candidates(
     question: str, pools: Pools, rng: random.Random
 ) -> Iterable[tuple[Change, str, Iterable[str]]]:
-    """(change, word of the question, replacements to try), for each word that can change."""
+    """(change, word of the question, replacements to try), for each word that can change: a
+    number's near values, or the whole pool of a name's, identifier's or noun's kind."""
     for token in _NUMBER.findall(question):
-        yield Change.NUMBER, token, (_changed_number(token, rng) for _ in range(TRIES))
+        # A list, not a generator: ``token`` is the loop's below by the time it is read.
+        yield Change.NUMBER, token, [_changed_number(token, rng) for _ in range(TRIES)]
     spans = word_spans(question)
     for i, (start, end, word) in enumerate(spans):
         token = re.sub(r"['’]s$", "", question[start:end])  # "ISIS's": swap "ISIS", keep "'s"
@@ -169,20 +186,34 @@ def candidates(
             yield (
                 Change.ENTITY,
                 token,
-                rng.sample(sorted(pools.codes), min(TRIES, len(pools.codes))),
+                pools.codes,
             )
         elif token[0].isupper() and i > 0:
             yield (
                 Change.ENTITY,
                 token,
-                rng.sample(sorted(pools.names), min(TRIES, len(pools.names))),
+                pools.names,
             )
         elif token.isalpha() and len(token) >= 4 and _noun(word) and before in _DETERMINERS:
             yield (
                 Change.ATTRIBUTE,
                 token,
-                rng.sample(sorted(pools.nouns), min(TRIES, len(pools.nouns))),
+                pools.nouns,
             )
+
+
+def nearby(
+    lexical: Lexical, around: list[str], pool: Iterable[str], rng: random.Random
+) -> list[str]:
+    """Up to ``TRIES`` words of ``pool`` found in chunks that hold one of the question's terms
+    ``around``: a swap on the question's subject ("the user presses" made "the child
+    presses", not "the information presses"), so that the question still looks answerable."""
+    said: set[str] = set()
+    for term in around:
+        for chunk in lexical.holding([term], NEAR_CHUNKS):
+            said |= {w.rstrip(".") for w in re.findall(r"[^\s,;:()\"'`]+", chunk.page_content)}
+    near = sorted(set(pool) & said)
+    return rng.sample(near, min(TRIES, len(near)))
 
 
 def unanswerable(
@@ -213,6 +244,8 @@ def unanswerable(
         around = context(question, was, lexical.df)
         if not around:
             continue
+        if change != Change.NUMBER:
+            options = nearby(lexical, around, options, rng)
         for now in options:
             if has_words(question, now) or has_words(sentence, now) or now == was:
                 continue

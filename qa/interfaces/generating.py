@@ -57,14 +57,24 @@ def make_questions(
     from tqdm import tqdm
 
     from qa.answering.chain import Answerer
-    from qa.evaluation.generate import Generator, generated_path, header, save
+    from qa.evaluation.generate import Generated, Generator, generated_path, header, save
 
     out = out or generated_path(settings)
     answerer = Answerer(settings)
     answerer.warm_up()  # the model loaded first: loading mutes stderr, where the bar goes
+    load = os.getloadavg()[0]
     with tqdm(total=count, desc="generate", unit="q", file=sys.stderr, leave=False) as bar:
-        made = Generator(answerer, seed, round_trip).run(count, minutes, lambda: bar.update(1))
-    lines = [*header(made, settings, seed), f"Load average at the end: {os.getloadavg()[0]:.1f}."]
+
+        def tick(made: Generated) -> None:
+            bar.update(1)
+            bar.set_postfix_str(
+                f"{made.answerable} answerable, {len(made.questions) - made.answerable}"
+                f" unanswerable, {sum(made.rejected.values())} rejected"
+            )
+
+        made = Generator(answerer, seed, round_trip).run(count, minutes, tick)
+    loads = f"{load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    lines = [*header(made, settings, seed), f"Load average (1 min): {loads}."]
     save(made, out, lines)
     for line in lines:
         click.echo(line, err=True)
