@@ -3,11 +3,12 @@ path starts and ends (imports, settings, the index's opening, the ONNX session a
 query embedding, the model's load and its prompt prefix's KV state, retrieval, generation,
 grounding, the JSON out) and how long the interpreter takes to exit after it.
 
-    python bench/coldparts.py [--runs N] [QUESTION]
+    python bench/coldparts.py [--runs N] [--root CHECKOUT ...] [QUESTION]
 
 Each run is a fresh process (``python bench/coldparts.py --child``) that wraps the stages'
 functions with timers; the parent times the whole process from spawn to exit, so interpreter
-start and exit are in it. Prints one table of medians (seconds from spawn) on stdout.
+start and exit are in it. Prints a table of medians (seconds from spawn) per checkout; with
+several ``--root``, their runs alternate. The index is ./.qa_index (or QA_INDEX).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ STAGES = [
     ("qa.models.embeddings", "OnnxEncoder.__init__", "ONNX session"),
     ("qa.models.embeddings", "LazyEmbeddings.encode", "query embedding"),
     ("qa.models.local", "_load", "model load"),
+    ("qa.models.local", "open_model", "model load"),  # before start_loading
     ("qa.models.speculative", "SpeculativeLlama.__init__", "Llama() (in model load)"),
     ("qa.models.llms", "LlamaCppChat._state_after", "KV prefix load"),
     ("qa.answering.chain", "Answerer.__init__", "Answerer()"),
@@ -60,8 +62,10 @@ def child(question: str) -> None:
         *path, name = qualname.split(".")
         owner = module
         for part in path:
-            owner = getattr(owner, part)
-        fn = getattr(owner, name)
+            owner = getattr(owner, part, None)
+        fn = getattr(owner, name, None)
+        if fn is None:  # not in this version of the code
+            return
 
         def timed(*args, **kw):
             start = time.time()
@@ -111,10 +115,10 @@ def child(question: str) -> None:
         print(json.dumps({"events": events, "main_end": time.time()}), file=sys.stderr)
 
 
-def run_once(question: str) -> dict[str, float]:
-    """One fresh process: each stage's start and end, seconds from spawn; 'exit' is from
-    main's end to the process's end."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_once(question: str, root: Path) -> dict[str, float]:
+    """One fresh process on the code in ``root``: each stage's start and end, seconds from
+    spawn; 'exit' is from main's end to the process's end."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
     spawned = time.time()
     proc = subprocess.run(
         [sys.executable, __file__, "--child", question], env=env, capture_output=True, text=True
@@ -139,12 +143,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("question", nargs="?", default=QUESTION)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--root",
+        type=Path,
+        action="append",
+        help="a checkout whose code to time (repeat to compare; default: this one)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.question)
         return
-    rows = [run_once(args.question) for _ in range(args.runs)]
+    roots = args.root or [ROOT]
+    runs: dict[Path, list[dict]] = {root: [] for root in roots}
+    for _ in range(args.runs):  # the checkouts alternate, so that the load weighs alike
+        for root in roots:
+            runs[root].append(run_once(args.question, root))
+    for root in roots:
+        print(f"\n{root}")
+        report(runs[root], args.runs)
+
+
+def report(rows: list[dict], n: int) -> None:
+    """The stages' medians, by start."""
     answers = {r.pop("answer") for r in rows}
     labels = [k[: -len(" start")] for k in rows[0] if k.endswith(" start")]
 
@@ -153,7 +174,7 @@ def main() -> None:
 
     print(
         f"{'stage':32} {'thread':12} {'start':>6} {'end':>6} {'took':>6}",
-        f"(median s from spawn, {args.runs} runs)",
+        f"(median s from spawn, {n} runs)",
     )
     for label in sorted(labels, key=lambda lab: med(f"{lab} start")):
         start, end = med(f"{label} start"), med(f"{label} end")

@@ -132,8 +132,6 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     With QUESTION "-", read one question per line from stdin and answer each in turn,
     loading the models once.
     """
-    from qa.evaluation.questions import eval_file_of
-    from qa.evaluation.savetest import append, entry
     from qa.interfaces.asking import answerer_for
 
     settings = settings_from(values)
@@ -154,6 +152,11 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
         else:
             answer = _ask_plain(answerer, q, list(history))
         if save:
+            # Imported only to save: they import the answer chain, which `answerer_for`
+            # imports once the model has begun to load.
+            from qa.evaluation.questions import eval_file_of
+            from qa.evaluation.savetest import append, entry
+
             where = eval_file_of(settings)  # the collection's own questions
             saved = append(
                 where, {**entry(answer), **({"history": list(history)} if history else {})}
