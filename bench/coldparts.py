@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTION = "Which of its borders is Iran reinforcing?"
 # (module, qualified name, label): the stages of a one-off ask, as functions to wrap.
 STAGES = [
     ("qa.interfaces.options", "settings_from", "settings"),
@@ -101,8 +100,6 @@ def child(question: str) -> None:
                 spec.loader = Loader(spec.loader)
             return spec
 
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
     sys.meta_path.insert(0, Finder())
     import qa.interfaces.cli as cli
 
@@ -141,7 +138,7 @@ def run_once(question: str, root: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("question", nargs="?", default=QUESTION)
+    parser.add_argument("question", nargs="?", help="default: the eval's first answerable one")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--root",
@@ -154,6 +151,11 @@ def main() -> None:
     if args.child:
         child(args.question)
         return
+    if args.question is None:  # as bench/answer.py asks: the project's own eval questions
+        from qa.evaluation.questions import load_questions
+
+        asked = load_questions(ROOT / "eval_questions.yaml")[0]
+        args.question = next(q.q for q in asked if q.answerable and not q.history)
     roots = args.root or [ROOT]
     runs: dict[Path, list[dict]] = {root: [] for root in roots}
     for _ in range(args.runs):  # the checkouts alternate, so that the load weighs alike
