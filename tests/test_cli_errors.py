@@ -36,6 +36,19 @@ def test_ask_without_an_index(tmp_path: Path):
     assert proc.stdout == ""
 
 
+def test_an_error_while_the_model_loads_is_still_shown(article_index: Path):
+    # The model starts loading before the index opens, and llama.cpp mutes the process
+    # while it loads: a missing collection, found meanwhile, must still reach stderr.
+    index = str(article_index / "index")
+    proc = run("ask", "Who is there?", "--index", index, "--collection", "nosuch")
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.strip()
+        == f"error: no index at {index} (collection 'nosuch'): run \"qa ingest\" first"
+    )
+    assert proc.stdout == ""
+
+
 def test_missing_path_and_unknown_flag():
     result = CliRunner().invoke(main, ["ingest", "no/such/folder"])
     assert result.exit_code == 2 and "no such file or directory: no/such/folder" in result.output

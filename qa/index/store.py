@@ -20,7 +20,6 @@ from langchain_core.documents import Document
 from qa.config import Settings
 from qa.errors import BackendError, IndexBusyError, ModelMismatchError, NoIndexError
 from qa.index.lexical import Lexical, SourceState, lexical_path, searchable
-from qa.models.embeddings import load_embeddings, model_id
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,10 @@ class Store:
     """One collection of chunks with their source offsets."""
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
+        # Imported here: a one-off `qa ask` imports this module for ``require_index`` alone
+        # before its model starts loading, and the embeddings bring numpy and more (0.2 s).
+        from qa.models.embeddings import load_embeddings, model_id
+
         self.settings = settings
         self.where = settings.chroma_url or str(settings.index)
         if not create:

@@ -6,6 +6,7 @@ variable); domain errors become one line on stderr and an exit code here, and on
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -131,12 +132,10 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     With QUESTION "-", read one question per line from stdin and answer each in turn,
     loading the models once.
     """
-    from qa.answering.chain import Answerer
-    from qa.evaluation.questions import eval_file_of
-    from qa.evaluation.savetest import append, entry
+    from qa.interfaces.asking import answerer_for
 
     settings = settings_from(values)
-    answerer = Answerer(settings)
+    answerer = answerer_for(settings)
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     failed = False
     for q in questions:
@@ -153,6 +152,11 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
         else:
             answer = _ask_plain(answerer, q, list(history))
         if save:
+            # Imported only to save: they import the answer chain, which `answerer_for`
+            # imports once the model has begun to load.
+            from qa.evaluation.questions import eval_file_of
+            from qa.evaluation.savetest import append, entry
+
             where = eval_file_of(settings)  # the collection's own questions
             saved = append(
                 where, {**entry(answer), **({"history": list(history)} if history else {})}
@@ -160,6 +164,9 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
             click.echo(f"saved as test {saved} in {where}", err=True)
     if failed:  # each failed question was answered with its error, as a JSON line
         raise FailedError([])
+    # Only exit is left (the answers are out, a saved test closed): the collector's passes
+    # there need not walk what they left, as they do not walk what was loaded (asking.py).
+    gc.freeze()
 
 
 @main.command()

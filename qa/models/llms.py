@@ -25,9 +25,8 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from qa.config import Settings
 from qa.errors import UsageError
 from qa.models import kvcache
-from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
 from qa.models.kvcache import Snapshot
-from qa.models.local import LocalModel, open_model
+from qa.models.local import LocalModel, open_local
 from qa.models.remote import openai_chat
 
 
@@ -217,30 +216,17 @@ class LlamaCppChat(BaseChatModel):
         yield ChatGenerationChunk(message=AIMessageChunk(content=""), generation_info=odds.metadata)
 
 
-def _in_process(path: Path, name: str, settings: Settings) -> BaseChatModel:
-    if not path.is_file():
-        raise UsageError(f"no GGUF file at {path}")
-    local = open_model(str(path), settings.context_tokens, settings.threads)
-    # streaming set explicitly: LangChain streams to callbacks only for fields set by hand.
-    return LlamaCppChat(
-        local=local,
-        model_name=name,
-        max_tokens=settings.max_tokens,
-        speculate=settings.speculate,
-        streaming=True,
-    )
-
-
 def load_llm(settings: Settings) -> BaseChatModel:
     """The chat model the settings name."""
-    if settings.llm == "bundled":
-        name = settings.llm_model or DEFAULT_BUNDLED
-        return _in_process(bundled_path(name, settings.cache_dir), name, settings)
-    if settings.llm == "gguf":
-        if not settings.llm_path:
-            raise UsageError("--llm gguf needs QA_LLM_PATH (a .gguf file)")
-        path = Path(settings.llm_path).expanduser()
-        return _in_process(path, path.stem, settings)
+    if (local := open_local(settings)) is not None:
+        # streaming set explicitly: LangChain streams to callbacks only for fields set by hand.
+        return LlamaCppChat(
+            local=local[0],
+            model_name=local[1],
+            max_tokens=settings.max_tokens,
+            speculate=settings.speculate,
+            streaming=True,
+        )
     if settings.llm == "openai":
         return openai_chat(settings)
     raise UsageError(f"unknown LLM backend {settings.llm!r}: choose bundled, gguf or openai")

@@ -6,11 +6,14 @@ import atexit
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
-from qa.errors import ModelUnavailableError
+from qa.config import Settings
+from qa.errors import ModelUnavailableError, UsageError
+from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
 
 
 class LocalModel:
@@ -64,9 +67,59 @@ class LocalModel:
             stop.set()
 
 
-@cache
-def open_model(path: str, n_ctx: int, threads: int) -> LocalModel:
-    """The GGUF at ``path``, loaded once a process: the answer chain and the judge share it."""
+# One load at a time, the GGUF's first assembly included: a second caller (the chain, after
+# ``start_loading`` began) waits for the first's model rather than loading it again.
+_loading = threading.Lock()
+_loaded: dict[tuple[str, int, int], LocalModel] = {}
+
+
+def gguf_of(settings: Settings) -> tuple[Path, str] | None:
+    """The in-process model's GGUF file and name (None: the LLM is a server's); a bundled
+    model is assembled from its parts the first time."""
+    if settings.llm == "bundled":
+        name = settings.llm_model or DEFAULT_BUNDLED
+        return bundled_path(name, settings.cache_dir), name
+    if settings.llm == "gguf":
+        if not settings.llm_path:
+            raise UsageError("--llm gguf needs QA_LLM_PATH (a .gguf file)")
+        path = Path(settings.llm_path).expanduser()
+        return path, path.stem
+    return None
+
+
+def open_local(settings: Settings) -> tuple[LocalModel, str] | None:
+    """The settings' in-process model and its name, loaded once a process (None: the LLM is
+    a server's): the answer chain and the judge share it."""
+    with _loading:
+        if (found := gguf_of(settings)) is None:
+            return None
+        path, name = found
+        if not path.is_file():
+            raise UsageError(f"no GGUF file at {path}")
+        key = (str(path), settings.context_tokens, settings.threads)
+        if key not in _loaded:
+            _loaded[key] = _load(*key)
+        return _loaded[key], name
+
+
+def start_loading(settings: Settings) -> Future:
+    """Begin ``open_local`` on a thread of its own: a one-off ``qa ask`` then reads its model
+    while Python imports the answer chain (0.7 s on 2 cores) rather than after, and the
+    chain's own call gets this model. A failure here is raised again by that call. Wait for
+    the Future before an error is shown: llama.cpp mutes the process's stdout and stderr
+    while it loads."""
+    done: Future = Future()
+
+    def run() -> None:
+        with suppress(Exception):  # the chain's own call raises it again, where it is shown
+            open_local(settings)
+        done.set_result(None)
+
+    threading.Thread(target=run, name="qa-model-load", daemon=True).start()
+    return done
+
+
+def _load(path: str, n_ctx: int, threads: int) -> LocalModel:
     try:
         from qa.models.speculative import PromptLookup, SpeculativeLlama
     except ImportError:
