@@ -144,6 +144,13 @@ def is_noun(word: str) -> bool:
     return "NOUN" in getAllLemmas(word)
 
 
+def is_adjective(word: str) -> bool:
+    """A dictionary adjective ("first", "special"), as lemminflect knows it."""
+    from lemminflect import getAllLemmas
+
+    return "ADJ" in getAllLemmas(word.lower())
+
+
 # Number words and what they count, so that "10 years" is found in "a decade-long".
 _SMALL = "one two three four five six seven eight nine ten eleven twelve"
 _NUMBERS = {word: str(n) for n, word in enumerate(_SMALL.split(), 1)} | {

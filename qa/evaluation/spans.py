@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from qa.index.lexical import terms
-from qa.text import STOPWORDS, code_terms, is_noun, is_verb, word_spans, words
+from qa.text import STOPWORDS, code_terms, is_adjective, is_noun, is_verb, word_spans, words
 
 
 class SpanKind(StrEnum):
@@ -190,17 +190,11 @@ def specific(found: list[Target], df: Callable[[str], int], chunks: int) -> list
     def kept(t: Target) -> bool:
         if t.kind == SpanKind.NUMBER:
             return len(t.text.split()) > 1 or len(t.text) > 1
-        if t.kind == SpanKind.PHRASE and " " not in t.text and _adjective(t.text):
+        if t.kind == SpanKind.PHRASE and " " not in t.text and is_adjective(t.text):
             return False
         return t.kind not in (SpanKind.PHRASE, SpanKind.NAME) or rare(t)
 
     return [t for t in found if kept(t)]
-
-
-def _adjective(word: str) -> bool:
-    from lemminflect import getAllLemmas
-
-    return "ADJ" in getAllLemmas(word.lower())
 
 
 def choose(found: list[Target], rng: random.Random, taken: set[str]) -> Target | None:

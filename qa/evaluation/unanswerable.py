@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from qa.index.lexical import Lexical, terms
-from qa.text import STOPWORDS, code_terms, is_noun, is_verb, sentences, word_spans, words
+from qa.text import (
+    STOPWORDS,
+    code_terms,
+    is_adjective,
+    is_noun,
+    is_verb,
+    sentences,
+    word_spans,
+    words,
+)
 
 CONTEXT_TERMS = 2  # the question's rarest other terms a swapped word must never meet
 TRIES = 6  # replacements tried per question before giving up on a kind
@@ -76,9 +85,7 @@ class Pools:
 def _noun(word: str) -> bool:
     """A noun that is neither a verb nor an adjective: a word to swap for an attribute of
     the same kind ("special variable" made "variant variable" still asks for the same one)."""
-    from lemminflect import getAllLemmas
-
-    return is_noun(word) and not is_verb(word) and "ADJ" not in getAllLemmas(word.lower())
+    return is_noun(word) and not is_verb(word) and not is_adjective(word)
 
 
 def context(question: str, dropped: str, df: Callable[[str], int]) -> list[str]:
