@@ -53,5 +53,6 @@ class Actions:
     ):
         if pending is None:
             return gr.skip(), None, gr.update(visible=False), ""
-        saved = self.save(entry(pending[0], right, pending[1]), current, request)
+        answer, before = pending
+        saved = self.save(entry(answer, right, before), current, request)
         return saved, None, gr.update(visible=False), ""
