@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transfer import HALVED, HELD_OUT, odd
 
-from qa.grounding.decision import FEATURES, SIGNALS
+from qa.grounding.decision import FEATURES, SIGNALS, fit
 from qa.grounding.ground import MIN_YES
 
 FITS = {"decision.FEATURES": FEATURES, "every signal": SIGNALS}
@@ -80,21 +80,17 @@ def merit(per: list[dict[str, int]]) -> float:
 
 
 def trained(groups: list[list[dict]], features, c: float):
-    """P(right) for rows, from a logistic regression on ``groups`` (each weighing the same)."""
-    from sklearn.linear_model import LogisticRegression
-
+    """P(right) for rows, from a logistic regression on ``groups`` (each weighing the same):
+    ``decision.fit``'s, a signal a row lacks read as the others' mean."""
     rows = [r for g in groups for r in g]
     x = np.array([[r["signals"].get(f, np.nan) for f in features] for r in rows], float)
-    mean = np.nan_to_num(np.nanmean(x, axis=0))
-    x = np.where(np.isnan(x), mean, x)
-    scale = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+    x = np.where(np.isnan(x), np.nan_to_num(np.nanmean(x, axis=0)), x)
     weight = np.array([1 / len(g) for g in groups for _ in g])
     y = np.array([r["right"] for r in rows])
-    model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y, sample_weight=weight)
+    made = fit(x, y, weight=weight, features=tuple(features), c=c)
 
     def p(part: list[dict]) -> np.ndarray:
-        z = np.array([[r["signals"].get(f, np.nan) for f in features] for r in part], float)
-        return model.predict_proba((np.where(np.isnan(z), mean, z) - mean) / scale)[:, 1]
+        return np.array([made.probability(r["signals"]) for r in part])
 
     return p
 

@@ -218,20 +218,23 @@ def fit(
     risk: float = 0.05,
     about: dict | None = None,
     weight: np.ndarray | None = None,
+    features: tuple[str, ...] = FEATURES,
+    c: float = 1.0,
 ):
-    """A decision fitted on signal rows ``x`` (in ``FEATURES`` order) labelled ``right``;
+    """A decision fitted on signal rows ``x`` (in ``features`` order) labelled ``right``;
     its threshold keeps wrong answers at or under ``risk`` of those given, on this data.
-    ``weight``: how much each row counts (a user's own label more than a generated one)."""
+    ``weight``: how much each row counts (a user's own label more than a generated one);
+    ``c``: the regression's inverse regularisation."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=1.0, max_iter=1000)
+    model = LogisticRegression(C=c, max_iter=1000)
     model.fit((x - scaler.mean_) / scale, right, sample_weight=weight)
     p = model.predict_proba((x - scaler.mean_) / scale)[:, 1]
     return Decision(
-        FEATURES,
+        tuple(features),
         tuple(map(float, scaler.mean_)),
         tuple(map(float, scale)),
         tuple(map(float, model.coef_[0])),
