@@ -17,16 +17,19 @@ class Memo:
     again in minutes instead of an hour. A change to retrieval or the prompt changes the keys.
     """
 
-    def __init__(self, path: Path, settings) -> None:
+    def __init__(self, path: Path | None, settings) -> None:
+        """``path`` None: nothing kept, every draft and verdict asked afresh (``--fresh``)."""
         self.path, self.seen = path, {}
         model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]
         self.model = json.dumps(model, default=str)
-        if path.is_file():
+        if path is not None and path.is_file():
             for line in path.read_text().splitlines():
                 key, value = json.loads(line)
                 self.seen[key] = value
 
     def get(self, parts: list[str], compute):
+        if self.path is None:
+            return compute()
         key = hashlib.sha256(json.dumps([self.model, *parts]).encode()).hexdigest()
         if key not in self.seen:
             self.seen[key] = compute()

@@ -141,8 +141,9 @@ def run(
     ingest([documents(corpus, docs, work)], settings)
     indexed = time.monotonic() - started
     answerer = None
-    if memo or signals:
-        answerer = remembering(settings, Memo(work / "memo.jsonl", settings), signals)
+    if memo or signals:  # --fresh --signals: the signals kept, nothing read from the memo
+        kept = Memo(work / "memo.jsonl" if memo else None, settings)
+        answerer = remembering(settings, kept, signals)
     report = evaluate.run(
         questions,
         settings,
