@@ -81,11 +81,6 @@ def read_speed(folder: Path) -> dict:
     }
 
 
-def _cpu() -> float:
-    used = os.times()
-    return used.user + used.system
-
-
 def ingest_speed(folder: Path, pages: float) -> dict:
     """``qa ingest`` of ``folder`` into an empty index: wall and CPU seconds of the command,
     and CPU seconds by stage, the stages run one after another in this process."""
@@ -100,24 +95,24 @@ def ingest_speed(folder: Path, pages: float) -> dict:
         wall = time.perf_counter() - began
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         spent = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        stages, cpu = {}, _cpu()
+        stages, cpu = {}, process_cpu()
         settings = load_settings({"index": Path(tmp) / "b"})
         store = Store(settings, create=True)
         store.embeddings.embed_documents(["start-up"])
-        stages["store and model"], cpu = _cpu() - cpu, _cpu()
+        stages["store and model"], cpu = process_cpu() - cpu, process_cpu()
         files = sorted(p for p in folder.rglob("*") if p.is_file() and supported(p))
         chunks = []
         for path in files:
             loader = FileLoader(path, path.name)
             chunks += split(loader.lazy_load(), settings, loader.fingerprint())
-        stages["read and split"], cpu = _cpu() - cpu, _cpu()
+        stages["read and split"], cpu = process_cpu() - cpu, process_cpu()
         batches = [chunks[i : i + 256] for i in range(0, len(chunks), 256)]
         vectors = [store.embeddings.embed_documents([searchable(c) for c in b]) for b in batches]
-        stages["embed"], cpu = _cpu() - cpu, _cpu()
+        stages["embed"], cpu = process_cpu() - cpu, process_cpu()
         with store.writing():
             for batch, batch_vectors in zip(batches, vectors, strict=True):
                 store.add(batch, batch_vectors)
-        stages["write"] = _cpu() - cpu
+        stages["write"] = process_cpu() - cpu
     return {
         "pages": pages,
         "chunks": len(chunks),
