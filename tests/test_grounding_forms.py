@@ -4,7 +4,7 @@ corpus, docs/transfer.md). Pure functions: no index, no model."""
 
 from __future__ import annotations
 
-from qa.grounding.kinds import answers_the_kind_asked, asks_a_number
+from qa.grounding.kinds import answers_the_kind_asked, asks_a_number, names_one
 from qa.grounding.support import best_span
 from qa.retrieval.retrieve import Passage
 from qa.text import sentences, stated
@@ -42,3 +42,22 @@ def test_a_claim_may_count_what_its_evidence_gives_as_a_bare_number():
     assert not answers_the_kind_asked(question, signature)
     assert answers_the_kind_asked(question, signature, "It keeps 128 entries.")
     assert not answers_the_kind_asked(question, signature, "It keeps 128 bytes.")
+
+
+def test_a_qualified_name_in_the_question_asks_about_its_parts():
+    # "calendar.date" stems whole to "calendar.d": the constant's page is about "calendar".
+    text = "calendar.MAXYEAR\n\nThe largest year a date can hold.\n\nMAXYEAR is 9999."
+    page = _page(text, "calendar — Dates › Constants")
+    question = "What is the latest year a calendar.date can hold?"
+    assert best_span("The latest year a calendar.date can hold is 9999.", page, question).supported
+    assert not best_span("The latest year a calendar.date can hold is 9000.", page, question).can
+
+
+def test_a_quote_answers_a_question_for_a_name_only_where_it_names_one():
+    question = "Which index kind is the only one that can enforce uniqueness?"
+    assert not names_one(question, "Indexes can also enforce the uniqueness of a value.")
+    assert names_one(question, "Only B-tree indexes can be declared unique.")
+    assert not names_one("Who opened the bridge?", "The bridge was opened in spring.")
+    assert names_one("Who opened the bridge?", "Mayor Olsen opened the bridge.")
+    # Other questions may be answered in plain words.
+    assert names_one("Why was the bridge closed?", "It was closed for repairs.")

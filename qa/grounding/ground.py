@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from qa.answering.format import DECLINE, cite_claim, cite_quote, is_decline
 from qa.grounding.claims import Candidate, Claim, Draft, Kind, claims, is_complete
 from qa.grounding.decision import Decision, judge_signal, read_signals
-from qa.grounding.kinds import answers_the_kind_asked
+from qa.grounding.kinds import answers_the_kind_asked, names_one
 from qa.grounding.support import even, locate, shown, window_span
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
@@ -135,7 +135,8 @@ def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -
     evidence_of = " ".join(c.support[1].text for c in kept)
     if kept and answers_the_kind_asked(question, evidence_of, " ".join(c.text for c in kept)):
         return _stated(Kind.GENERATED, kept, True, True)
-    if top and strong(evidence) and answers_the_kind_asked(question, quote(top).text):
+    said = quote(top).text if top else ""
+    if top and strong(evidence) and _fits(question, said):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
         return _quoted(top, True, True)
     if doubted := [
@@ -146,8 +147,13 @@ def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -
         quoted = " ".join(c.support[1].text for c in doubted)
         return _stated(Kind.RESCUED, doubted, False, answers_the_kind_asked(question, quoted))
     if top:
-        return _quoted(top, False, answers_the_kind_asked(question, quote(top).text))
+        return _quoted(top, False, _fits(question, said))
     return None
+
+
+def _fits(question: str, quoted: str) -> bool:
+    """A quoted sentence is of the kind asked and, where a name is asked for, names one."""
+    return answers_the_kind_asked(question, quoted) and names_one(question, quoted)
 
 
 def decide(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.answering.format import before_markers
-from qa.text import stem, words
+from qa.text import key_terms, stem, words
 
 # Questions that ask for a quantity or a year, and the words that can give one.
 _ASKS_NUMBER = re.compile(
@@ -54,6 +54,20 @@ def _counts(text: str, counted: str) -> bool:
         and counted in {stem(t) for t in tokens[i + 1 : i + 4]}
         for i, tok in enumerate(tokens)
     )
+
+
+_NAMES_ONE = re.compile(r"^(who|whom|whose|which)$", re.I)
+
+
+def names_one(question: str, text: str) -> bool:
+    """A question that asks for someone or something by name ("which option", "who") is
+    answered by a text only where it names what the question did not: a quoted sentence that
+    repeats the question's names in other words answers nothing."""
+    first = _ASKING.search(question)
+    if not first or not _NAMES_ONE.match(first.group()):
+        return True
+    asked = {stem(w) for w in words(question)}
+    return any(stem(t) not in asked for t in key_terms(text))
 
 
 _WHEN = re.compile(r"^\s*(when|in what year|what year|what (date|century|decade))\b", re.I)

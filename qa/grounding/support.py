@@ -98,7 +98,9 @@ def _lexical(
     Words the claim repeats prove nothing.
     """
     question = asked_as.full
-    asked = set(terms(question))
+    # A qualified name asks about its parts too: "shop.order" about shop and order (stemmed
+    # whole, it would be "shop.ord", which no heading above a sentence holds).
+    asked = set(terms(question)) | {stem(p) for w in content_words(question) for p in parts(w)}
     # An imperative's verb is no name, capitalised as it stands first ("Use the -a option").
     names = key_terms(claim) - {w for w in words(claim)[:1] if is_verb(w)}
     # A name the question gave, inflected ("Ostria" for "Ostrian"), is not new either: "Ostria
