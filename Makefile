@@ -36,6 +36,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps --force-reinstall $(WHEELS)/$(subst ==,-,$(LLAMA))-*.whl
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m qa.models.tuning  # this CPU's fastest embedding path, recorded in the cache
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlparse
 
 from langchain_core.documents import Document
@@ -75,6 +76,7 @@ class Store:
         # Imported here: a one-off `qa ask` imports this module for ``require_index`` alone
         # before its model starts loading, and the embeddings bring numpy and more (0.2 s).
         from qa.models.embeddings import load_embeddings, model_id
+        from qa.models.tuning import recorded
 
         self.settings = settings
         self.where = settings.chroma_url or str(settings.index)
@@ -93,7 +95,7 @@ class Store:
         if built_with and built_with != self.model:
             raise ModelMismatchError(built_with, self.model)
         self.embeddings = load_embeddings(
-            settings.embed_model, settings.cache_dir, settings.threads
+            settings.embed_model, settings.cache_dir, settings.threads, partial(recorded, settings)
         )
         # Chunks are written and searched with vectors computed here (of their searchable
         # text), so the collection needs no embedding function of its own; Chroma's client is

@@ -19,8 +19,9 @@ import shutil
 import tempfile
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +71,14 @@ class OnnxEncoder:
     # slides (122), the same vectors; 1024 and more took more (docs/formats.md).
     TOKENS = 256
 
-    def __init__(self, folder: Path, threads: int) -> None:
+    def __init__(self, folder: Path, threads: int, intra_op: bool = False) -> None:
+        """``intra_op``: one caller, the session's own threads spread each batch over
+        ``threads`` cores (faster on some CPUs: ``qa.models.tuning`` measures)."""
         import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = max(1, threads) if intra_op else 1
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
@@ -85,7 +88,8 @@ class OnnxEncoder:
         self.pad = (self.tokenizer.padding or {}).get("pad_id", 0)
         self.tokenizer.no_padding()  # each batch is padded to its own longest text below
         self.width = self.session.get_outputs()[0].shape[-1]
-        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="onnx")
+        callers = 1 if intra_op else max(1, threads)
+        self.pool = ThreadPoolExecutor(callers, thread_name_prefix="onnx")
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text. Texts are batched by token length, so that a
@@ -173,18 +177,35 @@ class LazyEmbeddings(Embeddings):
     ``qa status``) never pay for it. The ONNX export embeds when there is one (it is made
     on the first load of sentence-transformers), else sentence-transformers."""
 
-    def __init__(self, name: str, cache_dir: Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        name: str,
+        cache_dir: Path | None = None,
+        threads: int = 1,
+        path_of: Callable[[], str] = lambda: "per-core",
+    ) -> None:
         self.name = name
         self.cache_dir = cache_dir
         self.threads = threads
+        self.path_of = path_of  # how documents are embedded (read on first use)
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if (encoder := self.exported()) is None:
-            model = self._torch()  # makes the export, when it can be made
-            if (encoder := self.exported()) is None:
-                return model.embed_documents(texts)
-        return encoder.encode(texts).tolist()
+        return self.embed_with(self.path, texts).tolist()
+
+    @cached_property
+    def path(self) -> str:
+        return self.path_of()
+
+    def embed_with(self, path: str, texts: list[str]) -> np.ndarray:
+        """Unit vectors by ``path`` (``qa.models.tuning.PATHS``); sentence-transformers
+        where asked or where there is no ONNX export."""
+        if path != "torch" and (encoder := self.exported(path == "intra-op")) is None:
+            self._torch()  # makes the export, when it can be made
+            encoder = self.exported(path == "intra-op")
+        if path == "torch" or encoder is None:
+            return np.array(self._torch().embed_documents(texts), dtype=np.float32)
+        return encoder.encode(texts)
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
@@ -221,23 +242,30 @@ class LazyEmbeddings(Embeddings):
                     self.cache_dir = None  # do not try again in this process
         return model
 
-    def exported(self) -> OnnxEncoder | None:
+    def exported(self, intra_op: bool = False) -> OnnxEncoder | None:
         """The ONNX export that embeds, where there is one (None: sentence-transformers)."""
         if self.cache_dir is None:
             return None
         folder = _export_dir(self.name, self.cache_dir)
-        return _onnx(str(folder), self.threads) if (folder / "export.json").exists() else None
+        found = (folder / "export.json").exists()
+        return _onnx(str(folder), self.threads, intra_op) if found else None
 
 
-def load_embeddings(name: str, cache_dir: Path | None = None, threads: int = 1) -> LazyEmbeddings:
+def load_embeddings(
+    name: str,
+    cache_dir: Path | None = None,
+    threads: int = 1,
+    path_of: Callable[[], str] = lambda: "per-core",
+) -> LazyEmbeddings:
     """The embedding model ``name``; vectors are normalised so L2 distance ranks like cosine.
-    With ``cache_dir``, queries run on an ONNX export of the model kept there."""
-    return LazyEmbeddings(name, cache_dir, threads)
+    With ``cache_dir``, queries run on an ONNX export of the model kept there; documents by
+    the path ``path_of`` gives (``qa.models.tuning.recorded``: this CPU's fastest)."""
+    return LazyEmbeddings(name, cache_dir, threads, path_of)
 
 
 @cache
-def _onnx(folder: str, threads: int) -> OnnxEncoder:
-    return OnnxEncoder(Path(folder), threads)
+def _onnx(folder: str, threads: int, intra_op: bool = False) -> OnnxEncoder:
+    return OnnxEncoder(Path(folder), threads, intra_op)
 
 
 @cache
