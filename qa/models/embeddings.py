@@ -29,6 +29,7 @@ from langchain_core.embeddings import Embeddings
 
 from qa.errors import ModelUnavailableError
 from qa.models.bundled import bundled, embedding_path
+from qa.models.tuning import DEFAULT
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class LazyEmbeddings(Embeddings):
         name: str,
         cache_dir: Path | None = None,
         threads: int = 1,
-        path_of: Callable[[], str] = lambda: "per-core",
+        path_of: Callable[[], str] = lambda: DEFAULT,
     ) -> None:
         self.name = name
         self.cache_dir = cache_dir
@@ -255,7 +256,7 @@ def load_embeddings(
     name: str,
     cache_dir: Path | None = None,
     threads: int = 1,
-    path_of: Callable[[], str] = lambda: "per-core",
+    path_of: Callable[[], str] = lambda: DEFAULT,
 ) -> LazyEmbeddings:
     """The embedding model ``name``; vectors are normalised so L2 distance ranks like cosine.
     With ``cache_dir``, queries run on an ONNX export of the model kept there; documents by

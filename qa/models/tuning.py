@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import platform
 import sys
@@ -22,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.config import Settings, load_settings
-
-log = logging.getLogger(__name__)
 
 PATHS = ("per-core", "intra-op", "torch")
 DEFAULT = "per-core"
