@@ -78,7 +78,7 @@ def ingest_overhead(work: Path) -> dict:
         "qa_ingest_s": qa_s,
         "ratio": qa_s / raw_s,
         "reindex_unchanged_s": again_s,
-        "embedding_path": recorded(settings),  # this CPU's, by qa.models.tuning
+        "embedding_path": str(recorded(settings)),  # this CPU's, by qa.models.tuning
     }
 
 
@@ -128,7 +128,7 @@ def table(results: dict) -> list[tuple[str, str, str]]:
     if i := results.get("ingest"):
         rows += [
             ("ingest: qa / raw encode+add", f"{i['ratio']:.2f}x", "<= 1.15x"),
-            ("  documents embedded by", i.get("embedding_path", "per-core"), "qa.models.tuning"),
+            ("  documents embedded by", i.get("embedding_path", "not recorded"), "tuning"),
             ("re-index unchanged article", f"{i['reindex_unchanged_s']:.2f} s", "<= 1 s"),
         ]
     if a := results.get("answer"):

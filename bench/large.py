@@ -131,6 +131,14 @@ def first_token_s(index: Path, env: dict[str, str]) -> float:
     return seconds
 
 
+def _embedding_path() -> str:
+    """How `qa ingest` embedded the documents here (this CPU's record, qa.models.tuning)."""
+    from qa.config import load_settings
+    from qa.models.tuning import recorded
+
+    return str(recorded(load_settings()))
+
+
 def raw_ingest_s(index: Path, work: Path) -> float:
     """sentence-transformers encode (model loaded) + Chroma add of the chunks in ``index``."""
     import chromadb
@@ -239,6 +247,7 @@ def large_corpus(work: Path, fractions: tuple[float, ...]) -> list[dict]:
                 "chunks_per_s": chunks / seconds,
                 "raw_s": raw,
                 "ingest_vs_raw": seconds / raw,
+                "embedding_path": _embedding_path(),
                 "peak_rss_mb": peak,
                 "index_mb": _size_mb(index),
                 "reindex_unchanged_s": again,

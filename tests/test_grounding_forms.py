@@ -56,7 +56,10 @@ def test_a_qualified_name_in_the_question_asks_about_its_parts():
 def test_a_quote_answers_a_question_for_a_name_only_where_it_names_one():
     question = "Which index kind is the only one that can enforce uniqueness?"
     assert not names_one(question, "Indexes can also enforce the uniqueness of a value.")
+    assert not names_one(question, "Options control whether an index enforces uniqueness.")
     assert names_one(question, "Only B-tree indexes can be declared unique.")
+    assert not names_one("Which command takes --depth?", "The --depth option limits history.")
+    assert names_one("Which command takes --depth?", "The Fetch command takes --depth.")
     assert not names_one("Who opened the bridge?", "The bridge was opened in spring.")
     assert names_one("Who opened the bridge?", "Mayor Olsen opened the bridge.")
     # Other questions may be answered in plain words.

@@ -3,34 +3,39 @@ The models' own agreement across paths is checked in test_startup (one model loa
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 
 from qa.config import load_settings
+from qa.index.store import Store
 from qa.models import tuning
-from qa.models.embeddings import LazyEmbeddings, load_embeddings
+from qa.models.embeddings import LazyEmbeddings
+from qa.models.tuning import EmbeddingPath
 
 
-def test_the_fastest_path_is_recorded_for_this_cpu_and_read_for_documents(tmp_path, monkeypatch):
-    settings = load_settings({"cache_dir": tmp_path}, environ={})
+def _settings(tmp_path):
+    return load_settings({"cache_dir": tmp_path, "index": tmp_path / "index", "threads": 2}, {})
+
+
+def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, monkeypatch):
+    settings = _settings(tmp_path)
     assert tuning.recorded(settings) == tuning.DEFAULT  # nothing measured yet
 
     # A clock that each embedding moves on by what its path costs: no real timing.
     cost, now = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0}, [0.0]
 
-    def embed(path: str, texts: list[str]) -> None:
+    def embed(path: EmbeddingPath, texts: list[str]) -> None:
         now[0] += cost[path] * len(texts)
 
     seconds = tuning.measure(embed, ["a", "b"], clock=lambda: now[0])
     assert seconds == {"per-core": 6.0, "intra-op": 2.0, "torch": 4.0}
 
-    monkeypatch.setattr(LazyEmbeddings, "_torch", lambda self: None)
+    monkeypatch.setattr(LazyEmbeddings, "prepare", lambda self: None)
+    monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: object())
     monkeypatch.setattr(tuning, "measure", lambda embed, texts: seconds)
     record = tuning.tune(settings)
     assert record["embedding_path"] == "intra-op" == tuning.recorded(settings)
-    documents = load_embeddings("minilm", tmp_path, 2, partial(tuning.recorded, settings))
-    assert documents.path == "intra-op"
+    # The index's store embeds its documents by the record.
+    assert Store(settings, create=True).embeddings.embedding_path == EmbeddingPath.INTRA_OP
 
     # Another CPU, thread count or model measures again; a damaged record is no choice.
     monkeypatch.setattr(tuning, "cpu", lambda: ("Another CPU", "sse2"))
@@ -41,9 +46,17 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_for_documents(tmp_pa
     assert tuning.recorded(settings) == tuning.DEFAULT
 
 
+def test_without_an_onnx_export_torch_is_recorded_untimed(tmp_path, monkeypatch):
+    settings = _settings(tmp_path)
+    monkeypatch.setattr(LazyEmbeddings, "prepare", lambda self: None)
+    monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: None)
+    monkeypatch.setattr(tuning, "measure", lambda embed, texts: pytest.fail("timed"))
+    assert tuning.tune(settings)["embedding_path"] == "torch" == tuning.recorded(settings)
+
+
 @pytest.mark.parametrize("garbled", ["", "{", "[]"])
 def test_an_unreadable_record_falls_back_to_the_default(tmp_path, garbled):
-    settings = load_settings({"cache_dir": tmp_path}, environ={})
+    settings = _settings(tmp_path)
     tuning.record_of(settings).parent.mkdir(parents=True)
     tuning.record_of(settings).write_text(garbled)
     assert tuning.recorded(settings) == tuning.DEFAULT

@@ -125,8 +125,8 @@ def _leans(claim: Claim, asked: Asked) -> bool:
 def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -> Candidate | None:
     """The candidate answer, of five in turn: the claims the rules keep; the sentence
     retrieval ranked first, where the evidence is strong; the claims the rules doubt; that
-    sentence all the same; none. ``judged``: claims that lean on the question stand only
-    with the judge's yes."""
+    sentence all the same; none. A quoted sentence must be of the kind asked (``_fits``).
+    ``judged``: claims that lean on the question stand only with the judge's yes."""
     question = asked.full
     kept = [
         c for c in found if _kept(c) and not (judged and _leans(c, asked) and c.judged < MIN_YES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.answering.format import before_markers
-from qa.text import key_terms, stem, words
+from qa.text import is_adjective, is_noun, is_verb, key_terms, stem, words
 
 # Questions that ask for a quantity or a year, and the words that can give one.
 _ASKS_NUMBER = re.compile(
@@ -56,18 +56,27 @@ def _counts(text: str, counted: str) -> bool:
     )
 
 
-_NAMES_ONE = re.compile(r"^(who|whom|whose|which)$", re.I)
+_NAMES_ONE = {"who", "whom", "whose", "which"}
 
 
 def names_one(question: str, text: str) -> bool:
     """A question that asks for someone or something by name ("which option", "who") is
     answered by a text only where it names what the question did not: a quoted sentence that
-    repeats the question's names in other words answers nothing."""
+    repeats the question's names in other words answers nothing. A capitalised first word
+    that is a dictionary word ("Options control ...") is no name."""
     first = _ASKING.search(question)
-    if not first or not _NAMES_ONE.match(first.group()):
+    if not first or first.group().lower() not in _NAMES_ONE:
         return True
-    asked = {stem(w) for w in words(question)}
-    return any(stem(t) not in asked for t in key_terms(text))
+    given = {t.lower() for t in key_terms(question)} | {stem(w) for w in words(question)}
+    opening = words(text)[:1]
+
+    def new(term: str) -> bool:
+        low = term.lower()
+        if len(low) < 2 or low in given or stem(low) in given:
+            return False
+        return not ([low] == opening and (is_noun(low) or is_verb(low) or is_adjective(low)))
+
+    return any(new(t) for t in key_terms(text))
 
 
 _WHEN = re.compile(r"^\s*(when|in what year|what year|what (date|century|decade))\b", re.I)

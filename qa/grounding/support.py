@@ -98,9 +98,10 @@ def _lexical(
     Words the claim repeats prove nothing.
     """
     question = asked_as.full
-    # A qualified name asks about its parts too: "shop.order" about shop and order (stemmed
-    # whole, it would be "shop.ord", which no heading above a sentence holds).
-    asked = set(terms(question)) | {stem(p) for w in content_words(question) for p in parts(w)}
+    asked = set(terms(question))
+    # A sentence is about a qualified name the question uses where it is about its parts:
+    # "shop.order" stems whole to "shop.ord", which no heading above a sentence holds.
+    topics = asked | {stem(p) for w in content_words(question) for p in parts(w)}
     # An imperative's verb is no name, capitalised as it stands first ("Use the -a option").
     names = key_terms(claim) - {w for w in words(claim)[:1] if is_verb(w)}
     # A name the question gave, inflected ("Ostria" for "Ostrian"), is not new either: "Ostria
@@ -121,7 +122,7 @@ def _lexical(
     # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
     # and Cooperation in Europe").
     held = [stated(s) for s in window]
-    on_topic = [bool(asked & ({stem(w) for w in tokens} | about)) for tokens in held]
+    on_topic = [bool(topics & ({stem(w) for w in tokens} | about)) for tokens in held]
     for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
         stems = {stem(w) for w in tokens}
         lends = bool(new & stems) or any(_has(t, tokens) for t in keys)

@@ -1,12 +1,13 @@
 """Sentence-transformers embeddings: the bundled model, a local path, or a hub name.
 
-Documents and query-time text (the question, the sentences ranked against it, the claims
-checked) go through an ONNX export of the very same model, run by onnxruntime: a one-off
-``qa ask`` then never imports torch, which takes longer than the whole answer's retrieval,
-and ingest runs without torch's memory, one core per batch (about 1.5x the chunks a second
-of sentence-transformers here). The export is made once, next to the bundled LLM in the
-cache, the first time sentence-transformers is loaded, and it is kept only if it gives the
-same vectors; without it, everything is embedded with sentence-transformers.
+Query-time text (the question, the sentences ranked against it, the claims checked) goes
+through an ONNX export of the very same model, run by onnxruntime: a one-off ``qa ask`` then
+never imports torch, which takes longer than the whole answer's retrieval. Documents are
+embedded by the path this CPU runs fastest (``qa.models.tuning``: by default the export, one
+core per batch, about 1.5x the chunks a second of sentence-transformers on AVX-512). The
+export is made once, next to the bundled LLM in the cache, the first time
+sentence-transformers is loaded, and it is kept only if it gives the same vectors; without
+it, everything is embedded with sentence-transformers.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from langchain_core.embeddings import Embeddings
 
 from qa.errors import ModelUnavailableError
 from qa.models.bundled import bundled, embedding_path
-from qa.models.tuning import DEFAULT
+from qa.models.tuning import DEFAULT, EmbeddingPath
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,10 @@ def _export_dir(name: str, cache_dir: Path) -> Path:
 class OnnxEncoder:
     """The exported model in onnxruntime, with its fast tokenizer: normalised vectors.
 
-    One session, run by ``threads`` callers at once, each on one core: this small model
-    keeps a core busier on one short batch than intra-op threads keep two on a long one
-    (measured here: 50 chunks/s against 32 for one two-thread session in batches of 8).
+    By default one session, run by ``threads`` callers at once, each on one core: this small
+    model keeps a core busier on one short batch than intra-op threads keep two on a long one
+    (on AVX-512: 50 chunks/s against 32 for one two-thread session in batches of 8). With
+    ``intra_op``, one caller and the session's threads share batches ``threads`` times larger.
     """
 
     # A batch's padded tokens (rows x its longest row): a chunk over half of it goes alone.
@@ -73,8 +75,6 @@ class OnnxEncoder:
     TOKENS = 256
 
     def __init__(self, folder: Path, threads: int, intra_op: bool = False) -> None:
-        """``intra_op``: one caller, the session's own threads spread each batch over
-        ``threads`` cores (faster on some CPUs: ``qa.models.tuning`` measures)."""
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -90,6 +90,7 @@ class OnnxEncoder:
         self.tokenizer.no_padding()  # each batch is padded to its own longest text below
         self.width = self.session.get_outputs()[0].shape[-1]
         callers = 1 if intra_op else max(1, threads)
+        self.tokens = self.TOKENS * (max(1, threads) if intra_op else 1)
         self.pool = ThreadPoolExecutor(callers, thread_name_prefix="onnx")
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -100,7 +101,7 @@ class OnnxEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
         batches: list[list[int]] = []
         for i in order:
-            if batches and len(encoded[i].ids) * (len(batches[-1]) + 1) <= self.TOKENS:
+            if batches and len(encoded[i].ids) * (len(batches[-1]) + 1) <= self.tokens:
                 batches[-1].append(i)
             else:
                 batches.append([i])
@@ -175,37 +176,40 @@ def export_onnx(model, folder: Path) -> bool:
 
 class LazyEmbeddings(Embeddings):
     """Loads a model on first use, so commands that embed nothing (an unchanged re-index,
-    ``qa status``) never pay for it. The ONNX export embeds when there is one (it is made
-    on the first load of sentence-transformers), else sentence-transformers."""
+    ``qa status``) never pay for it. Queries are embedded by the ONNX export where there is
+    one (it is made on the first load of sentence-transformers), documents by
+    ``embedding_path``; sentence-transformers where there is no export."""
 
     def __init__(
         self,
         name: str,
         cache_dir: Path | None = None,
         threads: int = 1,
-        path_of: Callable[[], str] = lambda: DEFAULT,
+        path_of: Callable[[], EmbeddingPath] = lambda: DEFAULT,
     ) -> None:
         self.name = name
         self.cache_dir = cache_dir
         self.threads = threads
-        self.path_of = path_of  # how documents are embedded (read on first use)
+        self.path_of = path_of
         self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_with(self.path, texts).tolist()
+        return self.embed_with(self.embedding_path, texts).tolist()
 
     @cached_property
-    def path(self) -> str:
+    def embedding_path(self) -> EmbeddingPath:
+        """How documents are embedded (read on first use: this CPU's recorded choice)."""
         return self.path_of()
 
-    def embed_with(self, path: str, texts: list[str]) -> np.ndarray:
-        """Unit vectors by ``path`` (``qa.models.tuning.PATHS``); sentence-transformers
-        where asked or where there is no ONNX export."""
-        if path != "torch" and (encoder := self.exported(path == "intra-op")) is None:
-            self._torch()  # makes the export, when it can be made
-            encoder = self.exported(path == "intra-op")
-        if path == "torch" or encoder is None:
-            return np.array(self._torch().embed_documents(texts), dtype=np.float32)
+    def embed_with(self, path: EmbeddingPath, texts: list[str]) -> np.ndarray:
+        """Unit vectors by ``path``; sentence-transformers where asked or where there is no
+        ONNX export."""
+        intra_op = path == EmbeddingPath.INTRA_OP
+        if path != EmbeddingPath.TORCH and (encoder := self.exported(intra_op)) is None:
+            self.prepare()
+            encoder = self.exported(intra_op)
+        if path == EmbeddingPath.TORCH or encoder is None:
+            return np.array(self.prepare().embed_documents(texts), dtype=np.float32)
         return encoder.encode(texts)
 
     def embed_query(self, text: str) -> list[float]:
@@ -216,10 +220,7 @@ class LazyEmbeddings(Embeddings):
         sentences are ranked again and again)."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._seen))
         if missing:
-            if (encoder := self.exported()) is not None:
-                vectors = encoder.encode(missing)
-            else:
-                vectors = np.array(self._torch().embed_documents(missing))
+            vectors = self.embed_with(EmbeddingPath.PER_CORE, missing)
             for text, vector in zip(missing, vectors, strict=True):
                 self._seen[text] = vector
         for text in texts:
@@ -228,7 +229,9 @@ class LazyEmbeddings(Embeddings):
             self._seen.popitem(last=False)
         return np.array([self._seen[t] for t in texts])
 
-    def _torch(self) -> Embeddings:
+    def prepare(self) -> Embeddings:
+        """Sentence-transformers, loaded once a process; its first load makes the ONNX export
+        where none is in the cache yet."""
         model = torch_embeddings(self.name)
         if self.cache_dir is not None:
             folder = _export_dir(self.name, self.cache_dir)
@@ -256,7 +259,7 @@ def load_embeddings(
     name: str,
     cache_dir: Path | None = None,
     threads: int = 1,
-    path_of: Callable[[], str] = lambda: DEFAULT,
+    path_of: Callable[[], EmbeddingPath] = lambda: DEFAULT,
 ) -> LazyEmbeddings:
     """The embedding model ``name``; vectors are normalised so L2 distance ranks like cosine.
     With ``cache_dir``, queries run on an ONNX export of the model kept there; documents by

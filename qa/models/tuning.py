@@ -18,12 +18,22 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 
 from qa.config import Settings, load_settings
+from qa.errors import QAError
 
-PATHS = ("per-core", "intra-op", "torch")
-DEFAULT = "per-core"
+
+class EmbeddingPath(StrEnum):
+    """How documents are embedded (each gives the same vectors)."""
+
+    PER_CORE = "per-core"  # ONNX, one session run by a caller per core
+    INTRA_OP = "intra-op"  # ONNX, one caller, the session's threads share each batch
+    TORCH = "torch"  # sentence-transformers
+
+
+DEFAULT = EmbeddingPath.PER_CORE
 # A probe like chunks of prose: 96 of about 75 tokens (half a second a path on AVX-512).
 PROBE = [
     f"Section {i}: the reader opens file {i} and checks each record against the schema, "
@@ -56,17 +66,16 @@ def record_of(settings: Settings) -> Path:
     return settings.cache_dir / "tuning" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
 
 
-def recorded(settings: Settings) -> str:
+def recorded(settings: Settings) -> EmbeddingPath:
     """The recorded fastest path for these settings on this CPU (``DEFAULT`` without one)."""
     try:
-        path = json.loads(record_of(settings).read_text())["embedding_path"]
+        return EmbeddingPath(json.loads(record_of(settings).read_text())["embedding_path"])
     except (OSError, ValueError, KeyError, TypeError):  # none, or not one this code wrote
         return DEFAULT
-    return path if path in PATHS else DEFAULT
 
 
 def measure(
-    embed: Callable[[str, list[str]], object],
+    embed: Callable[[EmbeddingPath, list[str]], object],
     texts: list[str],
     rounds: int = 3,
     clock: Callable[[], float] = time.perf_counter,
@@ -74,7 +83,7 @@ def measure(
     """Seconds per path to embed ``texts``: the best of ``rounds`` (a busy moment costs one
     round, not the choice), after a warm-up that makes the sessions and pays first calls."""
     seconds = {}
-    for path in PATHS:
+    for path in EmbeddingPath:
         embed(path, texts[:4])
         runs = []
         for _ in range(rounds):
@@ -86,15 +95,19 @@ def measure(
 
 
 def tune(settings: Settings) -> dict:
-    """Time every path on this CPU and record the fastest; returns the record."""
+    """Time every path on this CPU and record the fastest; returns the record. Without an
+    ONNX export (a model the exporter cannot take) torch is the only path: recorded untimed."""
     from qa.models.embeddings import load_embeddings
 
     embeddings = load_embeddings(settings.embed_model, settings.cache_dir, settings.threads)
-    embeddings._torch()  # the ONNX export is made on sentence-transformers' first load
-    seconds = measure(embeddings.embed_with, PROBE)
+    embeddings.prepare()
+    if embeddings.exported() is None:
+        seconds = {EmbeddingPath.TORCH: 0.0}
+    else:
+        seconds = measure(embeddings.embed_with, PROBE)
     record = {
-        "embedding_path": min(seconds, key=seconds.__getitem__),
-        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+        "embedding_path": str(min(seconds, key=seconds.__getitem__)),
+        "seconds": {str(k): round(v, 4) for k, v in seconds.items()},
         "threads": settings.threads,
         "cpu": cpu()[0],
     }
@@ -105,8 +118,13 @@ def tune(settings: Settings) -> dict:
 
 
 def main() -> None:
+    """Measure and record; a model that cannot be loaded leaves the default (one line)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    record = tune(load_settings())
+    try:
+        record = tune(load_settings())
+    except QAError as e:
+        print(f"embedding path not measured ({e}): documents embed per core", file=sys.stderr)
+        return
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in record["seconds"].items())
     print(f"embedding path for this CPU: {record['embedding_path']} ({timings})", file=sys.stderr)
 
