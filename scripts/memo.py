@@ -49,10 +49,14 @@ def remembering(settings, memo: Memo, record: bool = False):
         judge = plain_judge(llm, cache_dir)
 
         def remembered(q: str, claim: str, text: str) -> float:
-            return memo.get(["judge", q, claim, text], lambda: judge(q, claim, text))
+            return memo.get(["judge", prompt, q, claim, text], lambda: judge(q, claim, text))
 
         return remembered
 
+    from qa.grounding.judge import TURNS
+
+    # A verdict depends on the judge's own prompt as well: a change to its examples asks anew.
+    prompt = json.dumps(TURNS)
     plain_judge = chain.judge_with
     chain.judge_with = judge_with  # the chain builds its judge per question (a dev script's hook)
 
