@@ -19,6 +19,7 @@ def _settings(tmp_path):
 def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, monkeypatch):
     settings = _settings(tmp_path)
     assert tuning.recorded(settings) == tuning.DEFAULT  # nothing measured yet
+    assert "not measured" in tuning.describe(settings)
 
     # A clock that each embedding moves on by what its path costs: no real timing.
     cost, now = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0}, [0.0]
@@ -34,6 +35,7 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, 
     monkeypatch.setattr(tuning, "measure", lambda embed, texts: seconds)
     record = tuning.tune(settings)
     assert record["embedding_path"] == "intra-op" == tuning.recorded(settings)
+    assert tuning.describe(settings) == "intra-op (measured fastest on this CPU)"
     # The index's store embeds its documents by the record.
     assert Store(settings, create=True).embeddings.embedding_path == EmbeddingPath.INTRA_OP
 
@@ -44,6 +46,7 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, 
     assert tuning.recorded(settings.with_overrides(threads=1)) == tuning.DEFAULT
     tuning.record_of(settings).write_text('{"embedding_path": "gpu"}')
     assert tuning.recorded(settings) == tuning.DEFAULT
+    assert "not measured" in tuning.describe(settings)
 
 
 def test_without_an_onnx_export_torch_is_recorded_untimed(tmp_path, monkeypatch):

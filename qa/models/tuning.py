@@ -66,12 +66,24 @@ def record_of(settings: Settings) -> Path:
     return settings.cache_dir / "tuning" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
 
 
-def recorded(settings: Settings) -> EmbeddingPath:
-    """The recorded fastest path for these settings on this CPU (``DEFAULT`` without one)."""
+def _measured(settings: Settings) -> EmbeddingPath | None:
+    """The path recorded for these settings on this CPU, if one was (by this code)."""
     try:
         return EmbeddingPath(json.loads(record_of(settings).read_text())["embedding_path"])
     except (OSError, ValueError, KeyError, TypeError):  # none, or not one this code wrote
-        return DEFAULT
+        return None
+
+
+def recorded(settings: Settings) -> EmbeddingPath:
+    """The recorded fastest path for these settings on this CPU (``DEFAULT`` without one)."""
+    return _measured(settings) or DEFAULT
+
+
+def describe(settings: Settings) -> str:
+    """How documents are embedded here, as ``qa status`` says it."""
+    if path := _measured(settings):
+        return f"{path} (measured fastest on this CPU)"
+    return f"{DEFAULT} (not measured on this CPU: python -m qa.models.tuning)"
 
 
 def measure(
