@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import re
 import string
 from collections.abc import Callable, Iterable
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings
 from qa.evaluation.questions import Question, corpus_id
+from qa.models.tuning import cpu
 
 if TYPE_CHECKING:
     from qa.answering.answer import Answer
@@ -175,12 +175,7 @@ def machine() -> dict[str, str]:
         built = llama_cpp.llama_print_system_info().decode().strip(" |")
     except ImportError:
         built = ""
-    try:
-        with open("/proc/cpuinfo") as info:  # Linux names the model; platform does not
-            names = [ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")]
-    except OSError:
-        names = []
-    return {"cpu": names[0] if names else platform.machine(), "llama_cpp": built}
+    return {"cpu": cpu()[0], "llama_cpp": built}
 
 
 def own_baseline(path: Path, here: dict[str, str]) -> Path:

@@ -54,7 +54,7 @@ def cpu() -> tuple[str, str]:
                 found.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    name = found.get("model name") or platform.processor() or platform.machine()
+    name = found.get("model name") or platform.machine()
     return name, found.get("flags", "")
 
 
