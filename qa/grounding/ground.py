@@ -135,8 +135,7 @@ def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -
     evidence_of = " ".join(c.support[1].text for c in kept)
     if kept and answers_the_kind_asked(question, evidence_of, " ".join(c.text for c in kept)):
         return _stated(Kind.GENERATED, kept, True, True)
-    said = quote(top).text if top else ""
-    if top and strong(evidence) and _fits(question, said):
+    if top and strong(evidence) and _fits(question, quote(top).text):
         # The sentence retrieval ranked first, verbatim: its words are the document's own.
         return _quoted(top, True, True)
     if doubted := [
@@ -147,7 +146,7 @@ def choose(found: list[Claim], evidence: Evidence, asked: Asked, judged: bool) -
         quoted = " ".join(c.support[1].text for c in doubted)
         return _stated(Kind.RESCUED, doubted, False, answers_the_kind_asked(question, quoted))
     if top:
-        return _quoted(top, False, _fits(question, said))
+        return _quoted(top, False, _fits(question, quote(top).text))
     return None
 
 
