@@ -2,13 +2,16 @@
 
 A one-off ask pays for everything a server pays once: Python's imports, the index's
 opening, the model's load. These overlap here: the model is read from disk on a thread of
-its own while the answer chain is imported and the index opened, and what is loaded is then
-kept out of the garbage collector's way.
+its own while the answer chain is imported and the index opened, the queries' ONNX session
+opens on another while Chroma is imported, and what is loaded is then kept out of the
+garbage collector's way.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from qa.config import Settings
@@ -28,6 +31,7 @@ def answerer_for(settings: Settings) -> Answerer:
     try:
         from qa.answering.chain import Answerer
 
+        _open_query_session(settings)
         answerer = Answerer(settings)
     except BaseException:
         loading.result()  # an error is shown once llama.cpp no longer mutes the process
@@ -37,3 +41,16 @@ def answerer_for(settings: Settings) -> Answerer:
     # it again (0.2 s and 0.4 s of a 3 s one-off ask on 2 cores).
     gc.freeze()
     return answerer
+
+
+def _open_query_session(settings: Settings) -> None:
+    """Open the ONNX session that embeds the question, on a thread of its own: onnxruntime
+    builds it outside the interpreter's lock, beside Chroma's import (Python, 0.3-0.5 s),
+    where it used to follow it (0.15 s). The index's own call gets this session."""
+    from qa.models.embeddings import load_embeddings
+
+    def run() -> None:
+        with suppress(Exception):  # the index's own call raises it again, where it is shown
+            load_embeddings(settings.embed_model, settings.cache_dir, settings.threads).exported()
+
+    threading.Thread(target=run, name="qa-query-session", daemon=True).start()
