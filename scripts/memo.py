@@ -20,7 +20,11 @@ class Memo:
     def __init__(self, path: Path | None, settings) -> None:
         """``path`` None: nothing kept, every draft and verdict asked afresh (``--fresh``)."""
         self.path, self.seen = path, {}
+        from qa.models.tuning import layout
+
+        # Weights held in another layout round differently: a greedy draft may differ.
         model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]
+        model += [str(layout(settings))]
         self.model = json.dumps(model, default=str)
         if path is not None and path.is_file():
             for line in path.read_text().splitlines():

@@ -9,7 +9,7 @@ from qa.config import load_settings
 from qa.index.store import Store
 from qa.models import tuning
 from qa.models.embeddings import LazyEmbeddings
-from qa.models.tuning import EmbeddingPath
+from qa.models.tuning import EmbeddingPath, Layout
 
 
 def _settings(tmp_path):
@@ -63,3 +63,53 @@ def test_an_unreadable_record_falls_back_to_the_default(tmp_path, garbled):
     tuning.record_of(settings).parent.mkdir(parents=True)
     tuning.record_of(settings).write_text(garbled)
     assert tuning.recorded(settings) == tuning.DEFAULT
+
+
+def test_the_faster_weight_layout_is_recorded_and_the_model_loads_in_it(tmp_path, monkeypatch):
+    settings = _settings(tmp_path).with_overrides(llm="gguf", llm_path=str(tmp_path / "m.gguf"))
+    assert tuning.layout(settings) == tuning.LAYOUT_DEFAULT == Layout.REPACKED
+    assert "not measured" in tuning.describe_layout(settings)
+
+    # Each layout's model costs what a virtual clock says; each is closed once timed.
+    cost, now, closed = {Layout.REPACKED: 3.0, Layout.STORED: 2.0}, [0.0], []
+
+    class Model:
+        def __init__(self, held: Layout) -> None:
+            self.held = held
+
+        def close(self) -> None:
+            closed.append(self.held)
+
+    def run(model: Model) -> None:
+        now[0] += cost[model.held]
+
+    seconds = tuning.measure_layouts(Model, run, clock=lambda: now[0])
+    assert seconds == {"repacked": 3.0, "as-stored": 2.0} and closed == list(Layout)
+
+    # The settings' GGUF is what is loaded, at their thread count, in the layout asked for.
+    loads = []
+    monkeypatch.setattr("qa.models.local.load_llama", lambda *args: loads.append(args))
+    monkeypatch.setattr(tuning, "measure_layouts", lambda load: load(Layout.STORED) or seconds)
+    assert tuning.tune_layout(settings)["layout"] == "as-stored"
+    assert loads == [(str(tmp_path / "m.gguf"), 1024, 2, Layout.STORED)]
+    assert tuning.layout(settings) == Layout.STORED
+    assert tuning.describe_layout(settings) == "as-stored (measured fastest on this CPU)"
+    # A server's model has no layout to measure; another thread count measures again.
+    assert tuning.tune_layout(settings.with_overrides(llm="openai")) is None
+    assert tuning.layout(settings.with_overrides(threads=1)) == Layout.REPACKED
+
+
+def test_a_model_loads_as_stored_without_changing_the_library_defaults():
+    import llama_cpp
+
+    from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
+    from qa.models.local import load_llama
+
+    path = bundled_path(DEFAULT_BUNDLED, load_settings(environ={}).cache_dir)
+    llama = load_llama(str(path), 256, 1, Layout.STORED)
+    try:
+        assert llama.model_params.use_extra_bufts is False
+        assert llama.tokenize(b"x")  # loaded and usable
+    finally:
+        llama.close()
+    assert llama_cpp.llama_model_default_params().use_extra_bufts is True

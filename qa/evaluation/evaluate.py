@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings
 from qa.evaluation.questions import Question, corpus_id
-from qa.models.tuning import cpu
+from qa.models.tuning import cpu, layout
 
 if TYPE_CHECKING:
     from qa.answering.answer import Answer
@@ -166,16 +166,20 @@ def selective(results: list[Result]) -> dict[str, Any]:
     }
 
 
-def machine() -> dict[str, str]:
-    """The CPU and the instruction sets llama.cpp was built for: a greedy decode can differ
-    between machines (other kernels round differently), so a baseline names where it was made."""
+def machine(settings: Settings | None = None) -> dict[str, str]:
+    """The CPU, the instruction sets llama.cpp was built for and, given settings, the layout
+    their model's weights load in here: a greedy decode can differ between machines (other
+    kernels round differently), so a baseline names where it was made."""
     try:
         import llama_cpp
 
         built = llama_cpp.llama_print_system_info().decode().strip(" |")
     except ImportError:
         built = ""
-    return {"cpu": cpu()[0], "llama_cpp": built}
+    found = {"cpu": cpu()[0], "llama_cpp": built}
+    if settings is not None and settings.llm in {"bundled", "gguf"}:
+        found["weights"] = str(layout(settings))
+    return found
 
 
 def own_baseline(path: Path, here: dict[str, str]) -> Path:
@@ -270,7 +274,7 @@ def run(
             "judge": settings.judge,
             "embed_model": settings.embed_model,
         },
-        "machine": machine(),
+        "machine": machine(settings),
         "questions": [r.__dict__ for r in results],
     }
     return report

@@ -240,13 +240,14 @@ def mcp(**values: Any) -> None:
 def status(**values: Any) -> None:
     """Show what the index holds: files, chunks, embedding model, and any inconsistency."""
     from qa.index.store import Store
-    from qa.models.tuning import describe
+    from qa.models.tuning import describe, describe_layout
 
     store = Store(settings_from(values))
     held = store.summary()
     click.echo(f"index: {held.where} (collection {held.collection})")
     click.echo(f"embedding model: {held.model}")
     click.echo(f"documents embedded: {describe(store.settings)}")
+    click.echo(f"model weights: {describe_layout(store.settings)}")
     click.echo(f"files: {len(held.files)}  chunks: {held.chunks}")
     if held.files:
         kinds = Counter(Path(name).suffix.lower() or "(none)" for name in held.files)

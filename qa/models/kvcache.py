@@ -32,7 +32,8 @@ def state_file(llama: Any, contents: list[str], cache_dir: Path) -> Path:
     model = Path(llama.model_path)
     stat = model.stat()
     key = [str(model.resolve()), str(stat.st_size), str(stat.st_mtime_ns)]
-    key += [str(llama.n_ctx()), *contents]
+    # Weights held in another layout compute the state by other kernels: not the same bytes.
+    key += [str(llama.n_ctx()), str(llama.model_params.use_extra_bufts), *contents]
     digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:24]
     return cache_dir / "kv" / f"{digest}.bin"
 

@@ -14,6 +14,7 @@ from typing import Any
 from qa.config import Settings
 from qa.errors import ModelUnavailableError, UsageError
 from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
+from qa.models.tuning import Layout, layout
 
 
 class LocalModel:
@@ -70,7 +71,7 @@ class LocalModel:
 # One load at a time, the GGUF's first assembly included: a second caller (the chain, after
 # ``start_loading`` began) waits for the first's model rather than loading it again.
 _loading = threading.Lock()
-_loaded: dict[tuple[str, int, int], LocalModel] = {}
+_loaded: dict[tuple[str, int, int, Layout], LocalModel] = {}
 
 
 def gguf_of(settings: Settings) -> tuple[Path, str] | None:
@@ -96,7 +97,8 @@ def open_local(settings: Settings) -> tuple[LocalModel, str] | None:
         path, name = found
         if not path.is_file():
             raise UsageError(f"no GGUF file at {path}")
-        key = (str(path), settings.context_tokens, settings.threads)
+        # The weights as this CPU runs them fastest (``qa.models.tuning``, measured at install).
+        key = (str(path), settings.context_tokens, settings.threads, layout(settings))
         if key not in _loaded:
             _loaded[key] = _load(*key)
         return _loaded[key], name
@@ -119,18 +121,44 @@ def start_loading(settings: Settings) -> Future:
     return done
 
 
-def _load(path: str, n_ctx: int, threads: int) -> LocalModel:
+def _load(path: str, n_ctx: int, threads: int, held: Layout) -> LocalModel:
+    from qa.models.speculative import PromptLookup
+
+    llama = load_llama(path, n_ctx, threads, held)
+    atexit.register(llama.close)  # free it before the interpreter tears llama.cpp down
+    return LocalModel(llama, PromptLookup())
+
+
+# llama-cpp-python's Llama() has no argument for the layout: it starts from the library's
+# default model parameters, so those are swapped while one model loads (one at a time).
+_defaults = threading.Lock()
+
+
+def load_llama(path: str, n_ctx: int, threads: int, held: Layout) -> Any:
+    """The GGUF at ``path`` as a ``SpeculativeLlama``, its weights held as ``held``."""
     try:
-        from qa.models.speculative import PromptLookup, SpeculativeLlama
+        import llama_cpp.llama as library
+
+        from qa.models.speculative import SpeculativeLlama
     except ImportError:
         raise ModelUnavailableError(
             "llama-cpp-python is not installed: pip install llama-cpp-python"
         ) from None
-    try:
-        llama = SpeculativeLlama(
-            model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False
-        )
-    except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
-        raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
-    atexit.register(llama.close)  # free it before the interpreter tears llama.cpp down
-    return LocalModel(llama, PromptLookup())
+    native = library.llama_cpp
+    with _defaults:
+        default = native.llama_model_default_params
+
+        def params() -> Any:
+            found = default()
+            found.use_extra_bufts = held == Layout.REPACKED  # "extra buffers" repack weights
+            return found
+
+        native.llama_model_default_params = params
+        try:
+            return SpeculativeLlama(
+                model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False
+            )
+        except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
+            raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
+        finally:
+            native.llama_model_default_params = default

@@ -1,4 +1,5 @@
-"""The embedding path this CPU runs fastest, measured once and recorded.
+"""What this CPU runs fastest, measured once and recorded: the embedding path and the layout
+llama.cpp holds the model's weights in.
 
 Documents can be embedded three ways, each giving the same vectors (cosine >= 0.9999): ONNX
 sessions run one per core (what wins on AVX-512: a small model keeps one core busier on a short
@@ -7,6 +8,13 @@ or sentence-transformers in torch. Which is fastest depends on the CPU (on a 2-c
 EPYC the per-core sessions gained nothing over torch), so ``python -m qa.models.tuning`` (run
 by ``make install``) times the three on the same texts and records the winner per CPU, model
 and thread count; ingest reads the record and, without one, runs the sessions per core.
+
+llama.cpp can repack a GGUF's weights at load into the layout its kernels for this CPU
+prefer, or use them as the file stores them. Repacked weights make each generated token
+cheaper, but on an AVX-512 EPYC they read a prompt of 150 tokens 1.6x slower (its batched
+kernels are not the repacked ones), and an answer is mostly its prompt: so the same command
+times an answer's shape (160 tokens read, 20 made) each way, and the model loads by the
+record (without one: repacked, llama.cpp's default).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from qa.config import Settings, load_settings
 from qa.errors import QAError
@@ -33,7 +42,15 @@ class EmbeddingPath(StrEnum):
     TORCH = "torch"  # sentence-transformers
 
 
+class Layout(StrEnum):
+    """How llama.cpp holds the model's weights (the same weights either way)."""
+
+    REPACKED = "repacked"  # rearranged at load for this CPU's kernels: llama.cpp's default
+    STORED = "as-stored"  # as the file stores them, mapped from it (a quicker load, less memory)
+
+
 DEFAULT = EmbeddingPath.PER_CORE
+LAYOUT_DEFAULT = Layout.REPACKED
 # A probe like chunks of prose: 96 of about 75 tokens (half a second a path on AVX-512).
 PROBE = [
     f"Section {i}: the reader opens file {i} and checks each record against the schema, "
@@ -58,20 +75,47 @@ def cpu() -> tuple[str, str]:
     return name, found.get("flags", "")
 
 
-def record_of(settings: Settings) -> Path:
-    """Where this CPU's choice for the settings' embedding model and threads is kept."""
-    from qa.models.embeddings import model_id
-
-    key = json.dumps([cpu(), model_id(settings.embed_model), settings.threads])
+def _record(settings: Settings, *model: object) -> Path:
+    """Where this CPU's choice for a model, at the settings' thread count, is kept."""
+    key = json.dumps([cpu(), *model, settings.threads])
     return settings.cache_dir / "tuning" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
 
 
-def _measured(settings: Settings) -> EmbeddingPath | None:
-    """The path recorded for these settings on this CPU, if one was (by this code)."""
+def record_of(settings: Settings) -> Path:
+    """Where this CPU's embedding path for the settings' embedding model is kept."""
+    from qa.models.embeddings import model_id
+
+    return _record(settings, model_id(settings.embed_model))
+
+
+def layout_record_of(settings: Settings) -> Path:
+    """Where this CPU's weight layout for the settings' in-process model is kept."""
+    return _record(settings, "llm", settings.llm, settings.llm_model, settings.llm_path)
+
+
+def _read(path: Path, field: str, kind: type[StrEnum]) -> StrEnum | None:
+    """The choice a record holds, if it holds one this code wrote."""
     try:
-        return EmbeddingPath(json.loads(record_of(settings).read_text())["embedding_path"])
+        return kind(json.loads(path.read_text())[field])
     except (OSError, ValueError, KeyError, TypeError):  # none, or not one this code wrote
         return None
+
+
+def _write(path: Path, record: dict) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _measured(settings: Settings) -> EmbeddingPath | None:
+    """The path recorded for these settings on this CPU, if one was."""
+    return _read(record_of(settings), "embedding_path", EmbeddingPath)
+
+
+def layout(settings: Settings) -> Layout:
+    """The recorded fastest weight layout for the settings' model on this CPU (llama.cpp's
+    default without one)."""
+    return _read(layout_record_of(settings), "layout", Layout) or LAYOUT_DEFAULT
 
 
 def recorded(settings: Settings) -> EmbeddingPath:
@@ -86,23 +130,66 @@ def describe(settings: Settings) -> str:
     return f"{DEFAULT} (not measured on this CPU: python -m qa.models.tuning)"
 
 
+def describe_layout(settings: Settings) -> str:
+    """How the model's weights are held here, as ``qa status`` says it."""
+    if held := _read(layout_record_of(settings), "layout", Layout):
+        return f"{held} (measured fastest on this CPU)"
+    return f"{LAYOUT_DEFAULT} (not measured on this CPU: python -m qa.models.tuning)"
+
+
+def _best(run: Callable[[], object], rounds: int, clock: Callable[[], float]) -> float:
+    """The best of ``rounds`` timings of ``run``: a busy moment costs one round, not the
+    choice."""
+    runs = []
+    for _ in range(rounds):
+        start = clock()
+        run()
+        runs.append(clock() - start)
+    return min(runs)
+
+
 def measure(
     embed: Callable[[EmbeddingPath, list[str]], object],
     texts: list[str],
     rounds: int = 3,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
-    """Seconds per path to embed ``texts``: the best of ``rounds`` (a busy moment costs one
-    round, not the choice), after a warm-up that makes the sessions and pays first calls."""
+    """Seconds per path to embed ``texts``: the best of ``rounds``, after a warm-up that
+    makes the sessions and pays first calls."""
     seconds = {}
     for path in EmbeddingPath:
         embed(path, texts[:4])
-        runs = []
-        for _ in range(rounds):
-            start = clock()
-            embed(path, texts)
-            runs.append(clock() - start)
-        seconds[path] = min(runs)
+        seconds[path] = _best(lambda path=path: embed(path, texts), rounds, clock)
+    return seconds
+
+
+def answer_like(llama: Any) -> None:
+    """What an answer asks of the model: its passages and question read (about 160 tokens
+    past the cached instructions) and a draft made (the median draft of every corpus
+    measured is 14-18 tokens: 20)."""
+    tokens = llama.tokenize(" ".join(PROBE).encode(), add_bos=False)[:180]
+    llama.reset()
+    llama.eval(tokens[:160])
+    for token in tokens[160:]:
+        llama.eval([token])
+
+
+def measure_layouts(
+    load: Callable[[Layout], Any],
+    run: Callable[[Any], None] = answer_like,
+    rounds: int = 3,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """Seconds per weight layout for ``run`` on the model ``load`` gives held so: the best of
+    ``rounds`` after a warm-up; one model loaded at a time."""
+    seconds = {}
+    for held in Layout:
+        llama = load(held)
+        try:
+            run(llama)
+            seconds[held] = _best(lambda llama=llama: run(llama), rounds, clock)
+        finally:
+            llama.close()
     return seconds
 
 
@@ -117,28 +204,47 @@ def tune(settings: Settings) -> dict:
         seconds = {EmbeddingPath.TORCH: 0.0}
     else:
         seconds = measure(embeddings.embed_with, PROBE)
-    record = {
-        "embedding_path": str(min(seconds, key=seconds.__getitem__)),
+    return _write(record_of(settings), _chosen("embedding_path", seconds, settings))
+
+
+def tune_layout(settings: Settings) -> dict | None:
+    """Time an answer's shape with each weight layout of the settings' in-process model and
+    record the fastest; returns the record (None: the LLM is a server's)."""
+    from qa.models.local import gguf_of, load_llama
+
+    if (found := gguf_of(settings)) is None:
+        return None
+    path = str(found[0])
+    seconds = measure_layouts(lambda held: load_llama(path, 1024, settings.threads, held))
+    return _write(layout_record_of(settings), _chosen("layout", seconds, settings))
+
+
+def _chosen(field: str, seconds: dict[str, float], settings: Settings) -> dict:
+    return {
+        field: str(min(seconds, key=seconds.__getitem__)),
         "seconds": {str(k): round(v, 4) for k, v in seconds.items()},
         "threads": settings.threads,
         "cpu": cpu()[0],
     }
-    path = record_of(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1) + "\n")
-    return record
 
 
 def main() -> None:
     """Measure and record; a model that cannot be loaded leaves the default (one line)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        record = tune(load_settings())
-    except QAError as e:
-        print(f"embedding path not measured ({e}): documents embed per core", file=sys.stderr)
-        return
-    timings = ", ".join(f"{k} {v:.2f} s" for k, v in record["seconds"].items())
-    print(f"embedding path for this CPU: {record['embedding_path']} ({timings})", file=sys.stderr)
+    settings = load_settings()
+    for what, tuner, default in (
+        ("embedding path", tune, f"documents embed {DEFAULT}"),
+        ("weight layout", tune_layout, f"the model loads {LAYOUT_DEFAULT}"),
+    ):
+        try:
+            record = tuner(settings)
+        except QAError as e:
+            print(f"{what} not measured ({e}): {default}", file=sys.stderr)
+            continue
+        if record:
+            chosen = next(iter(record.values()))
+            timings = ", ".join(f"{k} {v:.2f} s" for k, v in record["seconds"].items())
+            print(f"{what} for this CPU: {chosen} ({timings})", file=sys.stderr)
 
 
 if __name__ == "__main__":
