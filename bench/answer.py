@@ -8,15 +8,19 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from large import first_token_s
 
 from qa.answering.chain import Answerer, numbered
-from qa.answering.prompts import PROMPT
-from qa.config import load_settings
+from qa.answering.prompts import PREFIX, PROMPT
+from qa.config import Settings, load_settings
 from qa.evaluation.questions import load_questions
 from qa.models.llms import chat_messages
+from qa.models.local import LocalModel
+from qa.models.tuning import layout
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own eval questions, the first answerable ones: warm answers on the article.
@@ -45,17 +49,41 @@ def stream(run) -> tuple[float, float]:
     return (first[0] if first else total), total
 
 
+def library_model(settings: Settings, path: str) -> tuple[LocalModel, Callable[[], None]]:
+    """The GGUF as llama-cpp-python loads it by default (its weights repacked for this CPU),
+    with docqa's context size, threads and batch: the raw library a user would call; and
+    what puts its KV cache back to the fixed prompt prefix alone, as docqa's is between
+    questions (left as it is, the library would also reuse the last prompt's passages)."""
+    from llama_cpp import Llama
+
+    llama = Llama(
+        model_path=path,
+        n_ctx=settings.context_tokens,
+        n_threads=settings.threads,
+        n_batch=512,
+        verbose=False,
+    )
+    library = LocalModel(llama)
+    library.run(llama.create_chat_completion, chat_messages(PREFIX), max_tokens=1)
+    prefix = library.run(llama.save_state)
+    return library, lambda: llama.load_state(prefix)
+
+
 def answer_overhead(work: Path) -> dict:
     """Warm Answerer.ask vs. raw llama.cpp generation of the same prompt and token count,
-    each starting from the same KV cache state (the fixed prompt prefix). The judge is off
-    for that ratio (it is a second model call that raw generation does not make); its cost
-    is measured apart, with the default settings, on the same questions. QA_SPECULATE, when
-    set, switches speculative decoding for docqa's side (raw generation never speculates)."""
+    each starting from the same KV cache state (the fixed prompt prefix): raw generation by
+    the library as it loads the model by default (``ratio``), and on docqa's own loaded
+    model, its weights in the layout measured fastest here (``ratio_same_weights``). The
+    judge is off for that ratio (it is a second model call that raw generation does not
+    make); its cost is measured apart, with the default settings, on the same questions.
+    QA_SPECULATE, when set, switches speculative decoding for docqa's side (raw generation
+    never speculates)."""
     chosen = {n: os.environ[n] for n in ("QA_SPECULATE",) if n in os.environ}
     settings = load_settings({"index": work / "index", "judge": False}, environ=chosen)
     answerer = Answerer(settings)
     answerer.warm_up()
     llama = answerer.llm.llama
+    library, back_to_prefix = library_model(settings, llama.model_path)
     rows = []
     for i, q in enumerate(QUESTIONS):
         # docqa with speculation off and on, both against the same raw run: the setting's
@@ -79,16 +107,18 @@ def answer_overhead(work: Path) -> dict:
         tokens = max(1, len(llama.tokenize(answer.grounding.draft.encode(), add_bos=False)))
         answerer.warm_up()
 
-        def raw(on_token, request=request, tokens=tokens):
+        def raw(on_token, local=answerer.llm.local, request=request, tokens=tokens):
             # On the model's own thread, as docqa's calls are (see qa.models.local.LocalModel),
             # plain greedy decoding: no speculative draft.
             call = {"messages": request, "max_tokens": tokens, "temperature": 0.0}
-            local = answerer.llm.local
-            for part in local.stream(call, lambda: local.speculate(False)):
+            before = (lambda: None) if local is library else lambda: local.speculate(False)
+            for part in local.stream(call, before):
                 if part["choices"][0]["delta"].get("content"):
                     on_token("")
 
-        raw_first, raw_s = stream(raw)
+        same_first, same_s = stream(raw)
+        library.run(back_to_prefix)  # as docqa's warm_up: untimed
+        raw_first, raw_s = stream(partial(raw, local=library))
         rows.append(
             {
                 "question": q,
@@ -96,6 +126,8 @@ def answer_overhead(work: Path) -> dict:
                 "qa_first_token_s": qa_first,
                 "raw_generate_s": raw_s,
                 "raw_first_token_s": raw_first,
+                "same_generate_s": same_s,
+                "same_first_token_s": same_first,
                 "retrieve_s": answer.timings["retrieve_s"],
                 "ground_s": answer.timings["ground_s"],
                 "generate_s": answer.timings["generate_s"],
@@ -107,6 +139,7 @@ def answer_overhead(work: Path) -> dict:
             }
         )
 
+    library.llama.close()
     judged = Answerer(settings.with_overrides(judge=True))
     for row in rows:
         judged.warm_up()
@@ -124,9 +157,11 @@ def answer_overhead(work: Path) -> dict:
             r["other_first_token_s"] - r["retrieve_s"]
         )
         r["raw_after_first_s"] = r["raw_generate_s"] - r["raw_first_token_s"]
+        r["same_after_first_s"] = r["same_generate_s"] - r["same_first_token_s"]
     on, off = ("qa", "other") if settings.speculate else ("other", "qa")
     return {
         "speculate": settings.speculate,
+        "weights": str(layout(settings)),
         # Both settings against raw generation in this same run (paired per question).
         "ratio_speculate_on": statistics.median(r[f"{on}_s"] / r["raw_generate_s"] for r in rows),
         "ratio_speculate_off": statistics.median(r[f"{off}_s"] / r["raw_generate_s"] for r in rows),
@@ -153,6 +188,14 @@ def answer_overhead(work: Path) -> dict:
         # those paired ratios (a ratio of two medians compares different questions' lengths).
         "ratio": statistics.median(r["qa_s"] / r["raw_generate_s"] for r in rows),
         "ratio_of_p50s": p50("qa_s") / p50("raw_generate_s"),
+        # The same against raw generation on docqa's own model (its weights' layout too).
+        "ratio_same_weights": statistics.median(r["qa_s"] / r["same_generate_s"] for r in rows),
+        "ratio_after_first_token_same_weights": statistics.median(
+            r["qa_after_first_s"] / max(r["same_after_first_s"], 1e-3) for r in rows
+        ),
+        "p50_first_token_over_same_weights_s": statistics.median(
+            r["qa_first_token_s"] - r["same_first_token_s"] for r in rows
+        ),
         "p50_after_first_token_s": p50("qa_after_first_s"),
         "p50_raw_after_first_token_s": p50("raw_after_first_s"),
         "p50_raw_first_token_s": p50("raw_first_token_s"),
