@@ -97,6 +97,11 @@ def test_the_faster_weight_layout_is_recorded_and_the_model_loads_in_it(tmp_path
     # A server's model has no layout to measure; another thread count measures again.
     assert tuning.tune_layout(settings.with_overrides(llm="openai")) is None
     assert tuning.layout(settings.with_overrides(threads=1)) == Layout.REPACKED
+    # The bundled model is one record whether its name is given or left to the default.
+    bundled = _settings(tmp_path)
+    named = bundled.with_overrides(llm_model="qwen2.5-coder-1.5b")
+    assert tuning.layout_record_of(bundled) == tuning.layout_record_of(named)
+    assert tuning.layout_record_of(bundled) != tuning.layout_record_of(settings)
 
 
 def test_a_model_loads_as_stored_without_changing_the_library_defaults():

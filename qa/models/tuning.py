@@ -89,8 +89,15 @@ def record_of(settings: Settings) -> Path:
 
 
 def layout_record_of(settings: Settings) -> Path:
-    """Where this CPU's weight layout for the settings' in-process model is kept."""
-    return _record(settings, "llm", settings.llm, settings.llm_model, settings.llm_path)
+    """Where this CPU's weight layout for the settings' in-process model is kept: the bundled
+    model by its name, a GGUF file by where it is."""
+    from qa.models.bundled import DEFAULT_BUNDLED
+
+    if settings.llm == "bundled":
+        model = settings.llm_model or DEFAULT_BUNDLED
+    else:
+        model = str(Path(settings.llm_path).expanduser().resolve())
+    return _record(settings, "llm", settings.llm, model)
 
 
 def _read(path: Path, field: str, kind: type[StrEnum]) -> StrEnum | None:
