@@ -75,7 +75,8 @@ lint: install-dev
 # The baselines are per machine: llama.cpp is compiled for the CPU it is built on, and a greedy
 # decode can differ between CPUs (unchanged code once gave 63/70 cited on one machine and
 # 62/70 on another). The gate reads eval/baseline-KEY.json where one was made on this machine
-# (KEY: a hash of the CPU and llama.cpp's instruction sets), else eval/baseline.json.
+# (KEY: a hash of the CPU, llama.cpp's instruction sets and the layout its weights load in), else
+# eval/baseline.json.
 eval: ingest
 	$(BIN)/qa eval eval_questions.yaml --baseline eval/baseline.json --json eval/last.json \
 		--eval-min-cited 0.88 --eval-min-declined 0.9

@@ -3,6 +3,7 @@ the same prompt, and a one-off `qa ask` from process start. Run through bench/be
 
 from __future__ import annotations
 
+import atexit
 import os
 import statistics
 import subprocess
@@ -63,6 +64,7 @@ def library_model(settings: Settings, path: str) -> tuple[LocalModel, Callable[[
         n_batch=512,
         verbose=False,
     )
+    atexit.register(llama.close)  # also where a question fails: before llama.cpp's teardown
     library = LocalModel(llama)
     library.run(llama.create_chat_completion, chat_messages(PREFIX), max_tokens=1)
     prefix = library.run(llama.save_state)
@@ -140,6 +142,7 @@ def answer_overhead(work: Path) -> dict:
         )
 
     library.llama.close()
+    library.home.shutdown()
     judged = Answerer(settings.with_overrides(judge=True))
     for row in rows:
         judged.warm_up()

@@ -24,7 +24,8 @@ class Memo:
 
         # Weights held in another layout round differently: a greedy draft may differ.
         model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]
-        model += [str(layout(settings))]
+        if held := layout(settings):  # none for a server's model
+            model += [str(held)]
         self.model = json.dumps(model, default=str)
         if path is not None and path.is_file():
             for line in path.read_text().splitlines():

@@ -186,3 +186,15 @@ def test_squad_file_is_indexed_and_scored(tmp_path: Path):
     # Reported per article too: the SQuAD title is each question's group.
     assert report["groups"] == {"Kestrel Point Lighthouse": s}
     assert "Kestrel Point Lighthouse" in result.output.split("latency p95")[-1]
+
+
+def test_a_baseline_named_before_the_layout_was_keyed_serves_repacked_weights(tmp_path: Path):
+    """Baselines made before the weights' layout was part of the machine were all made with
+    the weights repacked: such a machine still finds its own; one loading them as stored
+    does not (its greedy decodes differ)."""
+    machine_then = {"cpu": "Some CPU", "llama_cpp": "CPU : AVX2 = 1"}
+    legacy = own_baseline(tmp_path / "baseline.json", machine_then)
+    legacy.write_text("{}")
+    repacked = own_baseline(tmp_path / "baseline.json", {**machine_then, "weights": "repacked"})
+    stored = own_baseline(tmp_path / "baseline.json", {**machine_then, "weights": "as-stored"})
+    assert repacked == legacy and stored != legacy and not stored.exists()

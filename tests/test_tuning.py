@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qa.config import load_settings
+from qa.errors import ModelUnavailableError
 from qa.index.store import Store
 from qa.models import tuning
 from qa.models.embeddings import LazyEmbeddings
@@ -94,8 +95,10 @@ def test_the_faster_weight_layout_is_recorded_and_the_model_loads_in_it(tmp_path
     assert loads == [(str(tmp_path / "m.gguf"), 1024, 2, Layout.STORED)]
     assert tuning.layout(settings) == Layout.STORED
     assert tuning.describe_layout(settings) == "as-stored (measured fastest on this CPU)"
-    # A server's model has no layout to measure; another thread count measures again.
-    assert tuning.tune_layout(settings.with_overrides(llm="openai")) is None
+    # A server's model has no weights here; another thread count measures again.
+    served = settings.with_overrides(llm="openai")
+    assert tuning.tune_layout(served) is None and tuning.layout(served) is None
+    assert "server" in tuning.describe_layout(served)
     assert tuning.layout(settings.with_overrides(threads=1)) == Layout.REPACKED
     # The bundled model is one record whether its name is given or left to the default.
     bundled = _settings(tmp_path)
@@ -104,7 +107,8 @@ def test_the_faster_weight_layout_is_recorded_and_the_model_loads_in_it(tmp_path
     assert tuning.layout_record_of(bundled) != tuning.layout_record_of(settings)
 
 
-def test_a_model_loads_as_stored_without_changing_the_library_defaults():
+@pytest.mark.slow
+def test_a_model_loads_as_stored_without_changing_the_library_defaults(tmp_path):
     import llama_cpp
 
     from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
@@ -117,4 +121,9 @@ def test_a_model_loads_as_stored_without_changing_the_library_defaults():
         assert llama.tokenize(b"x")  # loaded and usable
     finally:
         llama.close()
+    assert llama_cpp.llama_model_default_params().use_extra_bufts is True
+    # A file it cannot load is one clear error, and the defaults are back all the same.
+    (bad := tmp_path / "bad.gguf").write_bytes(b"not a model")
+    with pytest.raises(ModelUnavailableError):
+        load_llama(str(bad), 256, 1, Layout.STORED)
     assert llama_cpp.llama_model_default_params().use_extra_bufts is True

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings
 from qa.evaluation.questions import Question, corpus_id
-from qa.models.tuning import cpu, layout
+from qa.models.tuning import Layout, cpu, layout
 
 if TYPE_CHECKING:
     from qa.answering.answer import Answer
@@ -177,14 +177,23 @@ def machine(settings: Settings | None = None) -> dict[str, str]:
     except ImportError:
         built = ""
     found = {"cpu": cpu()[0], "llama_cpp": built}
-    if settings is not None and settings.llm in {"bundled", "gguf"}:
-        found["weights"] = str(layout(settings))
+    if settings is not None and (held := layout(settings)):
+        found["weights"] = str(held)
     return found
 
 
 def own_baseline(path: Path, here: dict[str, str]) -> Path:
     """Where the baseline made on this machine lives beside ``path`` (``NAME-KEY.json``, the
-    key a hash of ``machine()``): the gate prefers it to ``path`` where it exists."""
+    key a hash of ``machine(settings)``): the gate prefers it to ``path`` where it exists.
+    Baselines named before the weights' layout was part of the key were made repacked."""
+    own = _keyed(path, here)
+    if not own.is_file() and here.get("weights") == Layout.REPACKED:
+        legacy = _keyed(path, {k: v for k, v in here.items() if k != "weights"})
+        return legacy if legacy.is_file() else own
+    return own
+
+
+def _keyed(path: Path, here: dict[str, str]) -> Path:
     key = hashlib.sha256(json.dumps(here, sort_keys=True).encode()).hexdigest()[:10]
     return path.with_name(f"{path.stem}-{key}{path.suffix}")
 

@@ -10,14 +10,16 @@ garbage collector's way.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from qa.config import Settings
 
 if TYPE_CHECKING:
     from qa.answering.chain import Answerer
+
+log = logging.getLogger(__name__)
 
 
 def answerer_for(settings: Settings) -> Answerer:
@@ -31,6 +33,7 @@ def answerer_for(settings: Settings) -> Answerer:
     # What is loaded from here (180,000 objects: modules, models, the index) lives as long
     # as the process: the collector need not walk it while it is made, nor later, in its
     # full passes during the answer and at exit (0.2 s and 0.4 s of a 3 s one-off ask).
+    collecting = gc.isenabled()
     gc.disable()
     try:
         from qa.answering.chain import Answerer
@@ -42,7 +45,8 @@ def answerer_for(settings: Settings) -> Answerer:
         raise
     finally:
         gc.freeze()
-        gc.enable()
+        if collecting:
+            gc.enable()
     return answerer
 
 
@@ -53,7 +57,9 @@ def _open_query_session(settings: Settings) -> None:
     from qa.models.embeddings import load_embeddings
 
     def run() -> None:
-        with suppress(Exception):  # the index's own call raises it again, where it is shown
+        try:
             load_embeddings(settings.embed_model, settings.cache_dir, settings.threads).exported()
+        except Exception as e:  # the index's own call raises it again, where it is shown
+            log.debug("query session not opened ahead: %s", e)
 
     threading.Thread(target=run, name="qa-query-session", daemon=True).start()

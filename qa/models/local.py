@@ -14,7 +14,7 @@ from typing import Any
 from qa.config import Settings
 from qa.errors import ModelUnavailableError, UsageError
 from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
-from qa.models.tuning import Layout, layout
+from qa.models.tuning import LAYOUT_DEFAULT, Layout, layout
 
 
 class LocalModel:
@@ -71,7 +71,7 @@ class LocalModel:
 # One load at a time, the GGUF's first assembly included: a second caller (the chain, after
 # ``start_loading`` began) waits for the first's model rather than loading it again.
 _loading = threading.Lock()
-_loaded: dict[tuple[str, int, int, Layout], LocalModel] = {}
+_loaded: dict[tuple[str, int, int], LocalModel] = {}
 
 
 def gguf_of(settings: Settings) -> tuple[Path, str] | None:
@@ -97,10 +97,11 @@ def open_local(settings: Settings) -> tuple[LocalModel, str] | None:
         path, name = found
         if not path.is_file():
             raise UsageError(f"no GGUF file at {path}")
-        # The weights as this CPU runs them fastest (``qa.models.tuning``, measured at install).
-        key = (str(path), settings.context_tokens, settings.threads, layout(settings))
+        key = (str(path), settings.context_tokens, settings.threads)
         if key not in _loaded:
-            _loaded[key] = _load(*key)
+            # The weights as this CPU runs them fastest (``qa.models.tuning``, measured at
+            # install), read once: a record made later does not load the model twice.
+            _loaded[key] = _load(*key, layout(settings) or LAYOUT_DEFAULT)
         return _loaded[key], name
 
 
@@ -145,20 +146,27 @@ def load_llama(path: str, n_ctx: int, threads: int, held: Layout) -> Any:
             "llama-cpp-python is not installed: pip install llama-cpp-python"
         ) from None
     native = library.llama_cpp
+    if held == Layout.REPACKED:  # the library's own default
+        return _llama(SpeculativeLlama, path, n_ctx, threads)
+    if "use_extra_bufts" not in {name for name, _ in native.llama_model_params._fields_}:
+        raise ModelUnavailableError("this llama-cpp-python cannot load weights as stored")
     with _defaults:
         default = native.llama_model_default_params
 
         def params() -> Any:
             found = default()
-            found.use_extra_bufts = held == Layout.REPACKED  # "extra buffers" repack weights
+            found.use_extra_bufts = False  # llama.cpp's "extra buffers" repack the weights
             return found
 
         native.llama_model_default_params = params
         try:
-            return SpeculativeLlama(
-                model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False
-            )
-        except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
-            raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None
+            return _llama(SpeculativeLlama, path, n_ctx, threads)
         finally:
             native.llama_model_default_params = default
+
+
+def _llama(kind: Any, path: str, n_ctx: int, threads: int) -> Any:
+    try:
+        return kind(model_path=path, n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
+    except ValueError as e:  # llama-cpp-python raises ValueError for a file it cannot load
+        raise ModelUnavailableError(f"cannot load GGUF model {path}: {e}") from None

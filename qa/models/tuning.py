@@ -27,8 +27,9 @@ import sys
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qa.config import Settings, load_settings
 from qa.errors import QAError
@@ -88,20 +89,37 @@ def record_of(settings: Settings) -> Path:
     return _record(settings, model_id(settings.embed_model))
 
 
-def layout_record_of(settings: Settings) -> Path:
-    """Where this CPU's weight layout for the settings' in-process model is kept: the bundled
-    model by its name, a GGUF file by where it is."""
+def in_process(settings: Settings) -> str | None:
+    """The settings' in-process model, as a record names it: the bundled model by its name,
+    a GGUF file by where it is (None: the LLM is a server's)."""
     from qa.models.bundled import DEFAULT_BUNDLED
 
     if settings.llm == "bundled":
-        model = settings.llm_model or DEFAULT_BUNDLED
-    else:
-        model = str(Path(settings.llm_path).expanduser().resolve())
-    return _record(settings, "llm", settings.llm, model)
+        return settings.llm_model or DEFAULT_BUNDLED
+    if settings.llm == "gguf":
+        return str(Path(settings.llm_path).expanduser().resolve())
+    return None
 
 
-def _read(path: Path, field: str, kind: type[StrEnum]) -> StrEnum | None:
+def layout_record_of(settings: Settings) -> Path | None:
+    """Where this CPU's weight layout for the settings' in-process model is kept, with the
+    llama.cpp build (its kernels decide); None: the LLM is a server's."""
+    if (model := in_process(settings)) is None:
+        return None
+    try:
+        built = version("llama_cpp_python")
+    except PackageNotFoundError:
+        built = ""
+    return _record(settings, "llm", settings.llm, model, built)
+
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+def _read(path: Path | None, field: str, kind: type[Choice]) -> Choice | None:
     """The choice a record holds, if it holds one this code wrote."""
+    if path is None:
+        return None
     try:
         return kind(json.loads(path.read_text())[field])
     except (OSError, ValueError, KeyError, TypeError):  # none, or not one this code wrote
@@ -119,9 +137,11 @@ def _measured(settings: Settings) -> EmbeddingPath | None:
     return _read(record_of(settings), "embedding_path", EmbeddingPath)
 
 
-def layout(settings: Settings) -> Layout:
+def layout(settings: Settings) -> Layout | None:
     """The recorded fastest weight layout for the settings' model on this CPU (llama.cpp's
-    default without one)."""
+    default without one; None: the LLM is a server's, no weights here)."""
+    if in_process(settings) is None:
+        return None
     return _read(layout_record_of(settings), "layout", Layout) or LAYOUT_DEFAULT
 
 
@@ -139,6 +159,8 @@ def describe(settings: Settings) -> str:
 
 def describe_layout(settings: Settings) -> str:
     """How the model's weights are held here, as ``qa status`` says it."""
+    if in_process(settings) is None:
+        return "none here (the LLM is a server's)"
     if held := _read(layout_record_of(settings), "layout", Layout):
         return f"{held} (measured fastest on this CPU)"
     return f"{LAYOUT_DEFAULT} (not measured on this CPU: python -m qa.models.tuning)"
@@ -171,9 +193,9 @@ def measure(
 
 
 def answer_like(llama: Any) -> None:
-    """What an answer asks of the model: its passages and question read (about 160 tokens
-    past the cached instructions) and a draft made (the median draft of every corpus
-    measured is 14-18 tokens: 20)."""
+    """What an answer asks of the model: its passages and question read (the 160 tokens an
+    answer reads past its cached instructions, here from an empty cache) and a draft made
+    (the median draft of every corpus measured is 14-18 tokens: 20)."""
     tokens = llama.tokenize(" ".join(PROBE).encode(), add_bos=False)[:180]
     llama.reset()
     llama.eval(tokens[:160])
@@ -219,11 +241,12 @@ def tune_layout(settings: Settings) -> dict | None:
     record the fastest; returns the record (None: the LLM is a server's)."""
     from qa.models.local import gguf_of, load_llama
 
-    if (found := gguf_of(settings)) is None:
+    if (found := gguf_of(settings)) is None or (record := layout_record_of(settings)) is None:
         return None
     path = str(found[0])
+    # A context that holds the probe: its size does not change the kernels timed.
     seconds = measure_layouts(lambda held: load_llama(path, 1024, settings.threads, held))
-    return _write(layout_record_of(settings), _chosen("layout", seconds, settings))
+    return _write(record, _chosen("layout", seconds, settings))
 
 
 def _chosen(field: str, seconds: dict[str, float], settings: Settings) -> dict:
@@ -238,10 +261,14 @@ def _chosen(field: str, seconds: dict[str, float], settings: Settings) -> dict:
 def main() -> None:
     """Measure and record; a model that cannot be loaded leaves the default (one line)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    settings = load_settings()
-    for what, tuner, default in (
-        ("embedding path", tune, f"documents embed {DEFAULT}"),
-        ("weight layout", tune_layout, f"the model loads {LAYOUT_DEFAULT}"),
+    try:
+        settings = load_settings()
+    except QAError as e:
+        print(f"nothing measured ({e})", file=sys.stderr)
+        return
+    for what, field, tuner, default in (
+        ("embedding path", "embedding_path", tune, f"documents embed {DEFAULT}"),
+        ("weight layout", "layout", tune_layout, f"the model loads {LAYOUT_DEFAULT}"),
     ):
         try:
             record = tuner(settings)
@@ -249,7 +276,7 @@ def main() -> None:
             print(f"{what} not measured ({e}): {default}", file=sys.stderr)
             continue
         if record:
-            chosen = next(iter(record.values()))
+            chosen = record[field]
             timings = ", ".join(f"{k} {v:.2f} s" for k, v in record["seconds"].items())
             print(f"{what} for this CPU: {chosen} ({timings})", file=sys.stderr)
 
