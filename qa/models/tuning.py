@@ -140,9 +140,9 @@ def _measured(settings: Settings) -> EmbeddingPath | None:
 def layout(settings: Settings) -> Layout | None:
     """The recorded fastest weight layout for the settings' model on this CPU (llama.cpp's
     default without one; None: the LLM is a server's, no weights here)."""
-    if in_process(settings) is None:
+    if (record := layout_record_of(settings)) is None:
         return None
-    return _read(layout_record_of(settings), "layout", Layout) or LAYOUT_DEFAULT
+    return _read(record, "layout", Layout) or LAYOUT_DEFAULT
 
 
 def recorded(settings: Settings) -> EmbeddingPath:
@@ -152,18 +152,20 @@ def recorded(settings: Settings) -> EmbeddingPath:
 
 def describe(settings: Settings) -> str:
     """How documents are embedded here, as ``qa status`` says it."""
-    if path := _measured(settings):
-        return f"{path} (measured fastest on this CPU)"
-    return f"{DEFAULT} (not measured on this CPU: python -m qa.models.tuning)"
+    return _said(_measured(settings), DEFAULT)
 
 
 def describe_layout(settings: Settings) -> str:
     """How the model's weights are held here, as ``qa status`` says it."""
-    if in_process(settings) is None:
+    if (record := layout_record_of(settings)) is None:
         return "none here (the LLM is a server's)"
-    if held := _read(layout_record_of(settings), "layout", Layout):
-        return f"{held} (measured fastest on this CPU)"
-    return f"{LAYOUT_DEFAULT} (not measured on this CPU: python -m qa.models.tuning)"
+    return _said(_read(record, "layout", Layout), LAYOUT_DEFAULT)
+
+
+def _said(found: StrEnum | None, default: StrEnum) -> str:
+    if found:
+        return f"{found} (measured fastest on this CPU)"
+    return f"{default} (not measured on this CPU: python -m qa.models.tuning)"
 
 
 def _best(run: Callable[[], object], rounds: int, clock: Callable[[], float]) -> float:
