@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = [
     ("qa.interfaces.options", "settings_from", "settings"),
     ("qa.index.store", "Store.__init__", "index open (Chroma)"),
-    ("qa.models.embeddings", "OnnxEncoder.__init__", "ONNX session"),
+    ("qa.models.encoders", "OnnxEncoder.__init__", "ONNX session"),
     ("qa.models.embeddings", "LazyEmbeddings.encode", "query embedding"),
     ("qa.models.local", "_load", "model load"),
     ("qa.models.local", "open_model", "model load"),  # before start_loading

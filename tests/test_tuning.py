@@ -3,6 +3,7 @@ The models' own agreement across paths is checked in test_startup (one model loa
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from qa.config import load_settings
@@ -22,18 +23,25 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, 
     assert tuning.recorded(settings) == tuning.DEFAULT  # nothing measured yet
     assert "not measured" in tuning.describe(settings)
 
-    # A clock that each embedding moves on by what its path costs: no real timing.
-    cost, now = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0}, [0.0]
+    # A clock that each embedding moves on by what its path costs: no real timing. The
+    # fastest path's vectors stray from the others': it is not timed, so not chosen.
+    cost, now = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0, "bf16": 0.5}, [0.0]
 
-    def embed(path: EmbeddingPath, texts: list[str]) -> None:
+    def embed(path: EmbeddingPath, texts: list[str]) -> np.ndarray:
         now[0] += cost[path] * len(texts)
+        vectors = np.tile([0.6, 0.8], (len(texts), 1))
+        return vectors[:, ::-1] if path == EmbeddingPath.BF16 else vectors
 
     seconds = tuning.measure(embed, ["a", "b"], clock=lambda: now[0])
     assert seconds == {"per-core": 6.0, "intra-op": 2.0, "torch": 4.0}
+    # Only the paths this machine has are timed.
+    paths = [EmbeddingPath.PER_CORE, EmbeddingPath.TORCH]
+    assert tuning.measure(embed, ["a"], paths, clock=lambda: now[0]).keys() == set(paths)
 
     monkeypatch.setattr(LazyEmbeddings, "prepare", lambda self: None)
     monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: object())
-    monkeypatch.setattr(tuning, "measure", lambda embed, texts: seconds)
+    monkeypatch.setattr(LazyEmbeddings, "openvino", lambda self: None)
+    monkeypatch.setattr(tuning, "measure", lambda embed, texts, paths: seconds)
     record = tuning.tune(settings)
     assert record["embedding_path"] == "intra-op" == tuning.recorded(settings)
     assert tuning.describe(settings) == "intra-op (measured fastest on this CPU)"
@@ -54,7 +62,7 @@ def test_without_an_onnx_export_torch_is_recorded_untimed(tmp_path, monkeypatch)
     settings = _settings(tmp_path)
     monkeypatch.setattr(LazyEmbeddings, "prepare", lambda self: None)
     monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: None)
-    monkeypatch.setattr(tuning, "measure", lambda embed, texts: pytest.fail("timed"))
+    monkeypatch.setattr(tuning, "measure", lambda embed, texts, paths: pytest.fail("timed"))
     assert tuning.tune(settings)["embedding_path"] == "torch" == tuning.recorded(settings)
 
 
@@ -127,3 +135,27 @@ def test_a_model_loads_as_stored_without_changing_the_library_defaults(tmp_path)
     with pytest.raises(ModelUnavailableError):
         load_llama(str(bad), 256, 1, Layout.STORED)
     assert llama_cpp.llama_model_default_params().use_extra_bufts is True
+
+
+def test_bfloat16_is_offered_only_where_openvino_runs_it(tmp_path, monkeypatch):
+    """OpenVINO is refused on a CPU without native bfloat16 (it would compute in float32, as
+    onnxruntime does); documents recorded for bf16 then embed by onnxruntime."""
+    import openvino
+
+    from qa.models import embeddings as module
+    from qa.models.encoders import OpenVinoEncoder
+
+    monkeypatch.setattr(openvino.Core, "get_property", lambda self, device, name: ["FP32"])
+    with pytest.raises(ModelUnavailableError, match="bfloat16"):
+        OpenVinoEncoder(tmp_path, 2)
+
+    class Onnx:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return np.ones((len(texts), 2))
+
+    model = LazyEmbeddings("minilm", tmp_path, 2)
+    monkeypatch.setattr(LazyEmbeddings, "_folder", lambda self: tmp_path)
+    monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: Onnx())
+    monkeypatch.setattr(module, "_openvino", lambda folder, threads: None)
+    assert EmbeddingPath.BF16 not in model.paths()
+    assert model.embed_with(EmbeddingPath.BF16, ["a", "b"]).shape == (2, 2)

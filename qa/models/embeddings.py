@@ -4,7 +4,8 @@ Query-time text (the question, the sentences ranked against it, the claims check
 through an ONNX export of the very same model, run by onnxruntime: a one-off ``qa ask`` then
 never imports torch, which takes longer than the whole answer's retrieval. Documents are
 embedded by the path this CPU runs fastest (``qa.models.tuning``: by default the export, one
-core per batch, about 1.5x the chunks a second of sentence-transformers on AVX-512). The
+core per batch, about 1.5x the chunks a second of sentence-transformers on AVX-512; where the
+CPU computes in bfloat16, the export in OpenVINO, 1.7x that: ``qa.models.encoders``). The
 export is made once, next to the bundled LLM in the cache, the first time
 sentence-transformers is loaded, and it is kept only if it gives the same vectors; without
 it, everything is embedded with sentence-transformers.
@@ -18,7 +19,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -27,11 +27,11 @@ from langchain_core.embeddings import Embeddings
 
 from qa.errors import ModelUnavailableError
 from qa.models.bundled import bundled, embedding_path
+from qa.models.encoders import OnnxEncoder, OpenVinoEncoder
 from qa.models.tuning import DEFAULT, EmbeddingPath
 
 log = logging.getLogger(__name__)
 
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 QUERY_CACHE = 50_000  # query-time vectors kept: sentences recur across questions
 
 
@@ -55,68 +55,6 @@ def _export_dir(name: str, cache_dir: Path) -> Path:
     files = sorted(location.rglob("*")) if location.is_dir() else []
     stamp = [model_id(name)] + [f"{f.relative_to(location)}:{f.stat().st_size}" for f in files]
     return cache_dir / "onnx" / hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-
-
-class OnnxEncoder:
-    """The exported model in onnxruntime, with its fast tokenizer: normalised vectors.
-
-    By default one session, run by ``threads`` callers at once, each on one core: this small
-    model keeps a core busier on one short batch than intra-op threads keep two on a long one
-    (on AVX-512: 50 chunks/s against 32 for one two-thread session in batches of 8). With
-    ``intra_op``, one caller and the session's threads share batches ``threads`` times larger.
-    """
-
-    # A batch's padded tokens (rows x its longest row): a chunk over half of it goes alone.
-    # 256 against 128 took 8% less CPU on one-row spreadsheet chunks (27 tokens) and on
-    # slides (122), the same vectors; 1024 and more took more (docs/formats.md).
-    TOKENS = 256
-
-    def __init__(self, folder: Path, threads: int, intra_op: bool = False) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads) if intra_op else 1
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
-        self.inputs = [i.name for i in self.session.get_inputs()]
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.pad = (self.tokenizer.padding or {}).get("pad_id", 0)
-        self.tokenizer.no_padding()  # each batch is padded to its own longest text below
-        self.width = self.session.get_outputs()[0].shape[-1]
-        callers = 1 if intra_op else max(1, threads)
-        self.tokens = self.TOKENS * (max(1, threads) if intra_op else 1)
-        self.pool = ThreadPoolExecutor(callers, thread_name_prefix="onnx")
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, one row per text. Texts are batched by token length, so that a
-        batch is padded to about its own length rather than to the longest text's."""
-        out = np.zeros((len(texts), self.width), dtype=np.float32)
-        encoded = self.tokenizer.encode_batch([t.strip() for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
-        batches: list[list[int]] = []
-        for i in order:
-            if batches and len(encoded[i].ids) * (len(batches[-1]) + 1) <= self.tokens:
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-
-        def run(rows: list[int]) -> None:
-            width = len(encoded[rows[-1]].ids)  # the batch's longest: rows are sorted
-            feed = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
-            feed["input_ids"][:] = self.pad
-            for r, i in enumerate(rows):
-                e = encoded[i]
-                feed["input_ids"][r, : len(e.ids)] = e.ids
-                feed["attention_mask"][r, : len(e.ids)] = e.attention_mask
-                feed["token_type_ids"][r, : len(e.ids)] = e.type_ids
-            (vectors,) = self.session.run(None, {k: feed[k] for k in self.inputs})
-            out[rows] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-        list(self.pool.map(run, batches))  # list(): a failed batch raises here
-        return out
 
 
 class LazyEmbeddings(Embeddings):
@@ -148,14 +86,21 @@ class LazyEmbeddings(Embeddings):
 
     def embed_with(self, path: EmbeddingPath, texts: list[str]) -> np.ndarray:
         """Unit vectors by ``path``; sentence-transformers where asked or where there is no
-        ONNX export."""
-        intra_op = path == EmbeddingPath.INTRA_OP
-        if path != EmbeddingPath.TORCH and (encoder := self.exported(intra_op)) is None:
-            self.prepare()
-            encoder = self.exported(intra_op)
-        if path == EmbeddingPath.TORCH or encoder is None:
+        ONNX export; onnxruntime where OpenVINO's bfloat16 was asked and cannot run here."""
+        if path != EmbeddingPath.TORCH and self._folder() is None:
+            self.prepare()  # its first load makes the export
+        if path == EmbeddingPath.TORCH or self._folder() is None:
             return np.array(self.prepare().embed_documents(texts), dtype=np.float32)
-        return encoder.encode(texts)
+        if path == EmbeddingPath.BF16 and (encoder := self.openvino()) is not None:
+            return encoder.encode(texts)
+        return self.exported(path == EmbeddingPath.INTRA_OP).encode(texts)
+
+    def paths(self) -> list[EmbeddingPath]:
+        """The paths this machine embeds by: torch alone without an export, OpenVINO's
+        bfloat16 only where it is installed and the CPU computes in bfloat16."""
+        if self.exported() is None:
+            return [EmbeddingPath.TORCH]
+        return [p for p in EmbeddingPath if p != EmbeddingPath.BF16 or self.openvino()]
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
@@ -193,13 +138,23 @@ class LazyEmbeddings(Embeddings):
                     self.cache_dir = None  # do not try again in this process
         return model
 
-    def exported(self, intra_op: bool = False) -> OnnxEncoder | None:
-        """The ONNX export that embeds, where there is one (None: sentence-transformers)."""
+    def _folder(self) -> Path | None:
+        """The ONNX export's folder, where there is an export."""
         if self.cache_dir is None:
             return None
         folder = _export_dir(self.name, self.cache_dir)
-        found = (folder / "export.json").exists()
-        return _onnx(str(folder), self.threads, intra_op) if found else None
+        return folder if (folder / "export.json").exists() else None
+
+    def exported(self, intra_op: bool = False) -> OnnxEncoder | None:
+        """The ONNX export in onnxruntime, where there is one (None: sentence-transformers)."""
+        return _onnx(str(folder), self.threads, intra_op) if (folder := self._folder()) else None
+
+    def openvino(self) -> OpenVinoEncoder | None:
+        """The export compiled by OpenVINO in bfloat16 (None: not on this machine)."""
+        if (folder := self._folder()) is None:
+            return None
+        with _opening:
+            return _openvino(str(folder), self.threads)
 
 
 def load_embeddings(
@@ -227,6 +182,15 @@ def _onnx(folder: str, threads: int, intra_op: bool = False) -> OnnxEncoder:
 @cache
 def _session(folder: str, threads: int, intra_op: bool) -> OnnxEncoder:
     return OnnxEncoder(Path(folder), threads, intra_op)
+
+
+@cache
+def _openvino(folder: str, threads: int) -> OpenVinoEncoder | None:
+    try:
+        return OpenVinoEncoder(Path(folder), threads)
+    except ModelUnavailableError as e:
+        log.info("documents embed in float32: %s", e)
+        return None
 
 
 @cache

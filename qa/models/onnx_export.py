@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.models.embeddings import INPUTS, OnnxEncoder
+from qa.models.encoders import INPUTS, OnnxEncoder
 
 log = logging.getLogger(__name__)
 

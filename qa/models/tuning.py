@@ -1,13 +1,15 @@
 """What this CPU runs fastest, measured once and recorded: the embedding path and the layout
 llama.cpp holds the model's weights in.
 
-Documents can be embedded three ways, each giving the same vectors (cosine >= 0.9999): ONNX
+Documents can be embedded four ways, each giving the same vectors (cosine >= 0.9999): ONNX
 sessions run one per core (what wins on AVX-512: a small model keeps one core busier on a short
 batch than intra-op threads keep two), one ONNX session spreading each batch over the cores,
-or sentence-transformers in torch. Which is fastest depends on the CPU (on a 2-core AVX2-only
-EPYC the per-core sessions gained nothing over torch), so ``python -m qa.models.tuning`` (run
-by ``make install``) times the three on the same texts and records the winner per CPU, model
-and thread count; ingest reads the record and, without one, runs the sessions per core.
+sentence-transformers in torch, or, where the CPU computes in bfloat16 natively (AVX512_BF16,
+AMX), the export compiled by OpenVINO in bfloat16. Which is fastest depends on the CPU (on a
+2-core AVX2-only EPYC the per-core sessions gained nothing over torch), so ``python -m
+qa.models.tuning`` (run by ``make install``) times those this machine has on the same texts,
+keeps those whose vectors agree with the first's, and records the winner per CPU, model and
+thread count; ingest reads the record and, without one, runs the sessions per core.
 
 llama.cpp can repack a GGUF's weights at load into the layout its kernels for this CPU
 prefer, or use them as the file stores them. Repacked weights make each generated token
@@ -31,6 +33,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from qa.config import Settings, load_settings
 from qa.errors import QAError
 
@@ -41,6 +45,7 @@ class EmbeddingPath(StrEnum):
     PER_CORE = "per-core"  # ONNX, one session run by a caller per core
     INTRA_OP = "intra-op"  # ONNX, one caller, the session's threads share each batch
     TORCH = "torch"  # sentence-transformers
+    BF16 = "bf16"  # OpenVINO, bfloat16 arithmetic, one stream per core
 
 
 class Layout(StrEnum):
@@ -180,16 +185,22 @@ def _best(run: Callable[[], object], rounds: int, clock: Callable[[], float]) ->
 
 
 def measure(
-    embed: Callable[[EmbeddingPath, list[str]], object],
+    embed: Callable[[EmbeddingPath, list[str]], Any],
     texts: list[str],
+    paths: list[EmbeddingPath] | None = None,
     rounds: int = 3,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Seconds per path to embed ``texts``: the best of ``rounds``, after a warm-up that
-    makes the sessions and pays first calls."""
-    seconds = {}
-    for path in EmbeddingPath:
-        embed(path, texts[:4])
+    makes the sessions, pays first calls and gives the vectors: a path whose vectors stray
+    from the first path's (cosine under 0.9999) is not timed."""
+    seconds, first = {}, None
+    for path in paths or list(EmbeddingPath):
+        vectors = embed(path, texts)
+        if first is None:
+            first = vectors
+        elif vectors is not None and float(np.min(np.sum(first * vectors, axis=1))) < 0.9999:
+            continue
         seconds[path] = _best(lambda path=path: embed(path, texts), rounds, clock)
     return seconds
 
@@ -234,7 +245,7 @@ def tune(settings: Settings) -> dict:
     if embeddings.exported() is None:
         seconds = {EmbeddingPath.TORCH: 0.0}
     else:
-        seconds = measure(embeddings.embed_with, PROBE)
+        seconds = measure(embeddings.embed_with, PROBE, embeddings.paths())
     return _write(record_of(settings), _chosen("embedding_path", seconds, settings))
 
 

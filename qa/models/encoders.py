@@ -1,0 +1,156 @@
+"""The ONNX export of the embedding model, run two ways: by onnxruntime in float32 (queries,
+and documents by default), or compiled by OpenVINO to compute in bfloat16 where the CPU does
+so natively (documents, where ``qa.models.tuning`` measured it faster: 1.6x on an AVX-512 EPYC
+with AVX512_BF16, its vectors at cosine >= 0.9999 to float32's).
+
+Both batch texts the same way: sorted by token length and grouped so that a batch is padded
+to about its own longest text, each batch on one core.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import ModelUnavailableError
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+Batch = tuple[list[int], dict[str, np.ndarray]]  # the rows of the output, the model's inputs
+
+
+class Encoder:
+    """Texts to unit vectors through the export's tokenizer and ``run``, which subclasses
+    give: it computes the batches and writes each batch's rows of ``out``."""
+
+    # A batch's padded tokens (rows x its longest row): a chunk over half of it goes alone.
+    # 256 against 128 took 8% less CPU on one-row spreadsheet chunks (27 tokens) and on
+    # slides (122), the same vectors; 1024 and more took more (docs/formats.md).
+    TOKENS = 256
+    ROUND = 1  # batches are padded to a multiple of this many tokens
+
+    def __init__(self, folder: Path, width: int, tokens: int = TOKENS) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.pad = (self.tokenizer.padding or {}).get("pad_id", 0)
+        self.tokenizer.no_padding()  # each batch is padded to its own longest text below
+        self.width = width
+        self.tokens = tokens
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors, one row per text."""
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        self.run(self.batches(texts), out)
+        return out
+
+    def batches(self, texts: list[str]) -> Iterator[Batch]:
+        """The texts tokenized and grouped by length, each group padded to its longest."""
+        encoded = self.tokenizer.encode_batch([t.strip() for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        groups: list[list[int]] = []
+        for i in order:
+            if groups and len(encoded[i].ids) * (len(groups[-1]) + 1) <= self.tokens:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        for rows in groups:
+            width = -(-len(encoded[rows[-1]].ids) // self.ROUND) * self.ROUND  # rows are sorted
+            feed = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
+            feed["input_ids"][:] = self.pad
+            for r, i in enumerate(rows):
+                e = encoded[i]
+                feed["input_ids"][r, : len(e.ids)] = e.ids
+                feed["attention_mask"][r, : len(e.ids)] = e.attention_mask
+                feed["token_type_ids"][r, : len(e.ids)] = e.type_ids
+            yield rows, feed
+
+    def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+class OnnxEncoder(Encoder):
+    """The export in onnxruntime, float32.
+
+    By default one session, run by ``threads`` callers at once, each on one core: this small
+    model keeps a core busier on one short batch than intra-op threads keep two on a long one
+    (on AVX-512: 50 chunks/s against 32 for one two-thread session in batches of 8). With
+    ``intra_op``, one caller and the session's threads share batches ``threads`` times larger.
+    """
+
+    def __init__(self, folder: Path, threads: int, intra_op: bool = False) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, threads) if intra_op else 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        width = self.session.get_outputs()[0].shape[-1]
+        super().__init__(folder, width, self.TOKENS * (max(1, threads) if intra_op else 1))
+        self.pool = ThreadPoolExecutor(1 if intra_op else max(1, threads), "onnx")
+
+    def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
+        def one(batch: Batch) -> None:
+            rows, feed = batch
+            (vectors,) = self.session.run(None, {k: feed[k] for k in self.inputs})
+            out[rows] = _unit(vectors)
+
+        list(self.pool.map(one, batches))  # list(): a failed batch raises here
+
+
+class OpenVinoEncoder(Encoder):
+    """The export compiled by OpenVINO for this CPU with bfloat16 arithmetic, ``threads``
+    single-core streams taking batches in turn. Refused (ModelUnavailableError) where
+    OpenVINO is not installed or the CPU has no native bfloat16: there it would compute in
+    float32, as onnxruntime already does."""
+
+    # OpenVINO keeps kernels and buffers per input shape: widths rounded up to 16 tokens
+    # hold an ingest's shapes to a few dozen (2,000 chunks: 473 MB RSS against 1,117 at
+    # exact widths, and 8% faster; the padding is masked, the vectors the same).
+    ROUND = 16
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        try:
+            import openvino
+        except ImportError:
+            raise ModelUnavailableError("OpenVINO is not installed") from None
+        core = openvino.Core()
+        if "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            raise ModelUnavailableError("this CPU computes in bfloat16 only by emulation")
+        streams = str(max(1, threads))
+        self.compiled = core.compile_model(
+            str(folder / "model.onnx"),
+            "CPU",
+            {
+                "INFERENCE_PRECISION_HINT": "bf16",
+                "NUM_STREAMS": streams,
+                "INFERENCE_NUM_THREADS": streams,
+            },
+        )
+        self.inputs = [i.get_any_name() for i in self.compiled.inputs]
+        self.requests = max(1, threads)
+        self.lock = threading.Lock()  # one queue of requests, one caller at a time
+        super().__init__(folder, self.compiled.outputs[0].get_partial_shape()[-1].get_length())
+
+    def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
+        import openvino
+
+        def done(request, rows: list[int]) -> None:
+            out[rows] = _unit(request.get_output_tensor(0).data)
+
+        with self.lock:
+            queue = openvino.AsyncInferQueue(self.compiled, self.requests)
+            queue.set_callback(done)
+            for rows, feed in batches:
+                queue.start_async({k: feed[k] for k in self.inputs}, rows)
+            queue.wait_all()
