@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -168,3 +170,23 @@ def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
         ("add", ["b2", "b3"]),
         ("prune", "b", 4),
     ]
+
+
+def test_qa_ingest_does_not_import_the_answering_chain(tmp_path: Path):
+    """Ingest needs no LLM: the chain's imports (LangChain's models and tracers, 0.5 s) stay
+    out of `qa ingest`, which an unchanged folder otherwise spends most of its time on."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Alpha\n\nThe alpha station opened in 1901.\n")
+    probe = (
+        "import sys; from qa.interfaces.cli import main\n"
+        "try: main(sys.argv[1:])\n"
+        "except SystemExit: pass\n"
+        "print('qa.answering.chain' in sys.modules)"
+    )
+    args = ["ingest", str(folder), "--index", str(tmp_path / "index")]
+    run = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "False", run.stderr
+    assert "1 added" in run.stderr

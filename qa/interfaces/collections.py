@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.answering.chain import Answerer
 from qa.config import Settings
 from qa.errors import ForbiddenError, NoCollectionError, UsageError
 from qa.interfaces.users import Role, User
 
 if TYPE_CHECKING:
+    from qa.answering.chain import Answerer
     from qa.index.watch import Watcher
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ class Collections:
             known = self.names()
             if name not in known:
                 raise NoCollectionError(name, self.names(user))
+            from qa.answering.chain import Answerer  # here: `qa ingest` imports this module
+
             settings = self.default.settings.with_overrides(collection=name)
             answerer = Answerer(settings, llm=self.default.llm)
             self._answerers[name] = answerer
