@@ -19,9 +19,9 @@ from qa.answering.chain import Answerer, numbered
 from qa.answering.prompts import PREFIX, PROMPT
 from qa.config import Settings, load_settings
 from qa.evaluation.questions import load_questions
+from qa.models.layouts import layout
 from qa.models.llms import chat_messages
 from qa.models.local import LocalModel
-from qa.models.tuning import layout
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own eval questions, the first answerable ones: warm answers on the article.

@@ -20,7 +20,7 @@ class Memo:
     def __init__(self, path: Path | None, settings) -> None:
         """``path`` None: nothing kept, every draft and verdict asked afresh (``--fresh``)."""
         self.path, self.seen = path, {}
-        from qa.models.tuning import layout
+        from qa.models.layouts import layout
 
         # Weights held in another layout round differently: a greedy draft may differ.
         model = [settings.llm, settings.llm_model, settings.max_tokens, settings.speculate]

@@ -9,9 +9,10 @@ import pytest
 from qa.config import load_settings
 from qa.errors import ModelUnavailableError
 from qa.index.store import Store
-from qa.models import tuning
+from qa.models import layouts, tuning
 from qa.models.embeddings import LazyEmbeddings
-from qa.models.tuning import EmbeddingPath, Layout
+from qa.models.layouts import Layout
+from qa.models.tuning import EmbeddingPath
 
 
 def _settings(tmp_path):
@@ -76,8 +77,8 @@ def test_an_unreadable_record_falls_back_to_the_default(tmp_path, garbled):
 
 def test_the_faster_weight_layout_is_recorded_and_the_model_loads_in_it(tmp_path, monkeypatch):
     settings = _settings(tmp_path).with_overrides(llm="gguf", llm_path=str(tmp_path / "m.gguf"))
-    assert tuning.layout(settings) == tuning.LAYOUT_DEFAULT == Layout.REPACKED
-    assert "not measured" in tuning.describe_layout(settings)
+    assert layouts.layout(settings) == layouts.LAYOUT_DEFAULT == Layout.REPACKED
+    assert "not measured" in layouts.describe_layout(settings)
 
     # Each layout's model costs what a virtual clock says; each is closed once timed.
     cost, now, closed = {Layout.REPACKED: 3.0, Layout.STORED: 2.0}, [0.0], []
@@ -92,27 +93,27 @@ def test_the_faster_weight_layout_is_recorded_and_the_model_loads_in_it(tmp_path
     def run(model: Model) -> None:
         now[0] += cost[model.held]
 
-    seconds = tuning.measure_layouts(Model, run, clock=lambda: now[0])
+    seconds = layouts.measure_layouts(Model, run, clock=lambda: now[0])
     assert seconds == {"repacked": 3.0, "as-stored": 2.0} and closed == list(Layout)
 
     # The settings' GGUF is what is loaded, at their thread count, in the layout asked for.
     loads = []
     monkeypatch.setattr("qa.models.local.load_llama", lambda *args: loads.append(args))
-    monkeypatch.setattr(tuning, "measure_layouts", lambda load: load(Layout.STORED) or seconds)
-    assert tuning.tune_layout(settings)["layout"] == "as-stored"
+    monkeypatch.setattr(layouts, "measure_layouts", lambda load: load(Layout.STORED) or seconds)
+    assert layouts.tune_layout(settings)["layout"] == "as-stored"
     assert loads == [(str(tmp_path / "m.gguf"), 1024, 2, Layout.STORED)]
-    assert tuning.layout(settings) == Layout.STORED
-    assert tuning.describe_layout(settings) == "as-stored (measured fastest on this CPU)"
+    assert layouts.layout(settings) == Layout.STORED
+    assert layouts.describe_layout(settings) == "as-stored (measured fastest on this CPU)"
     # A server's model has no weights here; another thread count measures again.
     served = settings.with_overrides(llm="openai")
-    assert tuning.tune_layout(served) is None and tuning.layout(served) is None
-    assert "server" in tuning.describe_layout(served)
-    assert tuning.layout(settings.with_overrides(threads=1)) == Layout.REPACKED
+    assert layouts.tune_layout(served) is None and layouts.layout(served) is None
+    assert "server" in layouts.describe_layout(served)
+    assert layouts.layout(settings.with_overrides(threads=1)) == Layout.REPACKED
     # The bundled model is one record whether its name is given or left to the default.
     bundled = _settings(tmp_path)
     named = bundled.with_overrides(llm_model="qwen2.5-coder-1.5b")
-    assert tuning.layout_record_of(bundled) == tuning.layout_record_of(named)
-    assert tuning.layout_record_of(bundled) != tuning.layout_record_of(settings)
+    assert layouts.layout_record_of(bundled) == layouts.layout_record_of(named)
+    assert layouts.layout_record_of(bundled) != layouts.layout_record_of(settings)
 
 
 @pytest.mark.slow

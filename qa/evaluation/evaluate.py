@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings
 from qa.evaluation.questions import Question, corpus_id
-from qa.models.tuning import Layout, cpu, layout
+from qa.models.layouts import Layout, layout
+from qa.models.tuning import cpu
 
 if TYPE_CHECKING:
     from qa.answering.answer import Answer

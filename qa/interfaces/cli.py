@@ -240,7 +240,8 @@ def mcp(**values: Any) -> None:
 def status(**values: Any) -> None:
     """Show what the index holds: files, chunks, embedding model, and any inconsistency."""
     from qa.index.store import Store
-    from qa.models.tuning import describe, describe_layout
+    from qa.models.layouts import describe_layout
+    from qa.models.tuning import describe
 
     store = Store(settings_from(values))
     held = store.summary()

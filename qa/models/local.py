@@ -14,7 +14,7 @@ from typing import Any
 from qa.config import Settings
 from qa.errors import ModelUnavailableError, UsageError
 from qa.models.bundled import DEFAULT_BUNDLED, bundled_path
-from qa.models.tuning import LAYOUT_DEFAULT, Layout, layout
+from qa.models.layouts import LAYOUT_DEFAULT, Layout, layout
 
 
 class LocalModel:
@@ -99,7 +99,7 @@ def open_local(settings: Settings) -> tuple[LocalModel, str] | None:
             raise UsageError(f"no GGUF file at {path}")
         key = (str(path), settings.context_tokens, settings.threads)
         if key not in _loaded:
-            # The weights as this CPU runs them fastest (``qa.models.tuning``, measured at
+            # The weights as this CPU runs them fastest (``qa.models.layouts``, measured at
             # install), read once: a record made later does not load the model twice.
             _loaded[key] = _load(*key, layout(settings) or LAYOUT_DEFAULT)
         return _loaded[key], name
