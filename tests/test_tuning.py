@@ -26,7 +26,8 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, 
 
     # A clock that each embedding moves on by what its path costs: no real timing. The
     # fastest path's vectors stray from the others': it is not timed, so not chosen.
-    cost, now = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0, "bf16": 0.5}, [0.0]
+    cost = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0, "openvino": 1.5, "bf16": 0.5}
+    now = [0.0]
 
     def embed(path: EmbeddingPath, texts: list[str]) -> np.ndarray:
         now[0] += cost[path] * len(texts)
@@ -34,14 +35,14 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, 
         return vectors[:, ::-1] if path == EmbeddingPath.BF16 else vectors
 
     seconds = tuning.measure(embed, ["a", "b"], clock=lambda: now[0])
-    assert seconds == {"per-core": 6.0, "intra-op": 2.0, "torch": 4.0}
+    assert seconds == {"per-core": 6.0, "intra-op": 2.0, "torch": 4.0, "openvino": 3.0}
     # Only the paths this machine has are timed.
     paths = [EmbeddingPath.PER_CORE, EmbeddingPath.TORCH]
     assert tuning.measure(embed, ["a"], paths, clock=lambda: now[0]).keys() == set(paths)
 
     monkeypatch.setattr(LazyEmbeddings, "prepare", lambda self: None)
     monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: object())
-    monkeypatch.setattr(LazyEmbeddings, "openvino", lambda self: None)
+    monkeypatch.setattr(LazyEmbeddings, "openvino", lambda self, bf16=False: None)
     monkeypatch.setattr(tuning, "measure", lambda embed, texts, paths: seconds)
     record = tuning.tune(settings)
     assert record["embedding_path"] == "intra-op" == tuning.recorded(settings)
@@ -157,6 +158,6 @@ def test_bfloat16_is_offered_only_where_openvino_runs_it(tmp_path, monkeypatch):
     model = LazyEmbeddings("minilm", tmp_path, 2)
     monkeypatch.setattr(LazyEmbeddings, "_folder", lambda self: tmp_path)
     monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: Onnx())
-    monkeypatch.setattr(module, "_openvino", lambda folder, threads: None)
-    assert EmbeddingPath.BF16 not in model.paths()
+    monkeypatch.setattr(module, "_openvino", lambda folder, threads, bf16: None)
+    assert EmbeddingPath.BF16 not in model.paths() and EmbeddingPath.OPENVINO not in model.paths()
     assert model.embed_with(EmbeddingPath.BF16, ["a", "b"]).shape == (2, 2)

@@ -33,6 +33,7 @@ from qa.models.tuning import DEFAULT, EmbeddingPath
 log = logging.getLogger(__name__)
 
 QUERY_CACHE = 50_000  # query-time vectors kept: sentences recur across questions
+OPENVINO = (EmbeddingPath.OPENVINO, EmbeddingPath.BF16)
 
 
 def model_id(name: str) -> str:
@@ -91,16 +92,20 @@ class LazyEmbeddings(Embeddings):
             self.prepare()  # its first load makes the export
         if path == EmbeddingPath.TORCH or self._folder() is None:
             return np.array(self.prepare().embed_documents(texts), dtype=np.float32)
-        if path == EmbeddingPath.BF16 and (encoder := self.openvino()) is not None:
+        if path in OPENVINO and (encoder := self.openvino(path == EmbeddingPath.BF16)):
             return encoder.encode(texts)
         return self.exported(path == EmbeddingPath.INTRA_OP).encode(texts)
 
     def paths(self) -> list[EmbeddingPath]:
-        """The paths this machine embeds by: torch alone without an export, OpenVINO's
-        bfloat16 only where it is installed and the CPU computes in bfloat16."""
+        """The paths this machine embeds by: torch alone without an export, OpenVINO's only
+        where it is installed, its bfloat16 only where the CPU computes in bfloat16."""
         if self.exported() is None:
             return [EmbeddingPath.TORCH]
-        return [p for p in EmbeddingPath if p != EmbeddingPath.BF16 or self.openvino()]
+        return [
+            p
+            for p in EmbeddingPath
+            if p not in OPENVINO or self.openvino(p == EmbeddingPath.BF16) is not None
+        ]
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
@@ -149,12 +154,12 @@ class LazyEmbeddings(Embeddings):
         """The ONNX export in onnxruntime, where there is one (None: sentence-transformers)."""
         return _onnx(str(folder), self.threads, intra_op) if (folder := self._folder()) else None
 
-    def openvino(self) -> OpenVinoEncoder | None:
-        """The export compiled by OpenVINO in bfloat16 (None: not on this machine)."""
+    def openvino(self, bf16: bool = False) -> OpenVinoEncoder | None:
+        """The export compiled by OpenVINO, in float32 or bfloat16 (None: not here)."""
         if (folder := self._folder()) is None:
             return None
         with _opening:
-            return _openvino(str(folder), self.threads)
+            return _openvino(str(folder), self.threads, bf16)
 
 
 def load_embeddings(
@@ -185,11 +190,11 @@ def _session(folder: str, threads: int, intra_op: bool) -> OnnxEncoder:
 
 
 @cache
-def _openvino(folder: str, threads: int) -> OpenVinoEncoder | None:
+def _openvino(folder: str, threads: int, bf16: bool) -> OpenVinoEncoder | None:
     try:
-        return OpenVinoEncoder(Path(folder), threads)
+        return OpenVinoEncoder(Path(folder), threads, bf16)
     except ModelUnavailableError as e:
-        log.info("documents embed in float32: %s", e)
+        log.info("documents embed by onnxruntime: %s", e)
         return None
 
 

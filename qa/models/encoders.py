@@ -1,7 +1,9 @@
-"""The ONNX export of the embedding model, run two ways: by onnxruntime in float32 (queries,
-and documents by default), or compiled by OpenVINO to compute in bfloat16 where the CPU does
-so natively (documents, where ``qa.models.tuning`` measured it faster: 1.6x on an AVX-512 EPYC
-with AVX512_BF16, its vectors at cosine >= 0.9999 to float32's).
+"""The ONNX export of the embedding model, run by onnxruntime in float32 (queries, and documents
+by default) or compiled by OpenVINO (documents, where ``qa.models.tuning`` measured it faster):
+in bfloat16 where the CPU computes in it natively (1.7x onnxruntime on an AVX-512 EPYC with
+AVX512_BF16, its vectors at cosine >= 0.9999 to float32's), or in float32 (1.5x torch with
+both held to AVX2 on that EPYC, where onnxruntime's sessions had gained nothing on an AVX2
+CPU).
 
 Both batch texts the same way: sorted by token length and grouped so that a batch is padded
 to about its own longest text, each batch on one core.
@@ -109,34 +111,30 @@ class OnnxEncoder(Encoder):
 
 
 class OpenVinoEncoder(Encoder):
-    """The export compiled by OpenVINO for this CPU with bfloat16 arithmetic, ``threads``
-    single-core streams taking batches in turn. Refused (ModelUnavailableError) where
-    OpenVINO is not installed or the CPU has no native bfloat16: there it would compute in
-    float32, as onnxruntime already does."""
+    """The export compiled by OpenVINO for this CPU, ``threads`` single-core streams taking
+    batches in turn, in float32 or, with ``bf16``, in bfloat16. bfloat16 is refused
+    (ModelUnavailableError) where the CPU lacks it natively: OpenVINO would emulate it."""
 
     # OpenVINO keeps kernels and buffers per input shape: widths rounded up to 16 tokens
     # hold an ingest's shapes to a few dozen (2,000 chunks: 473 MB RSS against 1,117 at
     # exact widths, and 8% faster; the padding is masked, the vectors the same).
     ROUND = 16
 
-    def __init__(self, folder: Path, threads: int) -> None:
+    def __init__(self, folder: Path, threads: int, bf16: bool = False) -> None:
         try:
             import openvino
         except ImportError:
             raise ModelUnavailableError("OpenVINO is not installed") from None
         core = openvino.Core()
-        if "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        if bf16 and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             raise ModelUnavailableError("this CPU computes in bfloat16 only by emulation")
         streams = str(max(1, threads))
-        self.compiled = core.compile_model(
-            str(folder / "model.onnx"),
-            "CPU",
-            {
-                "INFERENCE_PRECISION_HINT": "bf16",
-                "NUM_STREAMS": streams,
-                "INFERENCE_NUM_THREADS": streams,
-            },
-        )
+        config = {"NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams}
+        config["INFERENCE_PRECISION_HINT"] = "bf16" if bf16 else "f32"
+        try:
+            self.compiled = core.compile_model(str(folder / "model.onnx"), "CPU", config)
+        except RuntimeError as e:  # a graph its kernels for this CPU cannot take
+            raise ModelUnavailableError(f"OpenVINO cannot compile the export: {e}") from None
         self.inputs = [i.get_any_name() for i in self.compiled.inputs]
         self.requests = max(1, threads)
         self.lock = threading.Lock()  # one queue of requests, one caller at a time

@@ -1,15 +1,15 @@
 """What this CPU runs fastest, measured once and recorded: the embedding path (here) and the
 layout llama.cpp holds the model's weights in (``qa.models.layouts``).
 
-Documents can be embedded four ways, each giving the same vectors (cosine >= 0.9999): ONNX
+Documents can be embedded five ways, each giving the same vectors (cosine >= 0.9999): ONNX
 sessions run one per core (what wins on AVX-512: a small model keeps one core busier on a short
 batch than intra-op threads keep two), one ONNX session spreading each batch over the cores,
-sentence-transformers in torch, or, where the CPU computes in bfloat16 natively (AVX512_BF16,
-AMX), the export compiled by OpenVINO in bfloat16. Which is fastest depends on the CPU (on a
-2-core AVX2-only EPYC the per-core sessions gained nothing over torch), so ``python -m
-qa.models.tuning`` (run by ``make install``) times those this machine has on the same texts,
-keeps those whose vectors agree with the first's, and records the winner per CPU, model and
-thread count; ingest reads the record and, without one, runs the sessions per core.
+sentence-transformers in torch, the export compiled by OpenVINO in float32, or, where the CPU
+computes in bfloat16 natively (AVX512_BF16, AMX), in bfloat16. Which is fastest depends on the
+CPU (on a 2-core AVX2-only EPYC the per-core sessions gained nothing over torch), so ``python
+-m qa.models.tuning`` (run by ``make install``) times those this machine has on the same
+texts, keeps those whose vectors agree with the first's, and records the winner per CPU, model
+and thread count; ingest reads the record and, without one, runs the sessions per core.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class EmbeddingPath(StrEnum):
     PER_CORE = "per-core"  # ONNX, one session run by a caller per core
     INTRA_OP = "intra-op"  # ONNX, one caller, the session's threads share each batch
     TORCH = "torch"  # sentence-transformers
+    OPENVINO = "openvino"  # OpenVINO, float32, one stream per core
     BF16 = "bf16"  # OpenVINO, bfloat16 arithmetic, one stream per core
 
 
