@@ -30,40 +30,57 @@ def _outline_level(element) -> int | None:
     return level if level <= 9 else None
 
 
-def _level(paragraph) -> int | None:
+class _Styles:
+    """What a document's paragraph styles say, read once per style: python-docx searches the
+    styles part on every ``Paragraph.style``, and a paragraph's level, list and kind each ask
+    (a third of the reading time of 155 pages of Word)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str | None, tuple[str, int | None, bool]] = {}
+
+    def of(self, paragraph) -> tuple[str, int | None, bool]:
+        """The paragraph's style: its name, its outline level, whether Word numbers it (its
+        own numbering or that of a style it is based on)."""
+        key = paragraph._p.style
+        if key not in self._seen:
+            style = paragraph.style
+            name = (style.name if style is not None else "") or ""
+            level = _outline_level(style.element if style is not None else None)
+            numbered, base = False, style
+            while base is not None and not numbered:
+                numbered = base.element.find(f"{_W}pPr/{_W}numPr") is not None
+                base = base.base_style
+            self._seen[key] = (name, level, numbered)
+        return self._seen[key]
+
+
+def _level(paragraph, styles: _Styles) -> int | None:
     """The heading level of a paragraph (0: the document's title), None for body text."""
-    style = paragraph.style
-    name = style.name if style is not None else ""
+    name, style_level, _ = styles.of(paragraph)
     if name == "Title":
         return 0
-    if m := _HEADING.match(name or ""):
+    if m := _HEADING.match(name):
         return int(m[1])
     level = _outline_level(paragraph._p)
-    return level if level is not None else _outline_level(style.element if style else None)
+    return level if level is not None else style_level
 
 
-def _numbered(paragraph) -> bool:
+def _numbered(paragraph, styles: _Styles) -> bool:
     """Whether Word shows the paragraph as a list item: numbering of its own, else its
     style's (or a style it is based on). A style's name says nothing: "List Paragraph",
     "List Continue" and LibreOffice's "List Contents" (an HTML <dd>) carry no bullet."""
     own = paragraph._p.find(f"{_W}pPr/{_W}numPr")
     if own is not None:  # numId 0 takes a style's numbering away
         return own.find(f"{_W}numId") is None or own.find(f"{_W}numId").get(f"{_W}val") != "0"
-    style = paragraph.style
-    while style is not None:
-        if style.element.find(f"{_W}pPr/{_W}numPr") is not None:
-            return True
-        style = style.base_style
-    return False
+    return styles.of(paragraph)[2]
 
 
-def _kind(paragraph) -> str:
+def _kind(paragraph, styles: _Styles) -> str:
     """What joins a paragraph to its neighbours: list items and preformatted lines go one a
     line; other paragraphs stand apart."""
-    style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    if _numbered(paragraph):
+    if _numbered(paragraph, styles):
         return "list"
-    if style.startswith(("Preformatted", "HTML Preformatted", "Code", "Source")):
+    if styles.of(paragraph)[0].startswith(("Preformatted", "HTML Preformatted", "Code", "Source")):
         return "pre"
     return "text"
 
@@ -85,17 +102,19 @@ def _rows(table) -> list[list[str]]:
 def _blocks(document) -> Iterator[Block]:
     from docx.table import Table
 
-    items = list(document.iter_inner_content())
-    titles = [p.text for p in items if not isinstance(p, Table) and _level(p) == 0]
+    styles = _Styles()
+    items = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            items.append(("table", table_lines(_rows(item)), None))
+        else:
+            items.append((_kind(item, styles), item.text, _level(item, styles)))
+    titles = [text for _, text, level in items if level == 0]
     title = titles[0] if titles else document.core_properties.title or ""
     outline = Outline(" ".join(title.split()))
     group: list[str] = []
     grouped = ""
-    for item in items:
-        if isinstance(item, Table):
-            kind, text, level = "table", table_lines(_rows(item)), None
-        else:
-            kind, text, level = _kind(item), item.text, _level(item)
+    for kind, text, level in items:
         if group and (kind != grouped or level is not None or kind in {"text", "table"}):
             yield Block("\n".join(group), outline.path)
             group = []
