@@ -158,11 +158,14 @@ def test_batches_are_embedded_ahead_but_written_in_order(monkeypatch):
         for i in range(n):
             yield Document(f"{name} {i}", id=f"{name}{i}", metadata={"end": i + 1})
 
+    steps: list[int] = []
     with ThreadPoolExecutor(1) as pool:
-        writer = qa.index.writer.Writer(Recorder(), lambda n: None, pool)
-        writer.file("a", chunks("a", 4))
-        writer.file("b", chunks("b", 4))
+        writer = qa.index.writer.Writer(Recorder(), steps.append, pool)
+        writer.file("a", chunks("a", 4), 10)
+        writer.file("b", chunks("b", 4), 2)  # more text than bytes: a zipped file
         writer.finish()
+    # Progress counts each file's text, up to its bytes (the caller adds the rest of them).
+    assert steps == [3, 2, 0] and writer.advanced == 2
     assert calls == [
         ("add", ["a0", "a1", "a2"]),
         ("add", ["a3", "b0", "b1"]),
@@ -190,3 +193,26 @@ def test_qa_ingest_does_not_import_the_answering_chain(tmp_path: Path):
     )
     assert run.stdout.strip() == "False", run.stderr
     assert "1 added" in run.stderr
+
+
+def test_progress_never_passes_its_total_on_zipped_files(tmp_path: Path, monkeypatch):
+    """A .docx holds more text than bytes (its XML is zipped): progress stays within the
+    folder's bytes and ends at them."""
+    import docx
+
+    import qa.index.writer
+
+    monkeypatch.setattr(qa.index.writer, "BATCH", 16)  # progress is told per batch
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    document = docx.Document()
+    for i in range(2000):
+        document.add_paragraph(f"Paragraph {i} repeats the same plain words as the one before.")
+    document.save(folder / "long.docx")
+    (folder / "short.md").write_text("# Short\n\nA line.\n")
+    seen: list[tuple[int, int]] = []
+    ingest([folder], settings(tmp_path), progress=lambda done, total: seen.append((done, total)))
+    total = seen[-1][1]
+    assert total < 2000 * 60  # the text is longer than the bytes
+    assert all(done <= total for done, _ in seen) and seen[-1][0] == total

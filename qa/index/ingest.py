@@ -220,14 +220,15 @@ def _apply(
         writer = Writer(store, advance, pool)
         for path, loader, file_hash in todo:
             try:
-                writer.file(loader.name, split(loader.lazy_load(), settings, file_hash))
+                chunks = split(loader.lazy_load(), settings, file_hash)
+                writer.file(loader.name, chunks, sizes[path])
                 (report.updated if loader.name in indexed else report.added).append(loader.name)
             except BadDocumentError as e:  # raised before any chunk of the file is written
                 log.info("skipped %s: %s", loader.name, e)
                 report.skipped.append((loader.name, str(e)))
                 if loader.name in indexed:
                     gone.append(loader.name)
-            advance(max(0, sizes[path] - writer.advanced))  # text is shorter than its bytes
+            advance(sizes[path] - writer.advanced)  # the rest of its bytes
         writer.finish()
     for name in gone:
         report.removed.append(name)

@@ -54,10 +54,13 @@ class Writer:
         self.reported = 0  # where in the current file's text progress was last reported
         self.advanced = 0  # characters of the current file reported
         self.end = 0  # where the current file's last chunk queued ends
+        self.size = 0  # the current file's bytes: its share of the progress
 
-    def file(self, name: str, chunks: Iterator[Document]) -> None:
-        """Queue one file's chunks (flushing full batches as they fill)."""
+    def file(self, name: str, chunks: Iterator[Document], size: int) -> None:
+        """Queue one file's chunks (flushing full batches as they fill); ``size``: its bytes,
+        which progress counts."""
         self.reported = self.end = self.advanced = 0
+        self.size = size
         ids: set[str] = set()
         first = len(self.pending)
         last: Document | None = None
@@ -74,7 +77,7 @@ class Writer:
             last.metadata["n_chunks"] = len(ids)
             self._queue(last)
         self.written.append((name, ids))
-        self.reported = self.end  # the rest of this file's progress is the caller's to report
+        self.reported = self.size  # the rest of this file's progress is the caller's to report
 
     def _queue(self, chunk: Document) -> None:
         self.pending.append(chunk)
@@ -90,10 +93,13 @@ class Writer:
         self.pending, self.written = [], []
         self._write()
         self.embedding = batch
-        step = max(0, self.end - self.reported)
+        # Progress counts a file's text up to its bytes: a zipped file (.docx, .xlsx) holds
+        # more text than bytes, and the bar must not pass its total.
+        end = min(self.end, self.size)
+        step = max(0, end - self.reported)
         self.advance(step)
         self.advanced += step
-        self.reported = self.end
+        self.reported = end
 
     def finish(self) -> None:
         """Write everything queued."""
