@@ -216,3 +216,35 @@ def test_progress_never_passes_its_total_on_zipped_files(tmp_path: Path, monkeyp
     total = seen[-1][1]
     assert total < 2000 * 60  # the text is longer than the bytes
     assert all(done <= total for done, _ in seen) and seen[-1][0] == total
+
+
+def test_a_file_that_fails_midway_leaves_nothing_and_progress_its_total(tmp_path, monkeypatch):
+    """A file that fails after some of its chunks went out in a batch (it changed while
+    read) leaves none of them, is reported skipped, not removed, and progress ends at the
+    folder's bytes."""
+    import qa.index.ingest
+    import qa.index.writer
+    from qa.errors import BadDocumentError
+
+    monkeypatch.setattr(qa.index.writer, "BATCH", 2)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        body = "\n\n".join(f"Line {i} of {name} says something new." for i in range(120))
+        (folder / f"{name}.md").write_text(f"# {name}\n\n{body}\n")
+    split = qa.index.ingest.split
+
+    def failing(parts, settings, file_hash):
+        for n, chunk in enumerate(split(parts, settings, file_hash)):
+            if chunk.metadata["source"].endswith("b.md") and n == 3:
+                raise BadDocumentError("changed while read")
+            yield chunk
+
+    monkeypatch.setattr(qa.index.ingest, "split", failing)
+    seen: list[tuple[int, int]] = []
+    s = settings(tmp_path)
+    report = ingest([folder], s, progress=lambda done, total: seen.append((done, total)))
+    assert [name for name, _ in report.skipped] == ["docs/b.md"] and not report.removed
+    sources = {c.metadata["source"] for c in Store(s).chunks()}
+    assert sources == {"docs/a.md", "docs/c.md"}
+    assert all(done <= total for done, total in seen) and seen[-1][0] == seen[-1][1]

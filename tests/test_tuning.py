@@ -26,16 +26,27 @@ def test_the_fastest_path_is_recorded_for_this_cpu_and_read_by_ingest(tmp_path, 
 
     # A clock that each embedding moves on by what its path costs: no real timing. The
     # fastest path's vectors stray from the others': it is not timed, so not chosen.
-    cost = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0, "openvino": 1.5, "bf16": 0.5}
+    cost = {"per-core": 3.0, "intra-op": 1.0, "torch": 2.0, "openvino-f32": 1.5}
+    cost["openvino-bf16"] = 0.5
     now = [0.0]
 
     def embed(path: EmbeddingPath, texts: list[str]) -> np.ndarray:
         now[0] += cost[path] * len(texts)
         vectors = np.tile([0.6, 0.8], (len(texts), 1))
-        return vectors[:, ::-1] if path == EmbeddingPath.BF16 else vectors
+        return vectors[:, ::-1] if path == EmbeddingPath.OPENVINO_BF16 else vectors
 
     seconds = tuning.measure(embed, ["a", "b"], clock=lambda: now[0])
-    assert seconds == {"per-core": 6.0, "intra-op": 2.0, "torch": 4.0, "openvino": 3.0}
+    assert seconds == {"per-core": 6.0, "intra-op": 2.0, "torch": 4.0, "openvino-f32": 3.0}
+    # Vectors that are not numbers stray too; a path that cannot run here is skipped.
+
+    def broken(path: EmbeddingPath, texts: list[str]) -> np.ndarray:
+        if path == EmbeddingPath.TORCH:
+            raise ModelUnavailableError("not here")
+        vectors = np.tile([0.6, 0.8], (len(texts), 1))
+        return vectors * np.nan if path == EmbeddingPath.INTRA_OP else vectors
+
+    timed = tuning.measure(broken, ["a"], clock=lambda: now[0])
+    assert set(timed) == {"per-core", "openvino-f32", "openvino-bf16"}
     # Only the paths this machine has are timed.
     paths = [EmbeddingPath.PER_CORE, EmbeddingPath.TORCH]
     assert tuning.measure(embed, ["a"], paths, clock=lambda: now[0]).keys() == set(paths)
@@ -139,17 +150,19 @@ def test_a_model_loads_as_stored_without_changing_the_library_defaults(tmp_path)
     assert llama_cpp.llama_model_default_params().use_extra_bufts is True
 
 
-def test_bfloat16_is_offered_only_where_openvino_runs_it(tmp_path, monkeypatch):
-    """OpenVINO is refused on a CPU without native bfloat16 (it would compute in float32, as
-    onnxruntime does); documents recorded for bf16 then embed by onnxruntime."""
+def test_openvino_is_offered_only_where_it_runs(tmp_path, monkeypatch):
+    """OpenVINO's bfloat16 is refused on a CPU without it natively (it would compute in
+    float32, as onnxruntime does), before anything is compiled; documents recorded for an
+    OpenVINO path that cannot run here embed by onnxruntime."""
     import openvino
 
     from qa.models import embeddings as module
     from qa.models.encoders import OpenVinoEncoder
 
     monkeypatch.setattr(openvino.Core, "get_property", lambda self, device, name: ["FP32"])
-    with pytest.raises(ModelUnavailableError, match="bfloat16"):
-        OpenVinoEncoder(tmp_path, 2)
+    monkeypatch.setattr(openvino.Core, "compile_model", lambda *a: pytest.fail("compiled"))
+    with pytest.raises(ModelUnavailableError, match="no native bfloat16"):
+        OpenVinoEncoder(tmp_path, 2, bf16=True)
 
     class Onnx:
         def encode(self, texts: list[str]) -> np.ndarray:
@@ -159,5 +172,5 @@ def test_bfloat16_is_offered_only_where_openvino_runs_it(tmp_path, monkeypatch):
     monkeypatch.setattr(LazyEmbeddings, "_folder", lambda self: tmp_path)
     monkeypatch.setattr(LazyEmbeddings, "exported", lambda self, intra_op=False: Onnx())
     monkeypatch.setattr(module, "_openvino", lambda folder, threads, bf16: None)
-    assert EmbeddingPath.BF16 not in model.paths() and EmbeddingPath.OPENVINO not in model.paths()
-    assert model.embed_with(EmbeddingPath.BF16, ["a", "b"]).shape == (2, 2)
+    assert model.embed_with(EmbeddingPath.OPENVINO_BF16, ["a", "b"]).shape == (2, 2)
+    assert model.embed_with(EmbeddingPath.OPENVINO_F32, ["a"]).shape == (1, 2)

@@ -216,6 +216,7 @@ def _apply(
     advance: Callable[[int], None],
 ) -> None:
     """Write the changed files, then remove the gone ones (and any that failed to load)."""
+    failed = []  # new files that failed to load: a batch may hold their first chunks
     with ThreadPoolExecutor(1, thread_name_prefix="embed") as pool:
         writer = Writer(store, advance, pool)
         for path, loader, file_hash in todo:
@@ -223,13 +224,14 @@ def _apply(
                 chunks = split(loader.lazy_load(), settings, file_hash)
                 writer.file(loader.name, chunks, sizes[path])
                 (report.updated if loader.name in indexed else report.added).append(loader.name)
-            except BadDocumentError as e:  # raised before any chunk of the file is written
+            except BadDocumentError as e:
                 log.info("skipped %s: %s", loader.name, e)
                 report.skipped.append((loader.name, str(e)))
-                if loader.name in indexed:
-                    gone.append(loader.name)
+                (gone if loader.name in indexed else failed).append(loader.name)
             advance(sizes[path] - writer.advanced)  # the rest of its bytes
         writer.finish()
+    for name in failed:
+        store.prune(name)
     for name in gone:
         report.removed.append(name)
         store.prune(name)

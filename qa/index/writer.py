@@ -72,6 +72,7 @@ class Writer:
                 ids.add(chunk.id)
         except BaseException:
             del self.pending[min(first, len(self.pending)) :]  # none of a failed file's tail
+            self.reported = self.size  # the caller reports the rest of its bytes
             raise
         if last is not None:
             last.metadata["n_chunks"] = len(ids)

@@ -11,8 +11,7 @@ import click
 from qa.errors import UsageError
 from qa.interfaces.options import STORE, settings_from, settings_options
 
-# qa.interfaces.collections loads the answering chain: imported where a command runs, so
-# that `qa --help` stays quick.
+# qa.interfaces.collections is imported where a command runs, so that `qa --help` stays quick.
 
 
 @click.group(invoke_without_command=True)

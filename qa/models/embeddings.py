@@ -5,7 +5,8 @@ through an ONNX export of the very same model, run by onnxruntime: a one-off ``q
 never imports torch, which takes longer than the whole answer's retrieval. Documents are
 embedded by the path this CPU runs fastest (``qa.models.tuning``: by default the export, one
 core per batch, about 1.5x the chunks a second of sentence-transformers on AVX-512; where the
-CPU computes in bfloat16, the export in OpenVINO, 1.7x that: ``qa.models.encoders``). The
+CPU computes in bfloat16, the export in OpenVINO, whose embedding alone runs at 1.7x that:
+``qa.models.encoders``). The
 export is made once, next to the bundled LLM in the cache, the first time
 sentence-transformers is loaded, and it is kept only if it gives the same vectors; without
 it, everything is embedded with sentence-transformers.
@@ -33,7 +34,7 @@ from qa.models.tuning import DEFAULT, EmbeddingPath
 log = logging.getLogger(__name__)
 
 QUERY_CACHE = 50_000  # query-time vectors kept: sentences recur across questions
-OPENVINO = (EmbeddingPath.OPENVINO, EmbeddingPath.BF16)
+OPENVINO = (EmbeddingPath.OPENVINO_F32, EmbeddingPath.OPENVINO_BF16)
 
 
 def model_id(name: str) -> str:
@@ -92,7 +93,7 @@ class LazyEmbeddings(Embeddings):
             self.prepare()  # its first load makes the export
         if path == EmbeddingPath.TORCH or self._folder() is None:
             return np.array(self.prepare().embed_documents(texts), dtype=np.float32)
-        if path in OPENVINO and (encoder := self.openvino(path == EmbeddingPath.BF16)):
+        if path in OPENVINO and (encoder := self.openvino(path == EmbeddingPath.OPENVINO_BF16)):
             return encoder.encode(texts)
         return self.exported(path == EmbeddingPath.INTRA_OP).encode(texts)
 
@@ -104,7 +105,7 @@ class LazyEmbeddings(Embeddings):
         return [
             p
             for p in EmbeddingPath
-            if p not in OPENVINO or self.openvino(p == EmbeddingPath.BF16) is not None
+            if p not in OPENVINO or self.openvino(p == EmbeddingPath.OPENVINO_BF16) is not None
         ]
 
     def embed_query(self, text: str) -> list[float]:
@@ -158,7 +159,7 @@ class LazyEmbeddings(Embeddings):
         """The export compiled by OpenVINO, in float32 or bfloat16 (None: not here)."""
         if (folder := self._folder()) is None:
             return None
-        with _opening:
+        with _compiling:
             return _openvino(str(folder), self.threads, bf16)
 
 
@@ -177,6 +178,9 @@ def load_embeddings(
 # One session per export and thread count, also where a thread opens it ahead of the first
 # query (``qa ask``: beside Chroma's import, 0.15 s off the path to the first token).
 _opening = threading.Lock()
+# OpenVINO's compiles (a second or more) have a lock of their own: a server's first question
+# never waits on a document upload's compile to open its session.
+_compiling = threading.Lock()
 
 
 def _onnx(folder: str, threads: int, intra_op: bool = False) -> OnnxEncoder:
@@ -194,7 +198,7 @@ def _openvino(folder: str, threads: int, bf16: bool) -> OpenVinoEncoder | None:
     try:
         return OpenVinoEncoder(Path(folder), threads, bf16)
     except ModelUnavailableError as e:
-        log.info("documents embed by onnxruntime: %s", e)
+        log.info("OpenVINO not used: %s", e)
         return None
 
 

@@ -1,9 +1,9 @@
 """The ONNX export of the embedding model, run by onnxruntime in float32 (queries, and documents
 by default) or compiled by OpenVINO (documents, where ``qa.models.tuning`` measured it faster):
-in bfloat16 where the CPU computes in it natively (1.7x onnxruntime on an AVX-512 EPYC with
-AVX512_BF16, its vectors at cosine >= 0.9999 to float32's), or in float32 (1.5x torch with
-both held to AVX2 on that EPYC, where onnxruntime's sessions had gained nothing on an AVX2
-CPU).
+in bfloat16 where the CPU computes in it natively (embedding alone 1.7x onnxruntime's rate on
+an AVX-512 EPYC with AVX512_BF16, its vectors at cosine >= 0.9999 to float32's), or in float32
+(1.5x torch with both held to AVX2 on that EPYC, where onnxruntime's sessions had gained
+nothing on an AVX2 CPU).
 
 Both batch texts the same way: sorted by token length and grouped so that a batch is padded
 to about its own longest text, each batch on one core.
@@ -39,6 +39,8 @@ class Encoder:
 
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.pad = (self.tokenizer.padding or {}).get("pad_id", 0)
+        # No batch is padded past the model's length (rounding up could): its positions end.
+        self.longest = (self.tokenizer.truncation or {}).get("max_length") or 1 << 30
         self.tokenizer.no_padding()  # each batch is padded to its own longest text below
         self.width = width
         self.tokens = tokens
@@ -60,7 +62,8 @@ class Encoder:
             else:
                 groups.append([i])
         for rows in groups:
-            width = -(-len(encoded[rows[-1]].ids) // self.ROUND) * self.ROUND  # rows are sorted
+            longest = len(encoded[rows[-1]].ids)  # rows are sorted
+            width = max(longest, min(-(-longest // self.ROUND) * self.ROUND, self.longest))
             feed = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
             feed["input_ids"][:] = self.pad
             for r, i in enumerate(rows):
@@ -112,8 +115,9 @@ class OnnxEncoder(Encoder):
 
 class OpenVinoEncoder(Encoder):
     """The export compiled by OpenVINO for this CPU, ``threads`` single-core streams taking
-    batches in turn, in float32 or, with ``bf16``, in bfloat16. bfloat16 is refused
-    (ModelUnavailableError) where the CPU lacks it natively: OpenVINO would emulate it."""
+    batches in turn, in float32 or, with ``bf16``, in bfloat16. bfloat16 is refused where the
+    CPU lacks it natively (OpenVINO would compute in float32, as onnxruntime does); OpenVINO's
+    own failures come out as ModelUnavailableError, as its absence does."""
 
     # OpenVINO keeps kernels and buffers per input shape: widths rounded up to 16 tokens
     # hold an ingest's shapes to a few dozen (2,000 chunks: 473 MB RSS against 1,117 at
@@ -125,30 +129,39 @@ class OpenVinoEncoder(Encoder):
             import openvino
         except ImportError:
             raise ModelUnavailableError("OpenVINO is not installed") from None
-        core = openvino.Core()
-        if bf16 and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-            raise ModelUnavailableError("this CPU computes in bfloat16 only by emulation")
         streams = str(max(1, threads))
         config = {"NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams}
         config["INFERENCE_PRECISION_HINT"] = "bf16" if bf16 else "f32"
         try:
+            core = openvino.Core()
+            if bf16 and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+                raise ModelUnavailableError("this CPU has no native bfloat16")
+            # Compiling can fail where its kernels for this CPU cannot take the graph.
             self.compiled = core.compile_model(str(folder / "model.onnx"), "CPU", config)
-        except RuntimeError as e:  # a graph its kernels for this CPU cannot take
-            raise ModelUnavailableError(f"OpenVINO cannot compile the export: {e}") from None
+            self.queue = openvino.AsyncInferQueue(self.compiled, max(1, threads))
+        except (RuntimeError, OSError) as e:
+            raise ModelUnavailableError(f"OpenVINO cannot run the export: {e}") from None
         self.inputs = [i.get_any_name() for i in self.compiled.inputs]
-        self.requests = max(1, threads)
-        self.lock = threading.Lock()  # one queue of requests, one caller at a time
+        self.lock = threading.Lock()  # one caller of the queue at a time
         super().__init__(folder, self.compiled.outputs[0].get_partial_shape()[-1].get_length())
 
     def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
-        import openvino
+        finished: list[int] = []
 
         def done(request, rows: list[int]) -> None:
             out[rows] = _unit(request.get_output_tensor(0).data)
+            finished.append(len(rows))
 
         with self.lock:
-            queue = openvino.AsyncInferQueue(self.compiled, self.requests)
-            queue.set_callback(done)
-            for rows, feed in batches:
-                queue.start_async({k: feed[k] for k in self.inputs}, rows)
-            queue.wait_all()
+            self.queue.set_callback(done)
+            started = 0
+            try:
+                for rows, feed in batches:
+                    self.queue.start_async({k: feed[k] for k in self.inputs}, rows)
+                    started += len(rows)
+            except RuntimeError as e:
+                raise ModelUnavailableError(f"OpenVINO failed to embed: {e}") from None
+            finally:
+                self.queue.wait_all()  # no request may still write into ``out``
+        if sum(finished) != started:  # a callback that raised is not re-raised by OpenVINO
+            raise ModelUnavailableError("OpenVINO failed to embed some texts")
