@@ -88,7 +88,7 @@ class LazyEmbeddings(Embeddings):
 
     def embed_with(self, path: EmbeddingPath, texts: list[str]) -> np.ndarray:
         """Unit vectors by ``path``; sentence-transformers where asked or where there is no
-        ONNX export; onnxruntime where OpenVINO's bfloat16 was asked and cannot run here."""
+        ONNX export; onnxruntime where an OpenVINO path was asked and cannot run here."""
         if path != EmbeddingPath.TORCH and self._folder() is None:
             self.prepare()  # its first load makes the export
         if path == EmbeddingPath.TORCH or self._folder() is None:

@@ -170,10 +170,11 @@ def tune(settings: Settings) -> dict:
 
     embeddings = load_embeddings(settings.embed_model, settings.cache_dir, settings.threads)
     embeddings.prepare()
-    if embeddings.exported() is None:
+    paths = embeddings.paths()
+    if paths == [EmbeddingPath.TORCH]:
         seconds = {EmbeddingPath.TORCH: 0.0}
     else:
-        seconds = measure(embeddings.embed_with, PROBE, embeddings.paths())
+        seconds = measure(embeddings.embed_with, PROBE, paths)
     return write_record(record_of(settings), chosen("embedding_path", seconds, settings))
 
 
