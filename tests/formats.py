@@ -21,7 +21,7 @@ def read(path: Path, reading: Reading = Reading()) -> tuple[str, list[Part], lis
     the text at its offsets, and every chunk lies inside one part and carries its section."""
     loader = FileLoader(path, path.name, reading)
     parts = list(loader.parts())
-    text = "\n\n".join(p.text for p in parts)
+    text = loader.text()
     for p in parts:
         assert text[p.offset : p.offset + len(p.text)] == p.text
     settings = load_settings({"chunk_size": 120, "chunk_overlap": 20}, environ={})

@@ -90,6 +90,19 @@ def test_csv_rows_are_read_with_their_header(tmp_path: Path, name: str, data: by
     assert len(chunks) == 2  # a chunk a row: no chunk holds two rows
 
 
+def test_a_served_document_is_the_text_citations_count(tmp_path: Path):
+    # MCP's document resource: a quote over two rows holds the blank line between them, and
+    # a Markdown file is its own text, markup and all.
+    from qa.interfaces.assistants import document_text
+
+    sheet = tmp_path / "fares.csv"
+    sheet.write_text("Zone,Adult\nA,2.50\nB,3.10\n")
+    assert document_text(str(sheet)) == "Zone: A, Adult: 2.50\n\nZone: B, Adult: 3.10"
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Ferries\n\nThe *night* ferry leaves at 23:10.\n")
+    assert document_text(str(notes)) == notes.read_text()
+
+
 def test_spreadsheet_sheets_rows_and_a_title_above_the_table(tmp_path: Path):
     _, parts, _ = read(make_xlsx(tmp_path / "plan.xlsx"))
     rows = {p.section: p.text for p in parts}

@@ -194,6 +194,7 @@ def test_negated_forms():
     assert negated("What does the test command sort using?") == (
         "What does the test command not sort using?"  # "test" and "command" are the subject's
     )
+    assert negated("When was the Lumen Bridge built?") == ""  # not "When was not the ..."
     assert negated("Bridge?") == ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,30 @@ def test_invented_fact_is_dropped(scripted):
     assert "4000" not in a.answer and "Khatam" in a.answer
 
 
+def test_without_grounding_the_markers_name_the_citations(article_index: Path, monkeypatch):
+    monkeypatch.chdir(article_index)
+    settings = load_settings({"index": article_index / "index", "grounding": False}, environ={})
+    draft = "Mousavi commands the base [3]. It guards the border [1, 3]. It is old [7]."
+    a = Answerer(settings, llm=FakeListChatModel(responses=[draft])).ask(
+        "Which air defense base does Mousavi command?"
+    )
+    assert [c.n for c in a.citations] == [1, 2]  # passages 1 and 3, in order
+    assert a.answer == "Mousavi commands the base [2]. It guards the border [1, 2]. It is old."
+
+
+def test_the_note_says_what_checking_changed():
+    from qa.answering.answer import MODE_NOTES, RENUMBERED, change_note
+    from qa.grounding.ground import Mode
+
+    draft = "The ferry leaves at nine [3]. It is blue [3]."
+    assert change_note(Mode.GENERATED, draft, draft + "\n") == ""
+    assert change_note(Mode.GENERATED, draft.replace("[3]", "[1]"), draft) == RENUMBERED
+    removed = "The ferry leaves at nine [1]."
+    assert change_note(Mode.GENERATED, removed, draft) == MODE_NOTES[Mode.GENERATED]
+    declined = "The documents do not say."
+    assert change_note(Mode.DECLINED, declined, draft) == MODE_NOTES[Mode.DECLINED]
+
+
 def test_wrong_pointer_is_repointed(scripted):
     a = scripted("The spokesperson is Saeed Khatibzadeh [3].").ask(
         "Who is the spokesperson of Iran's Foreign Ministry?"
@@ -130,7 +155,8 @@ def test_sentence_offsets_are_exact():
 
 
 def test_no_passages_means_declined(scripted, article_index):
-    settings = load_settings({"index": article_index / "index", "k": 0}, environ={})
+    # k = 0 is no setting a user may give (it is refused): set here, it retrieves nothing.
+    settings = replace(load_settings({"index": article_index / "index"}, environ={}), k=0)
     a = Answerer(settings, llm=FakeListChatModel(responses=["Mousavi [1]."])).ask("Who is Mousavi?")
     assert a.declined and a.citations == []
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from qa.answering.format import unmarked
 from qa.grounding.ground import Grounded, Mode
 from qa.retrieval.retrieve import Passage
 from qa.text import Span
@@ -93,6 +94,17 @@ MODE_NOTES = {
     Mode.DECLINED: "Not found in the documents.",
     Mode.GENERATED: "Parts that the passages do not support were removed.",
 }
+RENUMBERED = "The citations were renumbered to match the sources."
+
+
+def change_note(mode: Mode, answer: str, draft: str) -> str:
+    """What the user is told of how checking changed ``draft`` (shown as it came) into
+    ``answer``: nothing where it did not, and no removal where only the markers moved."""
+    if answer == draft.strip():
+        return ""
+    if mode == Mode.GENERATED and unmarked(answer).split() == unmarked(draft).split():
+        return RENUMBERED
+    return MODE_NOTES[mode]
 
 
 def cite(n: int, passage: Passage, span: Span | None = None) -> Citation:

@@ -20,7 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
 from qa.answering.answer import Answer, cite
-from qa.answering.format import is_decline, marker
+from qa.answering.format import is_decline, marker, renumbered
 from qa.answering.prompts import PREFIX, PROMPT
 from qa.config import Settings
 from qa.errors import UsageError
@@ -175,12 +175,14 @@ class Answerer:
             weight = even if dense else self.retriever.idf
             checks = Checks(self.embed, judge, self.decision, threshold, self.record, weight)
             return ground(draft, evidence, asked, checks)
-        # The plain chain: the model's words as they are, whole passages as citations.
+        # The plain chain: the model's words as they are, whole passages as citations, its
+        # markers numbered as the citations are (1 for the first passage cited, and so on).
         found = claims(draft.text)
         cited = sorted({n for c in found for n in c.cited if 0 < n <= len(evidence.passages)})
         support = [(p, p.whole) for p in (evidence.passages[n - 1] for n in cited)]
         mode = Mode.DECLINED if is_decline(draft.text) else Mode.GENERATED
-        return Grounded(draft.text.strip(), mode, draft.text, support, len(found), len(found))
+        text = renumbered(draft.text.strip(), {n: i for i, n in enumerate(cited, 1)})
+        return Grounded(text, mode, draft.text, support, len(found), len(found))
 
     def _standalone(self, question: str, history: list[str]) -> Asked:
         if not history or self.settings.followups != "llm":

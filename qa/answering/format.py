@@ -49,6 +49,18 @@ def cited(text: str) -> list[int]:
     return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
 
 
+def renumbered(text: str, numbers: dict[int, int]) -> str:
+    """``text`` with each marker's passage numbers mapped through ``numbers``; a number not
+    in it goes, and so does a marker left with none."""
+
+    def one(m: re.Match) -> str:
+        kept = [numbers[n] for n in map(int, re.split(r"[,;]", m.group(1))) if n in numbers]
+        space = m.group()[: m.group().index("[")]
+        return f"{space}[{', '.join(map(str, kept))}]" if kept else ""
+
+    return _MARKER.sub(one, text)
+
+
 def unmarked(text: str) -> str:
     """``text`` without its markers (and the space before each)."""
     return _MARKER.sub("", text)

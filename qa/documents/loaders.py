@@ -183,6 +183,13 @@ class FileLoader(BaseLoader):
                 raise BadDocumentError("no text in it")
             yield from parts
 
+    def text(self) -> str:
+        """The document's text as every offset counts it: a plain-text or Markdown file's
+        own text; else the parts a reader extracted, a blank line between them."""
+        if self.suffix in MARKDOWN or self.streamed:
+            return "".join(_decoded(self.path))
+        return "\n\n".join(part.text for part in self.parts())
+
     def lazy_load(self) -> Iterator[Document]:
         for part in self.parts():
             meta = {"source": self.name, "offset": part.offset, "section": part.section}

@@ -152,6 +152,8 @@ def negated(question: str) -> str:
                 ):
                     return " ".join([*tokens[:i], "not", *tokens[i:]])
             return ""
+        if low[0] not in ("who", "what", "which"):
+            return ""  # "When was not the bridge built?": "not" belongs after the subject there
         return " ".join([*tokens[: aux + 1], "not", *tokens[aux + 1 :]])
     if low[0] in ("who", "what", "which") and is_verb(low[1]) and low[1] not in _AUX:
         lemma = (getLemma(low[1], "VERB") or [low[1]])[0]

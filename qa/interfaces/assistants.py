@@ -47,18 +47,11 @@ def refusals(kind: type[Exception] = ToolError) -> Iterator[None]:
 
 
 def document_text(source: str) -> str:
-    """An indexed file's text as citations count it (the file itself, or the text
-    extracted from HTML and PDF), its parts placed at their offsets."""
+    """An indexed file's text as citations count it (the file itself, or the text its
+    reader extracted)."""
     from qa.documents.loaders import FileLoader
 
-    pieces: list[str] = []
-    at = 0
-    for part in FileLoader(Path(source), source).parts():
-        if part.offset > at:
-            pieces.append(" " * (part.offset - at))  # a gap the reader skipped
-        pieces.append(part.text[max(0, at - part.offset) :])
-        at = max(at, part.offset + len(part.text))
-    return "".join(pieces)
+    return FileLoader(Path(source), source).text()
 
 
 def build(

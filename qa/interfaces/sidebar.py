@@ -15,7 +15,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.answering.answer import MODE_NOTES, Answer
+from qa.answering.answer import Answer, change_note
 from qa.errors import QAError
 from qa.grounding.ground import Mode
 from qa.interfaces.auth import Door
@@ -52,8 +52,9 @@ def view(conversation: Conversation) -> View:
         answer = kept.checked
         # Noted, as when it was given, where checking changed the model's draft.
         checked = kept.answer.get("grounding") or {}
-        changed = checked.get("mode") in set(Mode) and checked.get("draft") != answer.answer
-        note = MODE_NOTES[Mode(checked["mode"])] if changed else ""
+        known = checked.get("mode") in set(Mode)
+        draft = checked.get("draft") or ""
+        note = change_note(Mode(checked["mode"]), answer.answer, draft) if known else ""
         chat += [
             {"role": "user", "content": kept.question},
             {"role": "assistant", "content": answer_message(answer, turn, note)},
