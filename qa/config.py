@@ -17,11 +17,16 @@ from qa.errors import UsageError
 
 
 def _setting(
-    default: Any, help: str, *, flag: str | None = None, choices: tuple[str, ...] = ()
+    default: Any,
+    help: str,
+    *,
+    flag: str | None = None,
+    choices: tuple[str, ...] = (),
+    minimum: int | None = None,
 ) -> Any:
     """A setting; a callable ``default`` is computed each time settings are built (from the
     environment as it is then: the cache folder, the CPU count)."""
-    meta = {"help": help, "flag": flag, "choices": choices}
+    meta = {"help": help, "flag": flag, "choices": choices, "minimum": minimum}
     if callable(default):
         return field(default_factory=default, metadata=meta)
     return field(default=default, metadata=meta)
@@ -52,12 +57,14 @@ class Settings:
     llm_base_url: str = _setting("", "Base URL of an OpenAI-compatible server, for --llm openai.")
     llm_api_key: str = _setting("", "API key for the OpenAI-compatible server.")
     llm_timeout: float = _setting(60.0, "Seconds to wait for an LLM server before giving up.")
-    k: int = _setting(3, "Passages given to the model.", flag="-k")
+    k: int = _setting(3, "Passages given to the model.", flag="-k", minimum=1)
     passage_chars: int = _setting(
-        220, "Most characters of one passage: the best sentence, widened by its neighbours."
+        220,
+        "Most characters of one passage: the best sentence, widened by its neighbours.",
+        minimum=1,
     )
-    chunk_size: int = _setting(600, "Characters per indexed chunk.")
-    chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.")
+    chunk_size: int = _setting(600, "Characters per indexed chunk.", minimum=1)
+    chunk_overlap: int = _setting(100, "Characters shared by neighbouring chunks.", minimum=0)
     ocr: bool = _setting(
         True,
         "Read scanned PDF pages (pages without text) and images (.png, .jpg, .tiff) by OCR "
@@ -69,15 +76,17 @@ class Settings:
     ocr_languages: str = _setting(
         "eng", "OCR languages, as Tesseract names them (eng, deu, eng+fra: tesseract-ocr-LANG)."
     )
-    max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.")
+    max_tokens: int = _setting(160, "Most tokens the model may generate for one answer.", minimum=1)
     speculate: bool = _setting(
         False,
         "In-process models guess the next tokens from the prompt's passages and check the "
         "guess in one batch (prompt-lookup decoding): the same answers as plain greedy "
         "decoding, sooner when they copy from the passages.",
     )
-    context_tokens: int = _setting(2048, "Context window of an in-process model.")
-    threads: int = _setting(lambda: os.cpu_count() or 1, "CPU threads for in-process models.")
+    context_tokens: int = _setting(2048, "Context window of an in-process model.", minimum=1)
+    threads: int = _setting(
+        lambda: os.cpu_count() or 1, "CPU threads for in-process models.", minimum=1
+    )
     retrieval: str = _setting(
         "hybrid",
         "hybrid (BM25 + dense, fused, then the best sentences with their neighbours) or "
@@ -158,24 +167,42 @@ class Settings:
     )
 
     def with_overrides(self, **values: Any) -> Settings:
-        """A copy with the given fields replaced (values converted to the field's type)."""
-        types = {f.name: f.type for f in dataclasses.fields(self)}
-        unknown = set(values) - set(types)
+        """A copy with the given fields replaced (values converted to the field's type and
+        checked: choices, minimums, the overlap against the chunk size)."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        unknown = set(values) - set(fields)
         if unknown:
             raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        converted = {name: _convert(name, types[name], v) for name, v in values.items()}
-        for f in dataclasses.fields(self):
-            choices = f.metadata["choices"]
-            if f.name in converted and choices and converted[f.name] not in choices:
-                raise UsageError(
-                    f"{env_name(f.name)}/--{f.name.replace('_', '-')}: "
-                    f"bad value {converted[f.name]!r}: choose {' or '.join(choices)}"
-                )
-        return dataclasses.replace(self, **converted)
+        converted = {name: _convert(name, fields[name].type, v) for name, v in values.items()}
+        for name, value in converted.items():
+            _check(fields[name], value)
+        settings = dataclasses.replace(self, **converted)
+        # Checked on the result, as either side may be the one just set: the splitter cannot
+        # move forward by a chunk that is all overlap.
+        if settings.chunk_overlap >= settings.chunk_size:
+            raise UsageError(
+                f"{_label('chunk_overlap')}: bad value {settings.chunk_overlap!r}: "
+                f"must be less than the chunk size, {settings.chunk_size}"
+            )
+        return settings
 
 
 def env_name(name: str) -> str:
     return f"QA_{name.upper()}"
+
+
+def _label(name: str) -> str:
+    """How an error names a setting: its variable and its flag."""
+    return f"{env_name(name)}/--{name.replace('_', '-')}"
+
+
+def _check(f: dataclasses.Field, value: Any) -> None:
+    """Refuse a value outside the field's choices or below its minimum."""
+    choices, minimum = f.metadata["choices"], f.metadata["minimum"]
+    if choices and value not in choices:
+        raise UsageError(f"{_label(f.name)}: bad value {value!r}: choose {' or '.join(choices)}")
+    if minimum is not None and value < minimum:
+        raise UsageError(f"{_label(f.name)}: bad value {value!r}: must be at least {minimum}")
 
 
 def _convert(name: str, type_name: str, value: Any) -> Any:
@@ -194,9 +221,7 @@ def _convert(name: str, type_name: str, value: Any) -> Any:
         if type_name == "Path":
             return Path(value).expanduser()
     except ValueError:
-        raise UsageError(
-            f"{env_name(name)}/--{name.replace('_', '-')}: bad value {value!r}"
-        ) from None
+        raise UsageError(f"{_label(name)}: bad value {value!r}") from None
     return value
 
 
@@ -211,7 +236,9 @@ def load_settings(
         if env_name(f.name) in environ
     }
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return Settings().with_overrides(**from_env).with_overrides(**given)
+    # One step, so settings that are checked together (chunk size and overlap) are checked
+    # as they end up, not half from the environment and half from flags.
+    return Settings().with_overrides(**{**from_env, **given})
 
 
 def describe() -> list[tuple[str, str, str, Any, str | None]]:

@@ -5,6 +5,7 @@ the queue, and a fixed delay per answer makes the queue fill the same way every 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -164,6 +165,93 @@ def test_the_login_cookie_opens_everything_but_not_for_another_site(team):
         # The key signs in too, as the admin "api-key" (no name, the key as the password).
         assert browser.post("/login", data={"password": KEY}).status_code == 303
         assert browser.delete("/api/documents/none.txt", headers=JSON).status_code == 404
+
+
+def test_a_cookie_request_from_another_site_is_refused_without_an_origin_too(team):
+    """Without an Origin, the browser's Sec-Fetch-Site or the Referer tells where a request
+    riding on the login cookie comes from: another site's (or origin's) is refused and writes
+    nothing; this site's own passes; a token, no ambient credential, is not asked."""
+    url, before = team["url"], corpus(team)
+    files = {"files": ("planted-notes.txt", b"Planted by another site.\n")}
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        signed = browser.post("/login", data={"name": "ed", "password": "ed-password"})
+        assert signed.status_code == 303
+        for foreign in (
+            {"Referer": "http://evil.example/x"},
+            {"Referer": "http://127.0.0.1:1/x"},  # this host, another port: another origin
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site"},
+            {"Origin": "null"},
+            {"Origin": url, "Sec-Fetch-Site": "cross-site"},
+        ):
+            refused = browser.post("/api/documents", files=files, headers={**JSON, **foreign})
+            assert refused.status_code == 403 and "another site" in refused.text, foreign
+        assert corpus(team) == before
+        own = {**JSON, "Referer": f"{url}/", "Sec-Fetch-Site": "same-origin"}
+        assert browser.post("/api/ask", json={"question": " "}, headers=own).status_code == 400
+        token = {
+            **bearer(team["tokens"]["ed"]),
+            "Referer": "http://evil.example/x",
+            "Sec-Fetch-Site": "cross-site",
+        }
+        assert browser.post("/api/ask", json={"question": " "}, headers=token).status_code == 400
+
+
+def audit(team) -> list[dict]:
+    path = team["base"] / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_only_questions_asked_reach_the_audit_log(team):
+    """A request refused before it is answered (400, 404) is no `ask` in the audit log, and
+    not counted against the rate; a question answered is logged once."""
+    url, token = team["url"], team["tokens"]["rita"]
+    before = len(audit(team))
+    chat = "/v1/chat/completions"
+    for path, body, code in (
+        ("/api/ask", {"question": "   "}, 400),
+        ("/api/ask", {}, 400),
+        ("/api/ask", b"{not json", 400),
+        ("/api/ask", ["Who?"], 400),
+        ("/api/ask", {"question": "Who?", "conversation": "nope"}, 404),
+        ("/api/ask", {"question": "Who?", "collection": "nope"}, 404),
+        (chat, {"messages": [{"role": "system", "content": "Be brief."}]}, 400),
+        (chat, {"messages": [{"role": "user", "content": " \t"}]}, 400),
+        (chat, {"model": "docqa/nope", "messages": [{"role": "user", "content": "Who?"}]}, 404),
+    ):
+        sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+        headers = {**bearer(token), "Content-Type": "application/json"}
+        reply = httpx.post(url + path, headers=headers, timeout=30, **sent)
+        assert reply.status_code == code, (path, body, reply.text)
+        assert [e for e in audit(team)[before:] if e["event"] == "ask"] == [], (path, body)
+    question = "Who is the spokesperson?"
+    reply = httpx.post(
+        f"{url}/api/ask", json={"question": question}, headers=bearer(token), timeout=120
+    )
+    assert reply.status_code == 200
+    asks = [e for e in audit(team)[before:] if e["event"] == "ask"]
+    assert [(e["user"], e["via"], e["question"]) for e in asks] == [("rita", "/api/ask", question)]
+
+
+def test_the_openai_endpoint_answers_the_models_it_lists_and_no_other(team):
+    """Each model /v1/models lists is answered; any other name is a 404 in the API's error
+    shape, as an unknown collection is, never an answer from the default collection."""
+    url = team["url"]
+
+    def chat(model: str) -> httpx.Response:
+        body = {"model": model, "messages": [{"role": "user", "content": "Who is it?"}]}
+        return httpx.post(f"{url}/v1/chat/completions", json=body, headers=bearer(KEY), timeout=120)
+
+    listed = {m["id"] for m in httpx.get(f"{url}/v1/models", headers=bearer(KEY)).json()["data"]}
+    assert listed == {"docqa", "docqa/docqa", "docqa/ferries"}
+    for model in sorted(listed):
+        assert chat(model).status_code == 200, model
+    for model in ("gpt-4", "docqa/nope", "docqa/", "DocQA"):
+        reply = chat(model)
+        assert reply.status_code == 404, (model, reply.text)
+        error = reply.json()["error"]
+        assert set(error) == {"message", "code"} and error["code"] == 404, error
+    assert "docqa/ferries" in chat("gpt-4").json()["error"]["message"]  # names what is served
 
 
 def test_gradio_client_without_credentials_writes_nothing(team, tmp_path):

@@ -45,6 +45,11 @@ class IngestReport:
             f"{self.unchanged} unchanged; {self.chunks} chunks; {self.seconds:.1f} s"
         )
 
+    def skipped_of(self, paths: Iterable[Path]) -> list[str]:
+        """The skipped files among ``paths`` named on their own (not found in a folder)."""
+        named = {shown(source_name(p)) for p in paths if p.is_file()}
+        return [name for name, _ in self.skipped if name in named]
+
 
 def source_name(path: Path) -> str:
     """How citations name a file: relative to the working directory when under it."""
@@ -53,6 +58,12 @@ def source_name(path: Path) -> str:
         return str(resolved.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(resolved)
+
+
+def shown(name: str) -> str:
+    """``name`` as it can be printed and stored: the bytes of a name that is not UTF-8 (made
+    under another encoding) written as ``\\xe9``; any other name as it is."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
@@ -146,10 +157,12 @@ def ingest(
     for path in files:
         loader = FileLoader(path, source_name(path), reading)
         try:
+            if shown(loader.name) != loader.name:  # Chroma stores names as UTF-8 only
+                raise BadDocumentError("its name is not valid UTF-8: rename it")
             file_hash = loader.fingerprint()
         except BadDocumentError as e:
-            log.info("skipped %s: %s", loader.name, e)  # the caller reports skipped files
-            report.skipped.append((loader.name, str(e)))
+            log.info("skipped %s: %s", shown(loader.name), e)  # the caller reports them
+            report.skipped.append((shown(loader.name), str(e)))
             advance(sizes[path])
             continue
         old = indexed.get(loader.name)

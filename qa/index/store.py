@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from langchain_core.documents import Document
 
 from qa.config import Settings
-from qa.errors import BackendError, IndexBusyError, ModelMismatchError, NoIndexError
+from qa.errors import BackendError, IndexBusyError, ModelMismatchError, NoIndexError, UsageError
 from qa.index.lexical import Lexical, SourceState, lexical_path, searchable
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,14 @@ def chroma_client(settings: Settings):
             )
         except Exception as e:  # chromadb raises bare Exception/ValueError when unreachable
             raise BackendError(f"cannot reach Chroma at {settings.chroma_url}: {e}") from None
+    # The folder is made here, where a failure can be said in one line (Chroma's own
+    # attempt fails with a traceback: "File exists", "Not a directory").
+    if settings.index.exists() and not settings.index.is_dir():
+        raise UsageError(f"--index {settings.index} is a file, not a folder")
+    try:
+        settings.index.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--index {settings.index}: cannot make it ({e.strerror})") from None
     return chromadb.PersistentClient(path=str(settings.index), settings=chroma_settings)
 
 

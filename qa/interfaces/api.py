@@ -6,16 +6,17 @@
   collection), or of the new one it started (``qa.interfaces.conversations_api``);
 - ``GET /api/status``: what ``qa status`` shows, and the queue on the model;
 - ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed or not): an
-  OpenAI-compatible model named ``docqa`` (``docqa/NAME``: collection NAME), so any OpenAI
-  client can ask the documents. The
+  OpenAI-compatible model named ``docqa`` (``docqa/NAME``: collection NAME; any name
+  ``/v1/models`` does not list is a 404), so any OpenAI client can ask the documents. The
   last user message is the question, earlier ones the history; the reply's content is the
   checked answer with its ``[n]`` markers, and the citations travel in the response's extra
   ``citations`` field (in the last chunk when streamed).
 
 Errors are JSON with a status code (400 bad request, 401 not signed in, 403 not allowed, 413
 body too large, 429 busy, 503 model or index unavailable), never a stack trace. Who may call
-is decided in front of these routes, by ``qa.interfaces.auth``. Answers take turns on the
-model (``Turns``).
+is decided in front of these routes, by ``qa.interfaces.auth``, which also counts and logs
+each question once a route has found the request sound. Answers take turns on the model
+(``Turns``).
 """
 
 from __future__ import annotations
@@ -110,21 +111,39 @@ class Status(BaseModel):
     syncs: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
 
-def router(answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=None) -> APIRouter:
+def router(
+    answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=None, on_question=None
+) -> APIRouter:
     """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
     ``as_json_errors`` with the error's own status); ``syncs``: each watched folder's
     ``SyncState`` by collection name (qa serve --watch);
     ``collections``: the others the server answers from (``qa.interfaces.collections``);
-    ``kept``: the conversations (default: beside the index)."""
+    ``kept``: the conversations (default: beside the index); ``on_question(request,
+    question)``: called with each question about to be answered, the rest of its request
+    found sound (the door's rate and audit line)."""
     api = APIRouter()
     collections = collections or Collections(answerer)
     kept = kept or Conversations.beside(answerer.settings.index)
     syncs = syncs or {}
     api.include_router(conversations_api.router(kept))
 
-    def answer(question: str, history: list[str], asker: Answerer = answerer) -> Answer:
+    def answer(request: Request, question: str, history: list[str], asker: Answerer) -> Answer:
+        if on_question is not None:
+            on_question(request, question)
         with turns.turn():
             return asker.ask(question, history=history)
+
+    def model_ids(request: Request) -> list[str]:
+        """The OpenAI model names the caller may ask: ``docqa`` and ``docqa/NAME``."""
+        return [MODEL, *(PREFIX + name for name in collections.names(who(request)))]
+
+    def by_model(model: str, request: Request) -> Answerer:
+        """The answerer of a model name ``/v1/models`` could list; any other name is a 404,
+        as OpenAI answers a model it does not serve (not the default collection's answer)."""
+        if model != MODEL and not (model.startswith(PREFIX) and model != PREFIX):
+            known = ", ".join(model_ids(request))
+            raise HTTPException(404, f"no model {model!r} (there are: {known})")
+        return collections.by_model(model, who(request))
 
     @api.post("/api/ask")
     def ask(body: AskRequest, request: Request) -> dict[str, Any]:
@@ -137,10 +156,10 @@ def router(answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=
                     f"not {body.collection!r}"
                 )
             asker = collections.get(going.collection, who(request))
-            result = answer(body.question, [*going.history, *body.history], asker)
+            result = answer(request, body.question, [*going.history, *body.history], asker)
         else:
             asker = collections.get(body.collection, who(request))
-            result = answer(body.question, body.history, asker)
+            result = answer(request, body.question, body.history, asker)
             going = kept.start(owner, asker.settings.collection, result.question)
         out = result.to_json()
         kept.add(going.id, result.question, out)
@@ -170,7 +189,7 @@ def router(answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=
 
     @api.get("/v1/models")
     def models(request: Request) -> dict[str, Any]:
-        ids = [MODEL, *(PREFIX + name for name in collections.names(who(request)))]
+        ids = model_ids(request)
         entries = [{"id": i, "object": "model", "created": 0, "owned_by": "docqa"} for i in ids]
         return {"object": "list", "data": entries}
 
@@ -179,7 +198,7 @@ def router(answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        result = answer(asked[-1], asked[:-1], collections.by_model(body.model, who(request)))
+        result = answer(request, asked[-1], asked[:-1], by_model(body.model, request))
         if not body.stream:
             return completion(result)
         # The answer is checked only once it is whole: the stream carries it in one piece.

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qa.answering.chain import check_question
 from qa.errors import BusyError, ForbiddenError, NotSignedInError
 from qa.interfaces.audit import Audit
 from qa.interfaces.limits import Queue, Rate
@@ -35,6 +36,7 @@ OPEN = frozenset({"/login", "/logout", "/health"})  # all that answers without c
 GRADIO_UPLOAD = "/gradio_api/upload"
 # Where Gradio starts a handler: its queue, and the routes that call one by its API name.
 GRADIO_RUN = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # methods that change nothing
 
 
 @dataclass
@@ -94,9 +96,8 @@ class Door:
         """The caller, from a bearer token or the login cookie; None: not signed in."""
         if not self.locked:
             return ANYONE
-        header = conn.headers.get("authorization", "")
-        if header[:7].lower() == "bearer ":
-            return self.by_token(header[7:].strip())
+        if (token := _bearer(conn)) is not None:
+            return self.by_token(token)
         session = conn.scope.get("session") or {}
         user = self.named(session.get("user"))
         if user and hmac.compare_digest(str(session.get("stamp", "")), self.stamp(user)):
@@ -132,22 +133,23 @@ class Door:
         return line, gr.update(visible=user.can(Action.UPLOAD))
 
     def asked(self, user: User, question: str, where: str, via: str) -> None:
-        """Count a question against the user's rate (a server open to all has no users to
-        count; its queue cap still holds), then log it."""
+        """A question about to be answered: checked (an empty one is a ``UsageError``),
+        counted against the user's rate (a server open to all has no users to count; its
+        queue cap still holds), then logged. Callers check the rest of the request first,
+        so the log holds only questions actually asked."""
+        check_question(question)
         if user is not ANYONE:
             self.asking.hit(user.name)
         self.audit.record("ask", user.name, where, via=via, question=question)
 
-    async def api_question(self, request: Request) -> None:
-        """A dependency of the API's asking routes: the role, the rate, the audit line."""
-        user = self.allow(request.state.user, Action.ASK, client(request))
-        if request.method != "POST":
-            return
-        try:
-            body = await request.json()
-        except ValueError:
-            return  # the route itself answers 400
-        self.asked(user, _question(body), client(request), via=request.url.path)
+    def api_may_ask(self, request: Request) -> None:
+        """A dependency of the API's routes: the caller's role. The rate and the audit line
+        wait for the route to have read a sound question (``api_asked``)."""
+        self.allow(request.state.user, Action.ASK, client(request))
+
+    def api_asked(self, request: Request, question: str) -> None:
+        """The API's hook for a question about to be answered (see ``asked``)."""
+        self.asked(request.state.user, question, client(request), via=request.url.path)
 
     def install(self, app, *, secure_cookie: bool, hours: float) -> None:
         """Put the door in front of ``app``: the guard, inside the signed-cookie sessions."""
@@ -203,28 +205,27 @@ class _Guard:
         await self.app(scope, receive, send)
 
 
+def _bearer(conn: HTTPConnection) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (None: the request has none)."""
+    header = conn.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
 def _cross_site(conn: HTTPConnection) -> bool:
-    """A state-changing request that rides on the cookie but comes from another origin (the
-    cookie is SameSite=lax; this also covers sibling subdomains). Bearer calls carry no
-    ambient credential, so they are not asked."""
-    if conn.scope.get("method") in ("GET", "HEAD", "OPTIONS") or "authorization" in conn.headers:
+    """A state-changing request that may ride on the cookie but comes from another origin
+    (the cookie is SameSite=lax, which lets sibling subdomains and other ports through).
+    Browsers say where a request comes from in Origin, in Sec-Fetch-Site, and in the Referer
+    when they send no Origin; any of them naming another origin refuses it. A bearer call
+    carries no ambient credential, so it is not asked."""
+    if conn.scope.get("method") in SAFE or _bearer(conn) is not None:
         return False
-    origin = conn.headers.get("origin")
-    return origin is not None and urlsplit(origin).netloc != conn.headers.get("host")
-
-
-def _question(body: object) -> str:
-    """The question of an API body: ``question``, or a chat's last user message."""
-    if not isinstance(body, dict):
-        return ""
-    if isinstance(body.get("question"), str):
-        return body["question"]
-    messages = body.get("messages") or []
-    asked = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    content = asked[-1].get("content") if asked else ""
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return content if isinstance(content, str) else ""
+    if conn.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return True
+    here = conn.headers.get("host", "").lower()
+    if (origin := conn.headers.get("origin")) is not None:  # "null" too: an opaque origin
+        return urlsplit(origin).netloc.lower() != here
+    referer = conn.headers.get("referer")
+    return referer is not None and urlsplit(referer).netloc.lower() != here
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

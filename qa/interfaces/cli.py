@@ -81,7 +81,10 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, then_calibrate: bool, **value
         ):
             for name in names:
                 click.echo(f"would {verb} {name}")
-    click.echo(("dry run: " if dry_run else "") + report.summary(), err=True)
+    # A dry run reads no document, so one it would add may yet be skipped as unreadable.
+    click.echo(("dry run, documents unread: " if dry_run else "") + report.summary(), err=True)
+    if report.skipped_of(paths):  # a file asked for by name is not indexed: said above why
+        raise FailedError([])
     if then_calibrate and not dry_run:
         fit_decision(settings, make_questions(settings, None), generated=True)
 
@@ -103,9 +106,9 @@ def _print_answer(answer, streamed: str) -> None:
     if answer.answer != streamed.strip():
         if streamed:
             click.echo()
-            from qa.answering.answer import MODE_NOTES
+            from qa.answering.answer import change_note
 
-            click.echo(f"[{MODE_NOTES[answer.mode]}]", err=True)
+            click.echo(f"[{change_note(answer.mode, answer.answer, streamed)}]", err=True)
         click.echo(answer.answer)
     else:
         click.echo()

@@ -84,9 +84,10 @@ def app_for(settings, watch: bool = False):
     )
     as_json_errors(app)
     app.include_router(login.router(door))
+    synced = {w.settings.collection: w.state for w in watchers}
     app.include_router(
-        router(answerer, queue, {w.settings.collection: w.state for w in watchers}, collections),
-        dependencies=[Depends(door.api_question)],
+        router(answerer, queue, synced, collections, on_question=door.api_asked),
+        dependencies=[Depends(door.api_may_ask)],
     )
     app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
     # Each MCP tool resolves its collection for the caller (qa.interfaces.assistants).

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.answering.answer import MODE_NOTES, Answer
+from qa.answering.answer import Answer, change_note
 from qa.answering.chain import Answerer
 from qa.errors import QAError
 from qa.interfaces.api import Turns
@@ -104,15 +104,15 @@ def build(
         began_in, asking = replace(current), replace(current)
         try:
             user = door.page_user(request, Action.ASK)
-            door.asked(user, message, client(request), "page")
             asker = collections.get(asking.collection, user)
+            door.asked(user, message, client(request), "page")  # a question it may ask
             for item in _stream(asker, message, history, turns):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
                     yield chat, gr.skip(), history, "", panels, busy, answers
                     continue
                 streamed = chat[-1]["content"].strip()
-                note = MODE_NOTES[item.mode] if item.answer != streamed else ""
+                note = change_note(item.mode, item.answer, streamed)
                 chat[-1]["content"] = answer_message(item, turn, note)
                 panels = [sources_html(item, turn), *panels]
                 done = f"Answer {turn} ready ({time.perf_counter() - began:.1f} s)"

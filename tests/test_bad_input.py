@@ -1,0 +1,117 @@
+"""Input that once crashed or passed silently: one clear line and an exit status instead."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.config import load_settings
+from qa.errors import UsageError
+from qa.index.store import Store
+from qa.interfaces.cli import main
+
+
+def ingest(*args: str):
+    return CliRunner().invoke(main, ["ingest", *args])
+
+
+def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_indexed(tmp_path: Path):
+    """Chroma cannot store such a name: the file is skipped, not the whole folder."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9-latin1.txt")).write_text("The llama is called Pedro.\n")
+    (folder / "normal.txt").write_text("The owl is called Hedwig.\n")
+    index = tmp_path / "index"
+    result = ingest(str(folder), "--index", str(index))
+    assert result.exit_code == 0, result.output
+    assert "skipped docs/caf\\xe9-latin1.txt: its name is not valid UTF-8: rename it" in (
+        result.output
+    )
+    assert "1 added" in result.output and "1 skipped" in result.output
+    settings = load_settings({"index": index}, environ={})
+    assert set(Store(settings).sources()) == {"docs/normal.txt"}
+
+
+def test_an_index_that_is_a_file_is_refused(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The owl is called Hedwig.\n")
+    (tmp_path / "regular").write_text("not a folder\n")
+    result = ingest(str(folder), "--index", "regular")
+    assert result.exit_code == 2
+    assert result.output.endswith("error: --index regular is a file, not a folder\n")
+    result = ingest(str(folder), "--index", "regular/sub")
+    assert result.exit_code == 2
+    assert result.output.endswith("error: --index regular/sub: cannot make it (Not a directory)\n")
+    with pytest.raises(UsageError, match="is a file, not a folder"):  # any caller, not only ingest
+        Store(load_settings({"index": "regular"}, environ={}), create=True)
+
+
+SIZE = "QA_CHUNK_SIZE/--chunk-size: bad value"
+OVERLAP = "QA_CHUNK_OVERLAP/--chunk-overlap: bad value"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--chunk-size", "0"], f"{SIZE} 0: must be at least 1"),
+        (["--chunk-size", "-5"], f"{SIZE} -5: must be at least 1"),
+        (["--chunk-overlap", "700"], f"{OVERLAP} 700: must be less than the chunk size, 600"),
+        (
+            ["--chunk-size", "50", "--chunk-overlap", "60"],
+            f"{OVERLAP} 60: must be less than the chunk size, 50",
+        ),
+    ],
+)
+def test_bad_chunk_settings_are_usage_errors(tmp_path: Path, args: list[str], said: str):
+    (tmp_path / "a.txt").write_text("The owl is called Hedwig.\n")
+    result = ingest("a.txt", "--index", "index", *args)
+    assert result.exit_code == 2 and result.output.endswith(f"error: {said}\n"), result.output
+    assert not (tmp_path / "index").exists()
+
+
+def test_bad_settings_from_the_environment_are_refused_the_same_way(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("The owl is called Hedwig.\n")
+    monkeypatch.setenv("QA_CHUNK_SIZE", "0")
+    result = ingest("a.txt", "--index", "index")
+    assert result.exit_code == 2
+    assert result.output == f"error: {SIZE} 0: must be at least 1\n"
+    # Size and overlap are checked as they end up: a flag may mend the environment.
+    environ = {"QA_CHUNK_OVERLAP": "700"}
+    assert load_settings({"chunk_size": 1000}, environ=environ).chunk_overlap == 700
+    with pytest.raises(UsageError, match="must be less than the chunk size, 600"):
+        load_settings(environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-k", "0"], "QA_K/--k: bad value 0: must be at least 1"),
+        (["-k", "-1"], "QA_K/--k: bad value -1: must be at least 1"),
+        (["--max-tokens", "0"], "QA_MAX_TOKENS/--max-tokens: bad value 0: must be at least 1"),
+    ],
+)
+def test_no_passages_or_no_tokens_are_usage_errors(args: list[str], said: str):
+    """Refused before any model or index is opened (there is none here)."""
+    result = CliRunner().invoke(main, ["ask", "Who is Pedro?", "--index", "none", *args])
+    assert result.exit_code == 2 and result.output == f"error: {said}\n"
+
+
+def test_a_file_named_on_its_own_that_is_skipped_fails_the_run(tmp_path: Path):
+    """A script that names a file learns it was not indexed; in a folder, skipping one
+    unreadable file is the normal case."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "corrupt.docx").write_bytes(os.urandom(2000))
+    (tmp_path / "good.txt").write_text("The owl is called Hedwig.\n")
+    skipped = "skipped bad/corrupt.docx: unreadable Word document"
+    result = ingest("bad/corrupt.docx", "good.txt", "--index", "index")
+    assert result.exit_code == 1 and skipped in result.output
+    assert "1 added" in result.output and "1 skipped" in result.output
+    result = ingest("bad", "--index", "index")
+    assert result.exit_code == 0 and skipped in result.output
+    result = ingest("--dry-run", "bad/corrupt.docx", "--index", "index")
+    assert result.exit_code == 0 and "dry run, documents unread: " in result.output
