@@ -135,6 +135,21 @@ def test_a_name_the_question_gave_is_no_answer_even_inflected():
     assert best_span("Norland built the drones.", passage, question)[1]
 
 
+def test_a_row_holds_each_value_under_its_own_column():
+    # A spreadsheet's row as the reader writes it: a claim that names one column and gives
+    # another's value is not held, though the row holds every word of it.
+    text = "Zone: North, Code: NR, Long code: NRT, Fare: 2.50"
+    passage = Passage("fares.csv", 0, len(text), text, sentences(text), sentences(text)[0])
+    question = "What is the long code of the North zone?"
+    assert best_span("The long code of the North zone is NRT.", passage, question)[1]
+    assert not best_span("The long code of the North zone is NR.", passage, question)[1]
+    assert best_span("The North zone's fare is 2.50.", passage, "What is the fare in North?")[1]
+    # Another zone's question: this row is not about it, though it holds the claim's words.
+    assert not best_span(
+        "The long code of the South zone is NRT.", passage, question.replace("North", "South")
+    )[1]
+
+
 def test_json_contract(scripted):
     out = (
         scripted("Iran backs Azerbaijan's claims [1].")
