@@ -115,3 +115,10 @@ def test_a_file_named_on_its_own_that_is_skipped_fails_the_run(tmp_path: Path):
     assert result.exit_code == 0 and skipped in result.output
     result = ingest("--dry-run", "bad/corrupt.docx", "--index", "index")
     assert result.exit_code == 0 and "dry run, documents unread: " in result.output
+
+
+def test_names_are_listed_as_spelt_on_one_line():
+    from qa.interfaces.options import printable
+
+    assert printable("we ird\nname\t\u202e.txt") == "we ird\\nname\\t\\u202e.txt"
+    assert printable("café › notes.txt") == "café › notes.txt"

@@ -21,7 +21,15 @@ from qa.interfaces.accounts import users
 from qa.interfaces.catalog import collections
 from qa.interfaces.generating import generate, make_questions
 from qa.interfaces.measure import calibrate, eval_, fit_decision
-from qa.interfaces.options import ANSWER, SERVE, STORE, Group, settings_from, settings_options
+from qa.interfaces.options import (
+    ANSWER,
+    SERVE,
+    STORE,
+    Group,
+    printable,
+    settings_from,
+    settings_options,
+)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +80,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, then_calibrate: bool, **value
 
         remember(settings, paths[0])  # the collection's folder, for the server's documents API
     for name, reason in report.skipped:
-        click.echo(f"skipped {name}: {reason}", err=True)
+        click.echo(f"skipped {printable(name)}: {reason}", err=True)
     if dry_run:
         for verb, names in (
             ("add", report.added),
@@ -80,7 +88,7 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, then_calibrate: bool, **value
             ("remove", report.removed),
         ):
             for name in names:
-                click.echo(f"would {verb} {name}")
+                click.echo(f"would {verb} {printable(name)}")
     # A dry run reads no document, so one it would add may yet be skipped as unreadable.
     click.echo(("dry run, documents unread: " if dry_run else "") + report.summary(), err=True)
     if report.skipped_of(paths):  # a file asked for by name is not indexed: said above why
@@ -258,7 +266,8 @@ def status(**values: Any) -> None:
         click.echo("types: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
     for name, chunks in held.files.items():
         click.echo(
-            f"  {name}: {chunks} chunks" + ("  [incomplete]" if name in held.incomplete else "")
+            f"  {printable(name)}: {chunks} chunks"
+            + ("  [incomplete]" if name in held.incomplete else "")
         )
     problems = []
     if held.incomplete:

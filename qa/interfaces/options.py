@@ -1,5 +1,6 @@
 """What the commands share: settings as options (generated from ``qa.config``, each with
-its ``QA_*`` variable), and domain errors shown as one line with an exit code."""
+its ``QA_*`` variable), domain errors shown as one line with an exit code, and names printed
+so that they cannot break or disguise a line."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def settings_options(*names: str):
 def settings_from(values: dict[str, Any]) -> Settings:
     names = {name for name, *_ in describe()}
     return load_settings({k: v for k, v in values.items() if k in names})
+
+
+def printable(name: str) -> str:
+    """``name`` with its control and formatting characters escaped: a file named with a
+    newline, a tab or a right-to-left mark is listed on one line as it is spelt."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
 
 
 STORE = ("index", "collection", "chroma_url", "embed_model")
