@@ -58,7 +58,8 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, then_calibrate: bool, **value
     """Index PATHS (files or folders; default: the corpus folder) into the index.
 
     The index is synced to PATHS: new files are added, changed ones replaced, files that
-    are gone removed. Unreadable files are skipped with a line on stderr.
+    are gone removed. Unreadable files are skipped with a line on stderr (and exit 1 where
+    such a file was named on its own).
     """
     from tqdm import tqdm
 
