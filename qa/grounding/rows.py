@@ -1,9 +1,9 @@
 """A table row read with its header cells ("Region: North, Q3 revenue: 1.2M", as the readers
 of spreadsheets, CSV files and documents' tables write it). A row stands alone: what it is
 about is in it, so a row that holds no name or number the question gives is another row's
-answer; and every value is beside its column's name, so a claim that names
-one column and gives another's value is not held by the row, though the row holds all its
-words ("the alpha-3 code is AB" from "alpha-2: AB, alpha-3: ABC")."""
+answer; and every value is beside its column's name, so a claim that names one column and
+gives another's value is not held by the row, though the row holds all its words ("the
+alpha-3 code is AB" from "alpha-2: AB, alpha-3: ABC")."""
 
 from __future__ import annotations
 

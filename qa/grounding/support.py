@@ -120,16 +120,16 @@ def _lexical(
     vocab = stated(section)  # the heading names, too
     above = stated(head)
     about = {stem(w) for w in vocab | above}
-    # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
-    # and Cooperation in Europe").
     # Rows of a table (qa.grounding.rows): a row is about the question only if it holds a
     # name or number the question gives (others may name the table: "the ISO code of"), and
     # it holds a claim only with the value of the column the claim names.
     if all(cells(s) for s in window):
-        named = _named(asked_as)
-        ours = [s for s in window if not named or any(_has(t, stated(s)) for t in named)]
+        gives = _named(asked_as)
+        ours = [s for s in window if not gives or any(_has(t, stated(s)) for t in gives)]
         if not ours or any(misread(claim, question, cells(s)) for s in ours):
             return False, 0.0
+    # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
+    # and Cooperation in Europe").
     held = [stated(s) for s in window]
     on_topic = [bool(topics & ({stem(w) for w in tokens} | about)) for tokens in held]
     for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
