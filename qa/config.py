@@ -181,8 +181,8 @@ class Settings:
         # move forward by a chunk that is all overlap.
         if settings.chunk_overlap >= settings.chunk_size:
             raise UsageError(
-                f"{_label('chunk_overlap')}: bad value {settings.chunk_overlap!r}: "
-                f"must be less than the chunk size, {settings.chunk_size}"
+                f"{_label('chunk_overlap')} {settings.chunk_overlap} must be less than "
+                f"{_label('chunk_size')} {settings.chunk_size}"
             )
         return settings
 

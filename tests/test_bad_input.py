@@ -50,8 +50,9 @@ def test_an_index_that_is_a_file_is_refused(tmp_path: Path):
         Store(load_settings({"index": "regular"}, environ={}), create=True)
 
 
-SIZE = "QA_CHUNK_SIZE/--chunk-size: bad value"
-OVERLAP = "QA_CHUNK_OVERLAP/--chunk-overlap: bad value"
+CHUNK_SIZE = "QA_CHUNK_SIZE/--chunk-size"
+SIZE = f"{CHUNK_SIZE}: bad value"
+OVERLAP = "QA_CHUNK_OVERLAP/--chunk-overlap"
 
 
 @pytest.mark.parametrize(
@@ -59,10 +60,10 @@ OVERLAP = "QA_CHUNK_OVERLAP/--chunk-overlap: bad value"
     [
         (["--chunk-size", "0"], f"{SIZE} 0: must be at least 1"),
         (["--chunk-size", "-5"], f"{SIZE} -5: must be at least 1"),
-        (["--chunk-overlap", "700"], f"{OVERLAP} 700: must be less than the chunk size, 600"),
+        (["--chunk-overlap", "700"], f"{OVERLAP} 700 must be less than {CHUNK_SIZE} 600"),
         (
             ["--chunk-size", "50", "--chunk-overlap", "60"],
-            f"{OVERLAP} 60: must be less than the chunk size, 50",
+            f"{OVERLAP} 60 must be less than {CHUNK_SIZE} 50",
         ),
     ],
 )
@@ -82,7 +83,7 @@ def test_bad_settings_from_the_environment_are_refused_the_same_way(tmp_path, mo
     # Size and overlap are checked as they end up: a flag may mend the environment.
     environ = {"QA_CHUNK_OVERLAP": "700"}
     assert load_settings({"chunk_size": 1000}, environ=environ).chunk_overlap == 700
-    with pytest.raises(UsageError, match="must be less than the chunk size, 600"):
+    with pytest.raises(UsageError, match="must be less than QA_CHUNK_SIZE/--chunk-size 600"):
         load_settings(environ=environ)
 
 
@@ -122,3 +123,11 @@ def test_names_are_listed_as_spelt_on_one_line():
 
     assert printable("we ird\nname\t\u202e.txt") == "we ird\\nname\\t\\u202e.txt"
     assert printable("café › notes.txt") == "café › notes.txt"
+
+
+def test_a_file_of_a_type_not_read_named_on_its_own_is_said_and_fails(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.xyz").write_text("The owl is called Hedwig.\n")
+    result = ingest("notes.xyz", "--index", "index")
+    assert result.exit_code == 1
+    assert "skipped notes.xyz: not a type docqa reads (.xyz)" in result.output

@@ -144,6 +144,14 @@ def test_a_row_holds_each_value_under_its_own_column():
     assert best_span("The long code of the North zone is NRT.", passage, question)[1]
     assert not best_span("The long code of the North zone is NR.", passage, question)[1]
     assert best_span("The North zone's fare is 2.50.", passage, "What is the fare in North?")[1]
+    # A name the sheet or the heading gives is not the row's to hold; a line of prose with
+    # colons is no misread row.
+    norway = _manual("City: Oslo, Population: 700000", "Norway › row 2")
+    assert best_span("Norway's largest city is Oslo.", norway, "Which is Norway's largest city?")[1]
+    note = _manual("Type: int, Default: 70.", "Foo › Timeout")
+    assert best_span(
+        "The Foo timeout defaults to 70.", note, "What is the default timeout of Foo?"
+    )[1]
     # Another zone's question: this row is not about it, though it holds the claim's words.
     assert not best_span(
         "The long code of the South zone is NRT.", passage, question.replace("North", "South")

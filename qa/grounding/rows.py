@@ -1,9 +1,10 @@
 """A table row read with its header cells ("Region: North, Q3 revenue: 1.2M", as the readers
-of spreadsheets, CSV files and documents' tables write it). A row stands alone: what it is
-about is in it, so a row that holds no name or number the question gives is another row's
-answer; and every value is beside its column's name, so a claim that names one column and
-gives another's value is not held by the row, though the row holds all its words ("the
-alpha-3 code is AB" from "alpha-2: AB, alpha-3: ABC")."""
+of spreadsheets, CSV files and documents' tables write it). What a row is about is in it, its
+sheet's name or the heading above its table, so a row that holds none of the names and numbers
+the question gives beyond those is another row's answer; and every value is beside its
+column's name, so a claim that names one column and gives another's value is not held by the
+row, though the row holds all its words ("the alpha-3 code is AB" from "alpha-2: AB, alpha-3:
+ABC")."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from qa.text import content_words
 
 # A cell's header: up to its ": ", at the line's start or after the ", " that ends a cell.
 _HEADER = re.compile(r"(?:^|, )([^:,\n]{1,60}?): ")
+_ROW_NUMBER = re.compile(r"\s*›\s*row \d+$")
 
 
 def cells(line: str) -> dict[str, str]:
@@ -24,6 +26,12 @@ def cells(line: str) -> dict[str, str]:
     return {
         m.group(1).strip(): line[m.end() : end].strip() for m, end in zip(heads, ends, strict=True)
     }
+
+
+def place(section: str) -> str:
+    """A row's section without its own number ("Sheet › row 12" is about "Sheet"): the
+    number counts rows, it names nothing the row is about."""
+    return _ROW_NUMBER.sub("", section)
 
 
 def _plain(text: str) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.grounding.claims import Check, Claim
-from qa.grounding.rows import cells, misread
+from qa.grounding.rows import cells, misread, place
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
@@ -121,12 +121,18 @@ def _lexical(
     above = stated(head)
     about = {stem(w) for w in vocab | above}
     # Rows of a table (qa.grounding.rows): a row is about the question only if it holds a
-    # name or number the question gives (others may name the table: "the ISO code of"), and
-    # it holds a claim only with the value of the column the claim names.
-    if all(cells(s) for s in window):
-        gives = _named(asked_as)
-        ours = [s for s in window if not gives or any(_has(t, stated(s)) for t in gives)]
-        if not ours or any(misread(claim, question, cells(s)) for s in ours):
+    # name or number the question gives beyond those of its sheet or heading (some may name
+    # the table: "the ISO code of"), and holds a claim only with the value of the column the
+    # claim names.
+    if all(rows := [cells(s) for s in window]):
+        table = stated(place(section)) | above
+        gives = {t for t in _named(asked_as) if not _has(t, table)}
+        ours = [
+            r
+            for s, r in zip(window, rows, strict=True)
+            if not gives or any(_has(t, stated(s)) for t in gives)
+        ]
+        if not ours or any(misread(claim, question, r) for r in ours):
             return False, 0.0
     # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
     # and Cooperation in Europe").

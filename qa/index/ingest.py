@@ -142,6 +142,10 @@ def ingest(
     fresh = not settings.chroma_url and not settings.index.is_dir()
     indexed, store = ({}, store) if fresh else _indexed(settings, store, create=not dry_run)
     report = IngestReport()
+    for path in paths:  # a file named on its own is said to be skipped, not left out unsaid
+        if path.is_file() and not supported(path):
+            kind = path.suffix or "no extension"
+            report.skipped.append((shown(source_name(path)), f"not a type docqa reads ({kind})"))
     sizes = {p: p.stat().st_size for p in files}
     total = sum(sizes.values())
     done = 0

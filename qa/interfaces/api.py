@@ -12,11 +12,11 @@
   checked answer with its ``[n]`` markers, and the citations travel in the response's extra
   ``citations`` field (in the last chunk when streamed).
 
-Errors are JSON with a status code (400 bad request, 401 not signed in, 403 not allowed, 413
-body too large, 429 busy, 503 model or index unavailable), never a stack trace. Who may call
-is decided in front of these routes, by ``qa.interfaces.auth``, which also counts and logs
-each question once a route has found the request sound. Answers take turns on the model
-(``Turns``).
+Errors are JSON with a status code (400 bad request, 401 not signed in, 403 not allowed, 404
+no such model or collection, 413 body too large, 429 busy, 503 model or index unavailable),
+never a stack trace. Who may call is decided in front of these routes, by
+``qa.interfaces.auth``, which also counts and logs each question once a route has found the
+request sound and the question has its turn. Answers take turns on the model (``Turns``).
 """
 
 from __future__ import annotations
@@ -128,9 +128,9 @@ def router(
     api.include_router(conversations_api.router(kept))
 
     def answer(request: Request, question: str, history: list[str], asker: Answerer) -> Answer:
-        if on_question is not None:
-            on_question(request, question)
-        with turns.turn():
+        with turns.turn():  # a question refused as busy (429) is not counted nor logged
+            if on_question is not None:
+                on_question(request, question)
             return asker.ask(question, history=history)
 
     def model_ids(request: Request) -> list[str]:

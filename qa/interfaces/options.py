@@ -63,7 +63,8 @@ def settings_from(values: dict[str, Any]) -> Settings:
 
 def printable(name: str) -> str:
     """``name`` with its control and formatting characters escaped: a file named with a
-    newline, a tab or a right-to-left mark is listed on one line as it is spelt."""
+    newline, a tab or a right-to-left mark is listed on one line (a backslash stays as it is:
+    a name that is not UTF-8 is shown with its bytes as ``\\xe9`` already)."""
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
 
 
