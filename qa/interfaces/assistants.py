@@ -68,19 +68,23 @@ def build(
         "is indexed; each document is a resource under " + URI,
     )
 
-    def chosen(ctx: Context, collection: str | None, question: str | None = None) -> Answerer:
+    def chosen(ctx: Context, collection: str | None) -> Answerer:
         """Collection ``collection``'s answerer; over HTTP, for the door's user, who must be
-        allowed to ask it (and is counted if asking)."""
+        allowed to ask it."""
         request = ctx.request_context.request if door is not None else None
         if request is None:  # stdio: the user who started the process
             return collections.get(collection)
         from qa.interfaces.auth import client
 
         user = door.allow(request.state.user, Action.ASK, client(request))
-        asker = collections.get(collection, user)
-        if question is not None:
-            door.asked(user, question, client(request), via="/mcp")
-        return asker
+        return collections.get(collection, user)
+
+    def asked(ctx: Context, question: str) -> None:
+        """Over HTTP, the door's count and audit line for a question that has its turn."""
+        if door is not None and (request := ctx.request_context.request) is not None:
+            from qa.interfaces.auth import client
+
+            door.asked(request.state.user, question, client(request), via="/mcp")
 
     def uri(asker: Answerer) -> str:
         name = asker.settings.collection
@@ -97,8 +101,9 @@ def build(
         the answer, whether it was declined, and citations (source, start, end, quote: the
         source's text from start to end)."""
         with refusals():
-            asker = chosen(ctx, collection, question)
-            with turns.turn():
+            asker = chosen(ctx, collection)
+            with turns.turn():  # as the API's: a question refused as busy is not counted
+                asked(ctx, question)
                 return asker.ask(question, history=history or []).to_json()
 
     @mcp.tool()

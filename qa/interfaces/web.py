@@ -12,8 +12,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -37,15 +38,21 @@ log = logging.getLogger(__name__)
 
 
 def _stream(
-    answerer: Answerer, message: str, history: list[str], turns: Turns
+    answerer: Answerer,
+    message: str,
+    history: list[str],
+    turns: Turns,
+    asked: Callable[[], None] = lambda: None,
 ) -> Iterator[str | Answer]:
-    """The model's tokens as they come, then the checked Answer (errors raised here)."""
+    """The model's tokens as they come, then the checked Answer (errors raised here);
+    ``asked`` (the door's count and audit line) once the question has its turn."""
     tokens: queue.Queue[str | None] = queue.Queue()
     result: dict[str, Answer | Exception] = {}
 
     def work() -> None:
         try:
             with turns.turn():  # the API's requests and this page's take turns
+                asked()
                 result["answer"] = answerer.ask(message, on_token=tokens.put, history=history)
         except Exception as e:  # raised again in the page's thread
             result["error"] = e
@@ -105,8 +112,8 @@ def build(
         try:
             user = door.page_user(request, Action.ASK)
             asker = collections.get(asking.collection, user)
-            door.asked(user, message, client(request), "page")  # a question it may ask
-            for item in _stream(asker, message, history, turns):
+            counted = partial(door.asked, user, message, client(request), "page")
+            for item in _stream(asker, message, history, turns, counted):
                 if isinstance(item, str):
                     chat[-1]["content"] += item
                     yield chat, gr.skip(), history, "", panels, busy, answers
