@@ -44,9 +44,14 @@ def cite_quote(text: str, n: int) -> str:
     return f"{text} {marker(n)}"
 
 
+def _numbers(marker: re.Match) -> list[int]:
+    """The passage numbers one marker cites: [2, 3] -> 2, 3."""
+    return [int(n) for n in re.split(r"[,;]", marker.group(1))]
+
+
 def cited(text: str) -> list[int]:
     """The passage numbers that the markers in ``text`` cite, in order."""
-    return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+    return [n for m in _MARKER.finditer(text) for n in _numbers(m)]
 
 
 def renumbered(text: str, numbers: dict[int, int]) -> str:
@@ -54,7 +59,7 @@ def renumbered(text: str, numbers: dict[int, int]) -> str:
     in it goes, and so does a marker left with none."""
 
     def one(m: re.Match) -> str:
-        kept = [numbers[n] for n in map(int, re.split(r"[,;]", m.group(1))) if n in numbers]
+        kept = [numbers[n] for n in _numbers(m) if n in numbers]
         space = m.group()[: m.group().index("[")]
         return f"{space}[{', '.join(map(str, kept))}]" if kept else ""
 

@@ -186,7 +186,7 @@ class FileLoader(BaseLoader):
     def text(self) -> str:
         """The document's text as every offset counts it: a plain-text or Markdown file's
         own text; else the parts a reader extracted, a blank line between them."""
-        if self.suffix in MARKDOWN or self.streamed:
+        if self.streamed:  # plain text and Markdown
             return "".join(_decoded(self.path))
         return "\n\n".join(part.text for part in self.parts())
 

@@ -120,6 +120,9 @@ def _lexical(
     vocab = stated(section)  # the heading names, too
     above = stated(head)
     about = {stem(w) for w in vocab | above}
+    # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
+    # and Cooperation in Europe").
+    held = [stated(s) for s in window]
     # Rows of a table (qa.grounding.rows): a row is about the question only if it holds a
     # name or number the question gives beyond those of its sheet or heading (some may name
     # the table: "the ISO code of"), and holds a claim only with the value of the column the
@@ -129,14 +132,11 @@ def _lexical(
         gives = {t for t in _named(asked_as) if not _has(t, table)}
         ours = [
             r
-            for s, r in zip(window, rows, strict=True)
-            if not gives or any(_has(t, stated(s)) for t in gives)
+            for tokens, r in zip(held, rows, strict=True)
+            if not gives or any(_has(t, tokens) for t in gives)
         ]
         if not ours or any(misread(claim, question, r) for r in ours):
             return False, 0.0
-    # A name the question abbreviates may be spelt out ("OSCE" in "Organization of Security
-    # and Cooperation in Europe").
-    held = [stated(s) for s in window]
     on_topic = [bool(topics & ({stem(w) for w in tokens} | about)) for tokens in held]
     for sentence, tokens, topical in zip(window, held, on_topic, strict=True):
         stems = {stem(w) for w in tokens}
