@@ -11,7 +11,7 @@ to about its own longest text, each batch on one core.
 
 from __future__ import annotations
 
-import threading
+import queue
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -114,10 +114,16 @@ class OnnxEncoder(Encoder):
 
 
 class OpenVinoEncoder(Encoder):
-    """The export compiled by OpenVINO for this CPU, ``threads`` single-core streams taking
-    batches in turn, in float32 or, with ``bf16``, in bfloat16. bfloat16 is refused where the
-    CPU lacks it natively (OpenVINO would compute in float32, as onnxruntime does); OpenVINO's
-    own failures come out as ModelUnavailableError, as its absence does."""
+    """The export compiled by OpenVINO for this CPU, ``threads`` single-core streams, each
+    batch run start to end by one caller on a request of its own, in float32 or, with
+    ``bf16``, in bfloat16. bfloat16 is refused where the CPU lacks it natively (OpenVINO would
+    compute in float32, as onnxruntime does); OpenVINO's own failures come out as
+    ModelUnavailableError, as its absence does.
+
+    Not OpenVINO's AsyncInferQueue: on one CI machine its callbacks wrote some single-text
+    batches' vectors into other texts' rows (cosine 0.42 to what sentence-transformers gives;
+    never seen here). A caller that runs its own request and copies the output before the
+    request is free again leaves no callback or user data to mismatch."""
 
     # OpenVINO keeps kernels and buffers per input shape: widths rounded up to 16 tokens
     # hold an ingest's shapes to a few dozen (2,000 chunks: 473 MB RSS against 1,117 at
@@ -138,30 +144,25 @@ class OpenVinoEncoder(Encoder):
                 raise ModelUnavailableError("this CPU has no native bfloat16")
             # Compiling can fail where its kernels for this CPU cannot take the graph.
             self.compiled = core.compile_model(str(folder / "model.onnx"), "CPU", config)
-            self.queue = openvino.AsyncInferQueue(self.compiled, max(1, threads))
+            self.free: queue.SimpleQueue = queue.SimpleQueue()  # requests no caller holds
+            for _ in range(max(1, threads)):
+                self.free.put(self.compiled.create_infer_request())
         except (RuntimeError, OSError) as e:
             raise ModelUnavailableError(f"OpenVINO cannot run the export: {e}") from None
         self.inputs = [i.get_any_name() for i in self.compiled.inputs]
-        self.lock = threading.Lock()  # one caller of the queue at a time
+        self.pool = ThreadPoolExecutor(max(1, threads), "openvino")
         super().__init__(folder, self.compiled.outputs[0].get_partial_shape()[-1].get_length())
 
     def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
-        finished: list[int] = []
-
-        def done(request, rows: list[int]) -> None:
-            out[rows] = _unit(request.get_output_tensor(0).data)
-            finished.append(len(rows))
-
-        with self.lock:
-            self.queue.set_callback(done)
-            started = 0
-            try:
-                for rows, feed in batches:
-                    self.queue.start_async({k: feed[k] for k in self.inputs}, rows)
-                    started += len(rows)
+        def one(batch: Batch) -> None:
+            rows, feed = batch
+            request = self.free.get()
+            try:  # infer() waits with the interpreter released and returns a copy
+                vectors = request.infer({k: feed[k] for k in self.inputs})[0]
             except RuntimeError as e:
                 raise ModelUnavailableError(f"OpenVINO failed to embed: {e}") from None
             finally:
-                self.queue.wait_all()  # no request may still write into ``out``
-        if sum(finished) != started:  # a callback that raised is not re-raised by OpenVINO
-            raise ModelUnavailableError("OpenVINO failed to embed some texts")
+                self.free.put(request)
+            out[rows] = _unit(vectors)
+
+        list(self.pool.map(one, batches))  # list(): a failed batch raises here
