@@ -133,6 +133,16 @@ class NoCollectionError(QAError):
         super().__init__(f"no collection {name!r} (there are: {', '.join(known) or 'none'})")
 
 
+class NoModelError(QAError):
+    """An OpenAI model name that names no collection (OpenAI answers such a name with 404)."""
+
+    exit_code = 2
+    http_status = 404
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no model {name!r} (there are: {', '.join(known)})")
+
+
 class NoConversationError(QAError):
     """A conversation that does not exist, or is someone else's (they are not told apart)."""
 

@@ -1,4 +1,5 @@
-"""Small text utilities shared by retrieval and grounding: sentences, tokens, key terms."""
+"""Small text utilities shared by retrieval and grounding (sentences, tokens, key terms) and
+by what lists names a user gave (``printable``)."""
 
 from __future__ import annotations
 
@@ -267,3 +268,10 @@ def stated(text: str) -> set[str]:
     said = variants(set(words(text))) | code_terms(text) | acronyms(text) | operators(text)
     said |= {_CHAR_NAMES[c] for c in _QUOTED_CHAR.findall(text) if c in _CHAR_NAMES}
     return said | {"default"} if _ASSIGNED.search(text) else said
+
+
+def printable(name: str) -> str:
+    """``name`` with its control and formatting characters escaped: a file named with a
+    newline, a tab or a right-to-left mark is listed on one line (a backslash stays as it is:
+    a name that is not UTF-8 is shown with its bytes as ``\\xe9`` already)."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)

@@ -119,7 +119,7 @@ def test_a_file_named_on_its_own_that_is_skipped_fails_the_run(tmp_path: Path):
 
 
 def test_names_are_listed_as_spelt_on_one_line():
-    from qa.interfaces.options import printable
+    from qa.text import printable
 
     assert printable("we ird\nname\t\u202e.txt") == "we ird\\nname\\t\\u202e.txt"
     assert printable("café › notes.txt") == "café › notes.txt"

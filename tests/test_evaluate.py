@@ -90,6 +90,9 @@ def test_groups_are_read_and_reported_apart(tmp_path: Path):
     lines = by_group(report).splitlines()
     assert lines[1].split()[:3] == ["html", "1", "0"] and lines[2].split()[:3] == ["pdf", "1", "1"]
     assert lines[-1].startswith("all")
+    # A group named with a line break stays on its row, escaped.
+    report["groups"] = {"pdf\nx": report["groups"]["pdf"]}
+    assert by_group(report).splitlines()[1].startswith("pdf\\nx ")
 
 
 def test_regressions_are_named_and_stale_evidence_is_apart():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qa.text import printable
+
 SUMMARY_ROWS = [
     ("answerable questions", "answerable"),
     ("correct", "correct"),
@@ -43,13 +45,13 @@ def by_group(report: dict[str, Any]) -> str:
     """A row per group (document kind, SQuAD article): answerable questions correct and cited,
     wrong and declined; unanswerable ones declined."""
     groups = {**report.get("groups", {}), "all": report["summary"]}
-    width = max(len(g) for g in groups) + 2
+    width = max(len(printable(g)) for g in groups) + 2
     lines = [f"{'':<{width}}" + "".join(f"{label:>13}" for label, _ in GROUP_COLUMNS)]
     for name, s in groups.items():
         cells = [str(s[key]) for _, key in GROUP_COLUMNS]
         cells[1] += f" ({s['cited_rate']:.0%})"
         cells[5] += f" ({s['decline_rate']:.0%})"
-        lines.append(f"{name:<{width}}" + "".join(f"{c:>13}" for c in cells))
+        lines.append(f"{printable(name):<{width}}" + "".join(f"{c:>13}" for c in cells))
     return "\n".join(lines)
 
 
@@ -88,13 +90,13 @@ def calibration(report: dict[str, Any]) -> str:
     answered (share of all questions), right (share of answers), cited / wrong (share of
     answerable questions), declined-u (share of unanswerable ones declined)."""
     rows = {**report["groups"], "all": report}
-    width = max(len(g) for g in rows) + 2
+    width = max(len(printable(g)) for g in rows) + 2
     head = f"{'':<{width}}{'':<11}" + "".join(f"{label:>11}" for label, _ in CALIBRATION_COLUMNS)
     lines = [f"held-out figures ({report['held_out']}), risk target {report['risk']:.0%}", head]
     for name, r in rows.items():
         for kind in ("rules", "calibrated"):
             cells = [f"{r[kind][key]:.3f}" for _, key in CALIBRATION_COLUMNS]
-            label = name if kind == "rules" else ""
+            label = printable(name) if kind == "rules" else ""
             lines.append(f"{label:<{width}}{kind:<11}" + "".join(f"{c:>11}" for c in cells))
     return "\n".join(lines)
 

@@ -38,12 +38,11 @@ from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
 from qa.errors import QAError, UsageError
 from qa.interfaces import conversations_api
-from qa.interfaces.collections import PREFIX, Collections, who
+from qa.interfaces.collections import MODEL, Collections, who
 from qa.interfaces.conversations import Conversations
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
-MODEL = "docqa"
 
 
 class Turns:
@@ -133,18 +132,6 @@ def router(
                 on_question(request, question)
             return asker.ask(question, history=history)
 
-    def model_ids(request: Request) -> list[str]:
-        """The OpenAI model names the caller may ask: ``docqa`` and ``docqa/NAME``."""
-        return [MODEL, *(PREFIX + name for name in collections.names(who(request)))]
-
-    def by_model(model: str, request: Request) -> Answerer:
-        """The answerer of a model name ``/v1/models`` could list; any other name is a 404,
-        as OpenAI answers a model it does not serve (not the default collection's answer)."""
-        if model != MODEL and not (model.startswith(PREFIX) and model != PREFIX):
-            known = ", ".join(model_ids(request))
-            raise HTTPException(404, f"no model {model!r} (there are: {known})")
-        return collections.by_model(model, who(request))
-
     @api.post("/api/ask")
     def ask(body: AskRequest, request: Request) -> dict[str, Any]:
         owner = conversations_api.owner(request)
@@ -189,7 +176,7 @@ def router(
 
     @api.get("/v1/models")
     def models(request: Request) -> dict[str, Any]:
-        ids = model_ids(request)
+        ids = collections.model_names(who(request))
         entries = [{"id": i, "object": "model", "created": 0, "owned_by": "docqa"} for i in ids]
         return {"object": "list", "data": entries}
 
@@ -198,7 +185,8 @@ def router(
         asked = [m.text for m in body.messages if m.role == "user"]
         if not asked:
             raise HTTPException(400, "the messages hold no user message")
-        result = answer(request, asked[-1], asked[:-1], by_model(body.model, request))
+        asker = collections.by_model(body.model, who(request))
+        result = answer(request, asked[-1], asked[:-1], asker)
         if not body.stream:
             return completion(result)
         # The answer is checked only once it is whole: the stream carries it in one piece.

@@ -26,10 +26,10 @@ from qa.interfaces.options import (
     SERVE,
     STORE,
     Group,
-    printable,
     settings_from,
     settings_options,
 )
+from qa.text import printable
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.config import Settings
-from qa.errors import ForbiddenError, NoCollectionError, UsageError
+from qa.errors import ForbiddenError, NoCollectionError, NoModelError, UsageError
 from qa.interfaces.users import Role, User
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from qa.index.watch import Watcher
 
 log = logging.getLogger(__name__)
-PREFIX = "docqa/"  # the OpenAI-compatible endpoint's model name for a collection
+MODEL = "docqa"  # the OpenAI-compatible endpoint's model name for the served collection
+PREFIX = "docqa/"  # and for another: docqa/NAME
 
 
 @dataclass
@@ -192,9 +193,18 @@ class Collections:
         default = self.default.settings
         return default.corpus if name == default.collection else recorded_folder(default, name)
 
+    def model_names(self, user: User | None = None) -> list[str]:
+        """The OpenAI model names ``user`` may ask: ``docqa`` and ``docqa/NAME``."""
+        return [MODEL, *(PREFIX + name for name in self.names(user))]
+
     def by_model(self, model: str, user: User | None = None) -> Answerer:
-        """The answerer an OpenAI model name names: ``docqa`` or ``docqa/NAME``."""
-        return self.get(model[len(PREFIX) :] if model.startswith(PREFIX) else None, user)
+        """The answerer an OpenAI model name names: ``docqa`` or ``docqa/NAME``; any other
+        name is a ``NoModelError`` (not the served collection's answer)."""
+        if model == MODEL:
+            return self.get(None, user)
+        if model.startswith(PREFIX) and model != PREFIX:
+            return self.get(model[len(PREFIX) :], user)
+        raise NoModelError(model, self.model_names(user))
 
     def watchers(
         self, guard: Callable[[], AbstractContextManager], debounce: float, scan_every: float

@@ -61,13 +61,6 @@ def settings_from(values: dict[str, Any]) -> Settings:
     return load_settings({k: v for k, v in values.items() if k in names})
 
 
-def printable(name: str) -> str:
-    """``name`` with its control and formatting characters escaped: a file named with a
-    newline, a tab or a right-to-left mark is listed on one line (a backslash stays as it is:
-    a name that is not UTF-8 is shown with its bytes as ``\\xe9`` already)."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
-
-
 STORE = ("index", "collection", "chroma_url", "embed_model")
 MODEL = ("llm", "llm_model", "llm_path", "llm_base_url", "llm_api_key", "llm_timeout", "threads")
 ANSWER = (

@@ -6,10 +6,9 @@ never imports torch, which takes longer than the whole answer's retrieval. Docum
 embedded by the path this CPU runs fastest (``qa.models.tuning``: by default the export, one
 core per batch, about 1.5x the chunks a second of sentence-transformers on AVX-512; where the
 CPU computes in bfloat16, the export in OpenVINO, whose embedding alone runs at 1.7x that:
-``qa.models.encoders``). The
-export is made once, next to the bundled LLM in the cache, the first time
-sentence-transformers is loaded, and it is kept only if it gives the same vectors; without
-it, everything is embedded with sentence-transformers.
+``qa.models.encoders``). The export is made once, next to the bundled LLM in the cache, the
+first time sentence-transformers is loaded, and it is kept only if it gives the same vectors;
+without it, everything is embedded with sentence-transformers.
 """
 
 from __future__ import annotations
