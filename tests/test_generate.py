@@ -186,7 +186,12 @@ def test_swaps_keep_a_possessive_and_leave_initials_and_bare_nouns_alone():
 
 def test_negated_forms():
     assert negated("Who designed the Lumen Bridge?") == "Who did not design the Lumen Bridge?"
-    assert negated("What is the river called?") == "What is not the river called?"
+    assert negated("What is the river called?") == "What is the river not called?"
+    assert negated("What was the bridge built from?") == "What was the bridge not built from?"
+    assert negated("Which company was founded in 1990?") == "Which company was not founded in 1990?"
+    assert negated("What can the tool read?") == "What can the tool not read?"
+    assert negated("What has the council approved?") == "What has the council not approved?"
+    assert negated("What is the capital of Veldia?") == "What is not the capital of Veldia?"
     assert negated("Which city does Clara Veld visit?") == "Which city does Clara Veld not visit?"
     assert negated("When did Harbour Guard Ivo Brandt visit?") == (
         "When did Harbour Guard Ivo Brandt not visit?"  # "Guard" is a name here, not a verb
@@ -195,6 +200,12 @@ def test_negated_forms():
         "What does the test command not sort using?"  # "test" and "command" are the subject's
     )
     assert negated("When was the Lumen Bridge built?") == ""  # not "When was not the ..."
+    assert negated("What is the name of the bridge built by Veld?") == (
+        "What is not the name of the bridge built by Veld?"  # "built" is the bridge's
+    )
+    assert negated("Which capitals were conducting talks?") == (
+        "Which capitals were not conducting talks?"
+    )
     assert negated("Bridge?") == ""
 
 

@@ -32,6 +32,8 @@ NEGATIONS = frozenset(["not", "never", "no", "nor", "neither", "without", "canno
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*\d(?![\w.]\d)|(?<![\w.,])\d(?![\w.,]\d)")
 # What comes before a noun that names an attribute ("the commander", "what sectors").
 _DETERMINERS = frozenset("the a an its his her their our which what whose".split())  # noqa: SIM905
+_BE = frozenset("is are was were".split())  # noqa: SIM905
+_HAVE = frozenset("has have had".split())  # noqa: SIM905
 _AUX = frozenset(
     "is are was were did does do can could will would has have had should must may".split()  # noqa: SIM905
 )
@@ -125,8 +127,12 @@ def negation_held(lexical: Lexical, around: list[str]) -> bool:
 
 
 def negated(question: str) -> str:
-    """The question negated ("Who did not announce ...?", "What is not ...?"), or "" when
-    its form is not one of those handled."""
+    """The question negated, "not" where English puts it: before the main verb after an
+    auxiliary and its subject ("Which city does X not visit?", "What can the tool not read?",
+    "What was the bridge not built from?"), after a copula with no verb ("What is not the
+    capital ...?"), or with "did"/"does" before a verb that follows the question word ("Who
+    did not design ...?"). "" when the question's form is not one of those (when, where, why
+    and how are negated only with "do": "How can I not see ...?" asks nothing)."""
     from lemminflect import getLemma
 
     tokens = question.split()
@@ -134,27 +140,16 @@ def negated(question: str) -> str:
     if len(tokens) < 3:
         return ""
     aux = next((i for i in (1, 2) if low[i] in _AUX), 0)
-    if aux:  # "What is X?" "What did X say?" "Which city does X visit?"
-        if low[aux] in ("do", "does", "did"):  # not before the verb after the subject
-            for i in range(aux + 2, len(tokens)):
-                lemma = getLemma(low[i], "VERB")
-                # A word after a determiner, or before a noun, is the subject's ("the test
-                # command sort": neither "test" nor "command" is the verb).
-                subject = low[i - 1] in _DETERMINERS or (
-                    i + 1 < len(low) and low[i + 1] not in STOPWORDS and is_noun(low[i + 1])
-                )
-                if (
-                    tokens[i].islower()
-                    and is_verb(low[i])
-                    and lemma
-                    and lemma[0] == low[i]
-                    and not subject
-                ):
-                    return " ".join([*tokens[:i], "not", *tokens[i:]])
+    if aux:
+        do = low[aux] in ("do", "does", "did")
+        if not do and low[0] not in ("who", "what", "which"):
             return ""
-        if low[0] not in ("who", "what", "which"):
-            return ""  # "When was not the bridge built?": "not" belongs after the subject there
-        return " ".join([*tokens[: aux + 1], "not", *tokens[aux + 1 :]])
+        # After do or a modal the verb is a base form; after be or have, a participle.
+        if at := _verb_after(tokens, low, aux, base=low[aux] not in _BE | _HAVE):
+            return " ".join([*tokens[:at], "not", *tokens[at:]])
+        if low[aux] not in _BE:
+            return ""
+        return " ".join([*tokens[: aux + 1], "not", *tokens[aux + 1 :]])  # a copula
     if low[0] in ("who", "what", "which") and is_verb(low[1]) and low[1] not in _AUX:
         lemma = (getLemma(low[1], "VERB") or [low[1]])[0]
         if lemma == low[1]:
@@ -162,6 +157,34 @@ def negated(question: str) -> str:
         aux = "does" if low[1].endswith("s") and not low[1].endswith("ed") else "did"
         return " ".join([tokens[0], aux, "not", lemma, *tokens[2:]])
     return ""
+
+
+def _verb_after(tokens: list[str], low: list[str], aux: int, base: bool) -> int:
+    """Where the main verb after the auxiliary at ``aux`` is: a base form (``base``) or a
+    participle, not a word of the subject (one after a determiner or a possessive, or before
+    a noun: "the test command sort", "the bridge's opening"); 0 where there is none. A
+    participle is looked for only before the subject's first small word ("the name of the
+    republic led by": "led" is the republic's, not the question's verb)."""
+    from lemminflect import getLemma
+
+    content = False
+    for i in range(aux + (2 if base else 1), len(tokens)):
+        if not base and content and low[i] in STOPWORDS:
+            return 0
+        content = content or low[i] not in STOPWORDS
+        lemma = getLemma(low[i], "VERB")
+        # "Which capitals were conducting efforts": the subject came before the auxiliary.
+        subject = not (aux == 2 and i == 3 and not base) and (
+            low[i - 1] in _DETERMINERS
+            or low[i - 1].endswith(("'s", "\u2019s"))
+            or (i + 1 < len(low) and low[i + 1] not in STOPWORDS and is_noun(low[i + 1]))
+        )
+        if not (tokens[i].islower() and is_verb(low[i]) and lemma) or subject:
+            continue
+        inflected = lemma[0] != low[i] and not low[i].endswith("s")  # built, called, going
+        if (lemma[0] == low[i]) if base else inflected:
+            return i
+    return 0
 
 
 def _swap(question: str, was: str, now: str) -> str:
