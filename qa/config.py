@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,12 @@ def _setting(
     flag: str | None = None,
     choices: tuple[str, ...] = (),
     minimum: int | None = None,
+    form: tuple[str, str] | None = None,
 ) -> Any:
     """A setting; a callable ``default`` is computed each time settings are built (from the
-    environment as it is then: the cache folder, the CPU count)."""
-    meta = {"help": help, "flag": flag, "choices": choices, "minimum": minimum}
+    environment as it is then: the cache folder, the CPU count). ``form``: a pattern a value
+    must match whole, and how to say it."""
+    meta = {"help": help, "flag": flag, "choices": choices, "minimum": minimum, "form": form}
     if callable(default):
         return field(default_factory=default, metadata=meta)
     return field(default=default, metadata=meta)
@@ -43,7 +46,15 @@ class Settings:
     corpus: Path = _setting(Path("corpus"), "Folder that `qa ingest` indexes by default.")
     index: Path = _setting(Path(".qa_index"), "Directory of the embedded Chroma index.")
     collection: str = _setting(
-        "docqa", "Chroma collection name (several corpora can share a store)."
+        "docqa",
+        "Chroma collection name (several corpora can share a store).",
+        # Chroma's rule for a name, within what a file name holds (the lexical index's file
+        # is named after the collection).
+        form=(
+            r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]",
+            "use 3-63 letters, digits, '.', '_' or '-', starting and ending with a letter or "
+            "digit, with no '..'",
+        ),
     )
     chroma_url: str = _setting("", "Chroma server URL (http://host:port); empty: embedded store.")
     embed_model: str = _setting(
@@ -197,12 +208,14 @@ def _label(name: str) -> str:
 
 
 def _check(f: dataclasses.Field, value: Any) -> None:
-    """Refuse a value outside the field's choices or below its minimum."""
+    """Refuse a value outside the field's choices, below its minimum or not of its form."""
     choices, minimum = f.metadata["choices"], f.metadata["minimum"]
     if choices and value not in choices:
         raise UsageError(f"{_label(f.name)}: bad value {value!r}: choose {' or '.join(choices)}")
     if minimum is not None and value < minimum:
         raise UsageError(f"{_label(f.name)}: bad value {value!r}: must be at least {minimum}")
+    if (form := f.metadata["form"]) and not re.fullmatch(form[0], value):
+        raise UsageError(f"{_label(f.name)}: bad value {value!r}: {form[1]}")
 
 
 def _convert(name: str, type_name: str, value: Any) -> Any:

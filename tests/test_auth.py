@@ -245,7 +245,8 @@ def test_the_openai_endpoint_answers_the_models_it_lists_and_no_other(team):
     listed = {m["id"] for m in httpx.get(f"{url}/v1/models", headers=bearer(KEY)).json()["data"]}
     assert listed == {"docqa", "docqa/docqa", "docqa/ferries"}
     for model in sorted(listed):
-        assert chat(model).status_code == 200, model
+        reply = chat(model)
+        assert reply.status_code == 200 and reply.json()["model"] == model, model  # echoed
     for model in ("gpt-4", "docqa/nope", "docqa/", "DocQA"):
         reply = chat(model)
         assert reply.status_code == 404, (model, reply.text)

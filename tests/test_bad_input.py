@@ -131,3 +131,71 @@ def test_a_file_of_a_type_not_read_named_on_its_own_is_said_and_fails(tmp_path: 
     result = ingest("notes.xyz", "--index", "index")
     assert result.exit_code == 1
     assert "skipped notes.xyz: not a type docqa reads (.xyz)" in result.output
+
+
+def test_links_are_indexed_where_they_are_and_link_loops_skipped(tmp_path: Path):
+    """A link to a file outside the folder was indexed under its target's name, so removing
+    the link left it cited; a link loop stopped the whole ingest with a traceback."""
+    from qa.errors import NoDocumentError
+    from qa.interfaces.uploads import document
+
+    folder, outside = tmp_path / "docs", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "arch.txt").write_text("The archivist of Dunmore is Petra Sol.\n")
+    (folder / "garden.txt").write_text("The gardener of Dunmore is Leo Fink.\n")
+    (folder / "arch-link.txt").symlink_to(outside / "arch.txt")
+    (folder / "x1.txt").symlink_to("x2.txt")
+    (folder / "x2.txt").symlink_to("x1.txt")
+    (folder / "away").symlink_to(outside)
+    index = tmp_path / "index"
+    result = ingest(str(folder), "--index", str(index))
+    assert result.exit_code == 0 and "2 added" in result.output, result.output
+    store = Store(load_settings({"index": index}, environ={}))
+    assert set(store.sources()) == {"docs/garden.txt", "docs/arch-link.txt"}
+    # The API's documents: the link is one (deleting it removes the link, not its target);
+    # nothing through a linked folder or outside the folder is.
+    assert document(folder, "arch-link.txt") == folder / "arch-link.txt"
+    for name in ("away/arch.txt", "../outside/arch.txt", "x1.txt"):
+        with pytest.raises(NoDocumentError):
+            document(folder, name)
+    (folder / "arch-link.txt").unlink()
+    result = ingest(str(folder), "--index", str(index))
+    assert result.exit_code == 0 and "1 removed" in result.output, result.output
+    assert set(store.sources()) == {"docs/garden.txt"} and (outside / "arch.txt").exists()
+
+
+@pytest.mark.parametrize("name", ["my docs", "a/b", "ab", "-dash", "with..dot", "x" * 300])
+def test_a_collection_name_chroma_cannot_hold_is_one_line(tmp_path: Path, name: str):
+    """Chroma refused such names with a traceback (or the file system, a name too long)."""
+    (tmp_path / "a.txt").write_text("The owl is called Hedwig.\n")
+    result = ingest(
+        str(tmp_path / "a.txt"), "--index", str(tmp_path / "index"), "--collection", name
+    )
+    assert result.exit_code == 2 and "use 3-63 letters, digits" in result.output, result.output
+    assert result.output.count("\n") == 1 and not (tmp_path / "index").exists()
+
+
+def test_one_bad_line_of_a_plain_batch_is_said_and_the_rest_answered(tmp_path: Path, monkeypatch):
+    """`qa ask -` without --json stopped at a question too long, the rest unanswered (with
+    --json it went on): both now say the error and go on, and exit 1 at the end."""
+    from tests import fake_llm
+
+    (tmp_path / "a.txt").write_text("The owl of the tower is called Hedwig.\n")
+    index = str(tmp_path / "index")
+    assert ingest(str(tmp_path / "a.txt"), "--index", index).exit_code == 0
+    llm, url = fake_llm.start(0.0, echoing=True)
+    for name, value in {"QA_LLM": "openai", "QA_LLM_BASE_URL": url, "QA_LLM_MODEL": "stub"}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        batch = (
+            "What is the owl called?\n" + "x " * 1500 + "\nWhat is the owl of the tower called?\n"
+        )
+        result = CliRunner().invoke(
+            main, ["ask", "-", "--index", index, "--no-judge"], input=batch
+        )
+    finally:
+        llm.shutdown()
+    assert result.exit_code == 1, result.output
+    assert "error: the question is longer than" in result.stderr
+    assert result.stdout.count("Hedwig [1].") == 2, result.stdout

@@ -51,13 +51,19 @@ class IngestReport:
         return [name for name, _ in self.skipped if name in named]
 
 
+def absolute(path: Path) -> Path:
+    """``path`` made absolute without following links: a linked file is named where its
+    link is (it leaves the index with the link), and a link loop raises nothing."""
+    return Path(os.path.abspath(path))
+
+
 def source_name(path: Path) -> str:
     """How citations name a file: relative to the working directory when under it."""
-    resolved = path.resolve()
+    whole = absolute(path)
     try:
-        return str(resolved.relative_to(Path.cwd().resolve()))
+        return str(whole.relative_to(Path.cwd()))
     except ValueError:
-        return str(resolved)
+        return str(whole)
 
 
 def shown(name: str) -> str:
@@ -82,8 +88,10 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             )
         )
         for path in candidates:
-            real = path.resolve()
-            if path.is_file() and supported(path) and real not in seen:
+            if not (path.is_file() and supported(path)):
+                continue  # a link loop or a dangling link is no file
+            real = path.resolve()  # a file linked twice is indexed once
+            if real not in seen:
                 seen.add(real)
                 yield path
 
@@ -177,12 +185,12 @@ def ingest(
             todo.append((path, loader, file_hash))
     # A file under PATHS that is gone, or now unreadable, leaves the index; files indexed
     # from elsewhere are not this run's business.
-    roots = [p.resolve() for p in paths]
+    roots = [absolute(p) for p in paths]
     wanted = {source_name(p) for p in files} - {name for name, _ in report.skipped}
     gone = [
         name
         for name in indexed
-        if name not in wanted and any(Path(name).resolve().is_relative_to(r) for r in roots)
+        if name not in wanted and any(absolute(Path(name)).is_relative_to(r) for r in roots)
     ]
     if dry_run:
         for _, loader, _ in todo:

@@ -83,7 +83,7 @@ class Watcher:
         self.guard, self.after = guard, after
         self.debounce, self.scan_every, self.use_events = debounce, scan_every, use_events
         self.state = SyncState(str(folder), mode="events" if use_events else "scan")
-        self._root = folder.resolve()
+        self._root = Path(os.path.abspath(folder))
         self._changed = threading.Event()
         self._retry = False  # the last sync failed: sync at the next tick
         self._stop = threading.Event()
@@ -93,7 +93,8 @@ class Watcher:
     def present(self, source: str) -> bool:
         """Whether an indexed source is still there, where it is in this folder: a file
         removed is not cited while its sync waits for the folder to be quiet."""
-        path = Path(source).resolve()  # sources are named relative to the working directory
+        # Sources are named relative to the working directory, links not followed (ingest).
+        path = Path(os.path.abspath(source))
         return not path.is_relative_to(self._root) or path.exists()
 
     def start(self) -> Watcher:
@@ -183,6 +184,9 @@ class Watcher:
             self._failed(e)
             self._changed.set()  # the folder is changing: again once it is quiet
         except (QAError, OSError) as e:  # busy, or the index unavailable: at the next scan
+            self._failed(e)
+        except Exception as e:  # a fault of ours: said with its trace, and the watch goes on
+            log.exception("sync of %s failed", self.folder)
             self._failed(e)
         finally:
             self.state.syncs += 1

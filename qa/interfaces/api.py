@@ -188,20 +188,21 @@ def router(
         asker = collections.by_model(body.model, who(request))
         result = answer(request, asked[-1], asked[:-1], asker)
         if not body.stream:
-            return completion(result)
+            return completion(result, body.model)
         # The answer is checked only once it is whole: the stream carries it in one piece.
-        return StreamingResponse(chunks(result), media_type="text/event-stream")
+        return StreamingResponse(chunks(result, body.model), media_type="text/event-stream")
 
     return api
 
 
-def completion(a: Answer) -> dict[str, Any]:
-    """An OpenAI chat completion carrying the checked answer, with ``citations`` beside."""
+def completion(a: Answer, model: str = MODEL) -> dict[str, Any]:
+    """An OpenAI chat completion from ``model`` (the name asked, as OpenAI echoes it) carrying
+    the checked answer, with ``citations`` beside."""
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": MODEL,
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -214,9 +215,9 @@ def completion(a: Answer) -> dict[str, Any]:
     }
 
 
-def chunks(a: Answer) -> Iterator[str]:
+def chunks(a: Answer, model: str = MODEL) -> Iterator[str]:
     """The answer as server-sent events of chat completion chunks, then ``[DONE]``."""
-    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": MODEL}
+    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": model}
 
     def event(delta: dict[str, Any], finish: Literal["stop"] | None = None, **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}

@@ -95,18 +95,22 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     failed = False
     for q in questions:
-        if as_json:
-            try:
+        try:
+            if as_json:
                 answer = answerer.ask(q, history=list(history))
                 click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-            except QAError as e:
-                if question != "-":
-                    raise
-                failed = True
+            else:
+                answer = _ask_plain(answerer, q, list(history))
+        except QAError as e:
+            if question != "-":
+                raise
+            # One bad line of a batch is said where its answer would be; the rest go on.
+            failed = True
+            if as_json:
                 click.echo(json.dumps({"question": q.strip(), "error": str(e)}, ensure_ascii=False))
-                continue
-        else:
-            answer = _ask_plain(answerer, q, list(history))
+            else:
+                click.echo(e.show(), err=True)
+            continue
         if save:
             # Imported only to save: they import the answer chain, which `answerer_for`
             # imports once the model has begun to load.
@@ -118,7 +122,7 @@ def ask(question: str, as_json: bool, history: tuple[str, ...], save: bool, **va
                 where, {**entry(answer), **({"history": list(history)} if history else {})}
             )
             click.echo(f"saved as test {saved} in {where}", err=True)
-    if failed:  # each failed question was answered with its error, as a JSON line
+    if failed:  # each failed question was answered with its error
         raise FailedError([])
     # Only exit is left (the answers are out, a saved test closed): the collector's passes
     # there need not walk what they left, as they do not walk what was loaded (asking.py).
@@ -211,7 +215,7 @@ def status(**values: Any) -> None:
         click.echo("types: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
     for name, chunks in held.files.items():
         click.echo(
-            f"  {printable(name)}: {chunks} chunks"
+            f"  {printable(name)}: {chunks} chunk{'' if chunks == 1 else 's'}"
             + ("  [incomplete]" if name in held.incomplete else "")
         )
     problems = []

@@ -190,10 +190,13 @@ def add(
 
 
 def document(folder: Path, name: str) -> Path:
-    """The file ``name`` (relative to ``folder``) names, only if it is a file inside it."""
+    """The file ``name`` (relative to ``folder``) names, only if it is a file inside it. A
+    link to a file is the document itself, as ingest names it (deleting it removes the
+    link); its folder must be inside ``folder`` once links are followed."""
     root = folder.resolve()
-    target = (root / name).resolve()
-    if not target.is_relative_to(root) or target == root or not target.is_file():
+    target = Path(os.path.abspath(root / name))
+    inside = target.is_relative_to(root) and target.parent.resolve().is_relative_to(root)
+    if not inside or target == root or not target.is_file():
         raise NoDocumentError(name)
     return target
 
