@@ -191,9 +191,7 @@ def test_one_bad_line_of_a_plain_batch_is_said_and_the_rest_answered(tmp_path: P
         batch = (
             "What is the owl called?\n" + "x " * 1500 + "\nWhat is the owl of the tower called?\n"
         )
-        result = CliRunner().invoke(
-            main, ["ask", "-", "--index", index, "--no-judge"], input=batch
-        )
+        result = CliRunner().invoke(main, ["ask", "-", "--index", index, "--no-judge"], input=batch)
     finally:
         llm.shutdown()
     assert result.exit_code == 1, result.output

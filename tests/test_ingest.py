@@ -50,6 +50,22 @@ def test_changed_file_is_replaced_and_removed_file_goes(tmp_path: Path):
     assert {c.metadata["source"] for c in Store(s).chunks()} == {"docs/a.md"}
 
 
+def test_a_changed_chunking_splits_the_files_again(tmp_path: Path):
+    """--chunk-size changed on an indexed folder was ignored ("1 unchanged"): the file is now
+    split again, and again when the defaults come back."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The alpha station opened in 1901. " * 40)
+    s = settings(tmp_path)
+    ingest([folder], s)
+    whole = Store(s).lexical.count()
+    small = s.with_overrides(chunk_size=200, chunk_overlap=20)
+    assert ingest([folder], small).updated == ["docs/a.txt"]
+    assert Store(s).lexical.count() > whole
+    assert ingest([folder], small).unchanged == 1
+    assert ingest([folder], s).updated == ["docs/a.txt"] and Store(s).lexical.count() == whole
+
+
 def test_an_unchanged_corpus_is_checked_without_opening_the_store(
     article_corpus: Path, tmp_path: Path, monkeypatch
 ):

@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,6 +106,17 @@ def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
     )
 
 
+def chunked(fingerprint: str, settings: Settings) -> str:
+    """The fingerprint a file's chunks carry: its bytes' and, where the chunking is not the
+    default, the chunking's, so that a changed --chunk-size or --chunk-overlap splits the
+    file again (indexes made at the defaults keep their fingerprints)."""
+    chunking = (settings.chunk_size, settings.chunk_overlap)
+    default = {f.name: f.default for f in fields(Settings)}
+    if chunking == (default["chunk_size"], default["chunk_overlap"]):
+        return fingerprint
+    return hashlib.sha256(f"{fingerprint}\0chunks {chunking}".encode()).hexdigest()
+
+
 def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Iterator[Document]:
     """Chunks of one file's pieces, numbered, with ``start``/``end`` offsets into the file's
     text and stable ids. ``n_chunks`` is 0 here: the writer sets it on the last chunk."""
@@ -171,7 +182,7 @@ def ingest(
         try:
             if shown(loader.name) != loader.name:  # Chroma stores names as UTF-8 only
                 raise BadDocumentError("its name is not valid UTF-8: rename it")
-            file_hash = loader.fingerprint()
+            file_hash = chunked(loader.fingerprint(), settings)
         except BadDocumentError as e:
             log.info("skipped %s: %s", shown(loader.name), e)  # the caller reports them
             report.skipped.append((shown(loader.name), str(e)))
