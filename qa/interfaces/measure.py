@@ -7,13 +7,16 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qa.config import Settings
-from qa.errors import FailedError
+from qa.errors import FailedError, UsageError
 from qa.interfaces.options import ANSWER, settings_from, settings_options
+
+if TYPE_CHECKING:
+    from qa.evaluation.questions import Question
 
 
 @click.command("eval")
@@ -74,8 +77,7 @@ def eval_(
         raise click.UsageError("--update-baseline needs --baseline FILE")
     asked, docs = questions.load_questions(file)
     if only:
-        wanted = set(only.split(","))
-        asked = [q for q in asked if q.id in wanted]
+        asked = only_these(asked, only, file)
     plain = {"retrieval": "dense", "grounding": False}
     variants = {"plain": plain, "grounded": {}} if compare else {"": {}}
     runs = {}
@@ -222,6 +224,20 @@ def fit_decision(
             for kind in ("rules", "calibrated")
         }
         report.plot(measured["curve"], plot, f"{file.name}, held out", marks)
+
+
+def only_these(asked: list[Question], only: str, file: Path) -> list[Question]:
+    """The questions ``--only`` names; an id the file does not hold is an error, not a
+    run of no questions that passes the gate."""
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    if not wanted:
+        raise UsageError("--only names no question ids")
+    known = [q.id for q in asked]
+    if missing := [w for w in wanted if w not in known]:
+        ids = "ids" if len(missing) > 1 else "id"
+        some = ", ".join(known[:5]) + (", ..." if len(known) > 5 else "")
+        raise UsageError(f"no question with {ids} {', '.join(missing)} in {file} (it has {some})")
+    return [q for q in asked if q.id in wanted]
 
 
 def default_questions(settings) -> Path:
