@@ -83,3 +83,23 @@ def test_a_sync_that_failed_is_tried_again(tmp_path: Path, monkeypatch):
         assert not failures and watcher.state.syncs >= 4
     finally:
         watcher.stop()
+
+
+def test_a_watch_makes_a_collection_the_index_does_not_hold_yet(tmp_path: Path):
+    """`qa watch --collection NEW` on an index with another collection said "run qa ingest
+    first" at every sync: its first sync now makes the collection."""
+    from qa.index.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The lighthouse keeper is Mira Holt.\n")
+    settings = load_settings({"index": tmp_path / "index", "corpus": corpus}, environ={})
+    ingest([corpus], settings)
+    new = settings.with_overrides(collection="harbour")
+    watcher = Watcher(corpus, new, debounce=0.2, scan_every=0.3, use_events=False).start()
+    try:
+        until(lambda: watcher.state.syncs >= 1 and not watcher.state.syncing, 120)
+        assert watcher.state.last.startswith("files: 1 added"), watcher.state
+        assert set(Store(new).sources()) == {"corpus/a.txt"}
+    finally:
+        watcher.stop()

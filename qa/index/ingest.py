@@ -18,7 +18,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from qa.config import Settings
 from qa.documents.blocks import Reading
 from qa.documents.loaders import FileLoader, supported
-from qa.errors import BadDocumentError, UsageError
+from qa.errors import BadDocumentError, NoIndexError, UsageError
 from qa.index.lexical import Lexical, SourceState, lexical_path
 from qa.index.writer import Writer
 
@@ -42,7 +42,8 @@ class IngestReport:
         return (
             f"files: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.removed)} removed, {len(self.skipped)} skipped, "
-            f"{self.unchanged} unchanged; {self.chunks} chunks; {self.seconds:.1f} s"
+            f"{self.unchanged} unchanged; {self.chunks} chunk{'' if self.chunks == 1 else 's'}; "
+            f"{self.seconds:.1f} s"
         )
 
     def skipped_of(self, paths: Iterable[Path]) -> list[str]:
@@ -237,7 +238,12 @@ def _indexed(
     if store is None:
         from qa.index.store import Store
 
-        store = Store(settings, create=create)
+        try:
+            store = Store(settings, create=create)
+        except NoIndexError:
+            if create:
+                raise
+            return {}, None  # a collection not made yet holds nothing: a dry run adds all
     return store.sources(), store
 
 
