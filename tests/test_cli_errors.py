@@ -82,6 +82,9 @@ def test_oversized_and_control_character_questions(article_index: Path):
     assert result.output.strip().endswith("error: the question is longer than 2000 characters")
     result = CliRunner().invoke(main, ["ask", "\x00\x07\x1b", *index])
     assert result.exit_code == 2 and result.output.strip().endswith("the question is empty")
+    # A byte that is not UTF-8 (read by Python as a lone surrogate) was dropped unseen.
+    result = CliRunner().invoke(main, ["ask", os.fsdecode(b"Who keeps the caf\xe9?"), *index])
+    assert result.exit_code == 2 and result.output.strip().endswith("is not valid UTF-8")
 
 
 def test_symlink_loop_is_not_followed(tmp_path: Path):

@@ -61,6 +61,11 @@ def timed(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 def check_question(question: str) -> str:
+    """The question as asked of the model: control characters dropped, spaces collapsed;
+    ``UsageError`` where it is empty, too long, or holds bytes that are not UTF-8 (Python
+    reads those from a shell as lone surrogates, which would be dropped unseen)."""
+    if any("\udc80" <= ch <= "\udcff" for ch in question):
+        raise UsageError("the question is not valid UTF-8")
     cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\t\n").strip()
     if not cleaned:
         raise UsageError("the question is empty")
