@@ -92,15 +92,18 @@ def test_csv_rows_are_read_with_their_header(tmp_path: Path, name: str, data: by
 
 def test_a_served_document_is_the_text_citations_count(tmp_path: Path):
     # MCP's document resource: a quote over two rows holds the blank line between them, and
-    # a Markdown file is its own text, markup and all.
+    # a Markdown file is its own text with its markup blanked, as its quotes have it (the
+    # raw file held "*night*" where a quote said " night ").
     from qa.interfaces.assistants import document_text
 
     sheet = tmp_path / "fares.csv"
     sheet.write_text("Zone,Adult\nA,2.50\nB,3.10\n")
     assert document_text(str(sheet)) == "Zone: A, Adult: 2.50\n\nZone: B, Adult: 3.10"
     notes = tmp_path / "notes.md"
-    notes.write_text("# Ferries\n\nThe *night* ferry leaves at 23:10.\n")
-    assert document_text(str(notes)) == notes.read_text()
+    notes.write_text("# Ferries\n\nThe *night* ferry leaves [here](x.html).\n<b>Tip</b>\n")
+    text, _, _ = read(notes)  # every part and chunk is the text at its offsets
+    assert document_text(str(notes)) == text and len(text) == len(notes.read_text())
+    assert "The  night  ferry leaves  here" in text and "*" not in text
 
 
 def test_spreadsheet_sheets_rows_and_a_title_above_the_table(tmp_path: Path):
@@ -281,6 +284,8 @@ def test_an_encrypted_or_corrupt_file_is_refused_with_one_reason(tmp_path: Path,
         loader.fingerprint()
         list(loader.parts())
     assert "\n" not in str(e.value) and str(e.value)
+    if suffix in (".docx", ".pptx", ".xlsx"):  # was "Package not found", "not a zip file"
+        assert str(e.value).startswith("password-protected"), e.value
 
 
 def test_the_upload_accepts_every_format_read():
@@ -315,3 +320,16 @@ def test_rtf_headings_give_the_section_path(tmp_path: Path):
     text, parts, _ = read(path)
     assert "Tickets cost 3 euros." in text and "heading" not in text.lower()
     assert [p.section for p in parts if "free" in p.text] == ["Ferry guide › Fares › Bicycles"]
+
+
+def test_a_csv_cell_holding_a_line_break_stays_one_record(tmp_path: Path):
+    """The records were cut at every line end, also inside a quoted cell: its two lines ran
+    together ("first linesecond line")."""
+    path = tmp_path / "notes.csv"
+    path.write_text('Name,City,Note\nMira,Bern,"first line\nsecond line"\nAda,Wien,plain\n')
+    _, parts, _ = read(path)
+    assert [p.text for p in parts] == [
+        "Name: Mira, City: Bern, Note: first line second line",
+        "Name: Ada, City: Wien, Note: plain",
+    ]
+    assert parts[1].section == "notes › row 3"

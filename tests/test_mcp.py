@@ -107,9 +107,12 @@ def test_http_tools_resources_and_an_answer(server, folder):
             listed = docs.structured_content["result"]
             text = await client.read_resource(listed[0]["uri"])
             asked = await client.call_tool("ask", {"question": QUESTION})
-            return tools, listed, found, text, asked
+            # k out of range was clamped without a word (0 and -5 gave one passage).
+            bad = [await client.call_tool("search", {"query": "x", "k": k}) for k in (0, 21)]
+            return tools, listed, found, text, asked, bad
 
-    tools, listed, found, text, asked = run(session)
+    tools, listed, found, text, asked, bad = run(session)
+    assert all(b.is_error and "k" in b.content[0].text for b in bad), bad
     assert tools >= TOOLS
     assert [d["source"] for d in listed] == ["corpus/newsweek-iran-border-defense.txt"]
     passages = found.structured_content["result"]

@@ -124,6 +124,16 @@ READERS: dict[str, Reader] = {
 # Read by OCR, in whole or in part: their text depends on whether OCR is on.
 OCR_READ = frozenset({".pdf", *IMAGE_SUFFIXES})
 MARKDOWN = {".md", ".markdown"}
+# Office's own zip formats; one that is an OLE container instead is Office's encryption of it.
+ZIPPED_OFFICE = {".docx", ".pptx", ".xlsx", ".xlsm"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _is_ole(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(len(OLE_MAGIC)) == OLE_MAGIC
+
+
 STREAMED = {".txt", *MARKDOWN}
 SUFFIXES = frozenset(READERS) | STREAMED  # every kind of file docqa reads
 
@@ -178,15 +188,24 @@ class FileLoader(BaseLoader):
         else:
             if self.path.stat().st_size > MAX_PARSED_BYTES:
                 raise BadDocumentError(f"larger than {MAX_PARSED_BYTES // 2**20} MB")
+            if suffix in ZIPPED_OFFICE and _is_ole(self.path):
+                raise BadDocumentError("password-protected: save it without a password to index it")
             parts = READERS[suffix](self.path, self.reading)
             if not any(p.text.strip() for p in parts):
                 raise BadDocumentError("no text in it")
             yield from parts
 
     def text(self) -> str:
-        """The document's text as every offset counts it: a plain-text or Markdown file's
-        own text; else the parts a reader extracted, a blank line between them."""
-        if self.streamed:  # plain text and Markdown
+        """The document's text as every offset counts it: a plain-text file's own text; a
+        Markdown file's with its markup blanked as its parts blank it (same length, so the
+        offsets hold); else the parts a reader extracted, a blank line between them."""
+        if self.suffix in MARKDOWN:
+            text, pieces, at = "".join(_decoded(self.path)), [], 0
+            for part in self.parts():
+                pieces += [text[at : part.offset], part.text]
+                at = part.offset + len(part.text)
+            return "".join(pieces) + text[at:]
+        if self.streamed:
             return "".join(_decoded(self.path))
         return "\n\n".join(part.text for part in self.parts())
 

@@ -7,6 +7,7 @@ as the spreadsheet shows it, so that a question about a cell finds its row and c
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -66,7 +67,12 @@ def csv_parts(path: Path, reading: Reading) -> list[Part]:
         except csv.Error:
             dialect = csv.excel
     try:
-        records = list(csv.reader(text.splitlines(), dialect))
+        # The reader itself cuts the records (splitlines would also cut inside a quoted cell);
+        # a line break within a cell reads as a space, as a row is read on one line.
+        records = [
+            [" ".join(cell.splitlines()) for cell in record]
+            for record in csv.reader(io.StringIO(text, newline=""), dialect)
+        ]
     except csv.Error as e:
         raise BadDocumentError(f"unreadable CSV ({e})") from None
     return assemble(_sheet_blocks(path.stem, enumerate(records, 1)))

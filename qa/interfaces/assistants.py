@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from pydantic import Field
 
 from qa.answering.answer import cite
 from qa.answering.chain import Answerer, check_question
@@ -31,6 +32,9 @@ from qa.errors import QAError
 from qa.interfaces.api import Turns
 from qa.interfaces.collections import Collections
 from qa.interfaces.users import Action
+
+# How many passages a search returns: out of range is the caller's error, not a quiet clamp.
+Passages = Annotated[int, Field(ge=1, le=20)]
 
 URI = "docqa://documents/"
 OTHER = "docqa://collections/{}/documents/"  # another collection's documents
@@ -108,7 +112,7 @@ def build(
 
     @mcp.tool()
     def search(
-        query: str, ctx: Context, k: int = 5, collection: str | None = None
+        query: str, ctx: Context, k: Passages = 5, collection: str | None = None
     ) -> list[dict[str, Any]]:
         """The passages of the documents (of ``collection``, default the served one) closest
         to a query, as citations (no answer)."""
@@ -117,7 +121,6 @@ def build(
         with refusals():
             asker = chosen(ctx, collection)
             query = check_question(query)
-        k = max(1, min(k, 20))
         retriever = asker.retriever
         hits = retriever.invoke(query)
         evidence = select(
