@@ -1,10 +1,9 @@
-"""Small text utilities shared by retrieval and grounding (sentences, tokens, key terms) and
-by what lists names a user gave (``printable``)."""
+"""Small text utilities shared by retrieval and grounding (words, stems, key terms; sentences
+are ``qa.sentences``) and by what lists names a user gave (``printable``)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
 
 STOPWORDS = frozenset(
@@ -20,81 +19,8 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads best as text)
 )
 
-# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before
-# whitespace and a capital, digit or opening quote; or at a line break.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])|\n+")
-# A period after an initial or a common abbreviation does not end a sentence.
-_ABBREV = re.compile(
-    r"(\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Lt|Col|Sgt|Capt|Gov|Sen|Rep|Jr|Sr|Prof|No|vs|etc|e\.g|i\.e))\.$"
-)
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 _NUMBER = re.compile(r"\d")
-
-
-@dataclass(frozen=True)
-class Span:
-    """A piece of a source text and its character offsets in that text."""
-
-    start: int
-    end: int
-    text: str
-
-
-def sentences(text: str, offset: int = 0) -> list[Span]:
-    """Split ``text`` into sentence spans; offsets are shifted by ``offset``."""
-    spans, pos = [], 0
-    ends = [
-        m
-        for m in _BOUNDARY.finditer(text)
-        if "\n" in m.group() or not _ABBREV.search(text[: m.start()])
-    ]
-    for m in [*ends, None]:
-        end = m.start() if m else len(text)
-        # Keep a closing quote with the sentence it closes.
-        while m and end < m.end() and text[end] in "\"'”’)]":
-            end += 1
-        piece = text[pos:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            s = offset + pos + lead
-            spans.append(Span(s, s + len(stripped), stripped))
-        pos = m.end() if m else len(text)
-    return spans
-
-
-def is_head(sentence: str) -> bool:
-    """A line that ends no sentence and names what follows it: a heading ("11.6. Unique
-    Indexes") or the term of a definition list ("--depth <depth>", "ort"); not a table's row,
-    whose cells are set apart by runs of spaces, nor a list of words ("rivers, lakes, sea")."""
-    short = 0 < len(words(sentence)) <= 8
-    listed = sentence.count(",") >= 2 and not code_terms(sentence)
-    return (
-        short
-        and sentence.rstrip("\"'”’)]")[-1:] not in ".!?:;,"
-        and not re.search(r"\s{2,}", sentence)
-        and not listed
-    )
-
-
-# How many sentences back the heading or term a sentence falls under is looked for: a
-# definition's body runs to a few paragraphs.
-HEAD_REACH = 6
-
-
-def head_of(spans: list[Span], at: int) -> str:
-    """The heading or definition term that ``spans[at]`` falls under, if one of the few
-    sentences before it is one ("fill(text, width=70)" above the paragraphs about fill)."""
-    before = spans[max(0, at - HEAD_REACH) : at]
-    return next((s.text for s in reversed(before) if is_head(s.text)), "")
-
-
-def as_line(spans: list[Span]) -> str:
-    """Sentences as one line, a heading or a term set off from what it names by a dash
-    ("--depth <depth> — Create a shallow clone."), as its own line sets it off on the page."""
-    return "".join(s.text + (" — " if is_head(s.text) else " ") for s in spans[:-1]) + (
-        spans[-1].text if spans else ""
-    )
 
 
 def words(text: str) -> list[str]:

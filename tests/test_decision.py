@@ -27,7 +27,8 @@ from qa.grounding.decision import (
 )
 from qa.interfaces.cli import main
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import sentences, word_spans, words
+from qa.sentences import sentences
+from qa.text import word_spans, words
 from tests.test_grounding import grounded
 
 

@@ -18,7 +18,7 @@ import pytest
 from qa.config import load_settings
 from qa.documents.loaders import FileLoader
 from qa.index.ingest import split
-from qa.text import sentences
+from qa.sentences import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 PYDOCS = Path("/usr/share/doc/python3.11/html/library")

@@ -16,7 +16,7 @@ from qa.grounding.ground import MIN_YES, Checks, ground, quote
 from qa.grounding.support import best_span
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import Span, sentences
+from qa.sentences import Span, sentences
 
 ARTICLE = Path(__file__).resolve().parent.parent / "corpus" / "newsweek-iran-border-defense.txt"
 
@@ -175,6 +175,28 @@ def test_sentence_offsets_are_exact():
     spans = sentences(text)
     assert len(spans) > 30
     assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_a_sentence_runs_on_over_a_hard_wrap_and_lines_of_code_or_lists_stay_lines():
+    """Plain text wrapped at 72 columns was cut into a sentence a line: a quoted answer
+    stopped mid-sentence and `qa generate` asked of line fragments."""
+    text = (
+        "The Package refers to the collection of files distributed by the\n"
+        "Copyright Holder, and derivatives of that collection of files created\n"
+        "through textual modification.\n"
+        "1. You may make and give away verbatim copies of the source form of\n"
+        "   the Standard Version of this Package without restriction.\n"
+        "2. Short item.\n"
+        "x = compute(alpha, beta, gamma, delta, epsilon, zeta, eta, theta)\n"
+        "y = x\n"
+    )
+    said = [s.text for s in sentences(text)]
+    assert said[0] == text[: text.index("modification.") + len("modification.")]
+    assert said[2].startswith("You may make") and said[2].endswith("without restriction.")
+    assert "y = x" in said and said[-2].startswith("x = compute")
+    # A paragraph reflowed on one line (PDF, HTML) is no hard wrap: the next line is its own.
+    long = "A paragraph of a page that runs on for far longer than any wrapped line " * 3
+    assert len(sentences(long + "\ndata(infert)")) == 2
 
 
 def test_no_passages_means_declined(scripted, article_index):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from qa.grounding.kinds import answers_the_kind_asked, asks_a_number, names_one
 from qa.grounding.support import best_span
 from qa.retrieval.retrieve import Passage
-from qa.text import sentences, stated
+from qa.sentences import sentences
+from qa.text import stated
 
 
 def _page(text: str, section: str) -> Passage:

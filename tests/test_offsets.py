@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 from qa.config import load_settings
 from qa.documents import loaders
 from qa.index.ingest import split
-from qa.text import sentences
+from qa.sentences import sentences
 
 # Pieces that stress the splitters: stops, abbreviations, quotes, blank lines, runs of spaces.
 PIECES = [

@@ -10,7 +10,7 @@ from qa.config import load_settings
 from qa.index.ingest import ingest
 from qa.index.store import Store
 from qa.retrieval.retrieve import HybridRetriever, near, select, widen
-from qa.text import is_head, sentences
+from qa.sentences import is_head, sentences
 
 MANUAL = """Options
 

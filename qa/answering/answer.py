@@ -10,7 +10,7 @@ from typing import Any
 from qa.answering.format import unmarked
 from qa.grounding.ground import Grounded, Mode
 from qa.retrieval.retrieve import Passage
-from qa.text import Span
+from qa.sentences import Span
 
 
 @dataclass

@@ -32,7 +32,7 @@ from qa.grounding.support import even
 from qa.models.llms import LlamaCppChat, load_llm, logprobs_of
 from qa.retrieval.followups import REWRITE, Asked, standalone
 from qa.retrieval.retrieve import Evidence, HybridRetriever, Passage, select
-from qa.text import as_line
+from qa.sentences import as_line
 
 if TYPE_CHECKING:
     from qa.index.store import Store

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from qa.index.lexical import Lexical
 from qa.retrieval.retrieve import regions
-from qa.text import is_head, sentences, words
+from qa.sentences import is_head, sentences
+from qa.text import words
 
 SENTENCE_WORDS = (6, 60)  # a sentence shorter says too little to ask about; longer, too much
 

@@ -14,16 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from qa.index.lexical import Lexical, terms
-from qa.text import (
-    STOPWORDS,
-    code_terms,
-    is_adjective,
-    is_noun,
-    is_verb,
-    sentences,
-    word_spans,
-    words,
-)
+from qa.sentences import sentences
+from qa.text import STOPWORDS, code_terms, is_adjective, is_noun, is_verb, word_spans, words
 
 CONTEXT_TERMS = 2  # the question's rarest other terms a swapped word must never meet
 TRIES = 6  # replacements tried per question before giving up on a kind

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from qa.answering.format import blanked, cited, markers_before_stops, unmarked
 from qa.retrieval.retrieve import Passage
-from qa.text import Span, sentences, word_spans, words
+from qa.sentences import Span, sentences
+from qa.text import word_spans, words
 
 
 class Check(NamedTuple):

@@ -21,7 +21,8 @@ from qa.grounding.support import even, locate, shown, window_span
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
-from qa.text import Span, as_line, is_head, stated, stem
+from qa.sentences import Span, as_line, is_head
+from qa.text import stated, stem
 
 if TYPE_CHECKING:
     from qa.models.embeddings import LazyEmbeddings

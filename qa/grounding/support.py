@@ -17,18 +17,15 @@ from qa.grounding.rows import cells, misread, place
 from qa.index.lexical import Weight, terms
 from qa.retrieval.followups import Asked
 from qa.retrieval.retrieve import Evidence, Passage
+from qa.sentences import Span, head_of, is_head, sentences
 from qa.text import (
-    Span,
     code_terms,
     content_words,
-    head_of,
     is_code,
-    is_head,
     is_verb,
     key_terms,
     operators,
     parts,
-    sentences,
     stated,
     stem,
     words,

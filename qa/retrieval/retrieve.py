@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field
 
 from qa.index.lexical import Lexical, Weight, terms
 from qa.index.store import Store
-from qa.text import Span, head_of, is_head, sentences
+from qa.sentences import Span, head_of, is_head, sentences
 
 if TYPE_CHECKING:
     from qa.models.embeddings import LazyEmbeddings
