@@ -197,3 +197,18 @@ def test_one_bad_line_of_a_plain_batch_is_said_and_the_rest_answered(tmp_path: P
     assert result.exit_code == 1, result.output
     assert "error: the question is longer than" in result.stderr
     assert result.stdout.count("Hedwig [1].") == 2, result.stdout
+
+
+def test_a_folder_reached_through_a_link_is_not_indexed_twice(tmp_path: Path):
+    """Names were once made with links followed: the same files, indexed again through the
+    folder's link, replace their old names rather than join them."""
+    real = tmp_path / "real-docs"
+    real.mkdir()
+    (real / "a.txt").write_text("The owl is called Hedwig.\n")
+    (tmp_path / "docs").symlink_to(real, target_is_directory=True)
+    index = str(tmp_path / "index")
+    assert ingest(str(real), "--index", index).exit_code == 0  # named as links followed
+    result = ingest("docs", "--index", index)
+    assert result.exit_code == 0 and "1 added" in result.output and "1 removed" in result.output
+    store = Store(load_settings({"index": index}, environ={}))
+    assert set(store.sources()) == {"docs/a.txt"}

@@ -107,6 +107,19 @@ def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
     )
 
 
+def _under(name: str, roots: list[Path]) -> bool:
+    """Whether the indexed file ``name`` lies under one of ``roots``: as named (links not
+    followed), or with links followed on both sides, as names were made before, so that a
+    folder reached through a link is not indexed twice under two names."""
+    path = absolute(Path(name))
+    if any(path.is_relative_to(absolute(r)) for r in roots):
+        return True
+    try:
+        return any(path.resolve().is_relative_to(r.resolve()) for r in roots)
+    except (OSError, RuntimeError):  # a link loop on the way
+        return False
+
+
 def chunked(fingerprint: str, settings: Settings) -> str:
     """The fingerprint a file's chunks carry: its bytes' and, where the chunking is not the
     default, the chunking's, so that a changed --chunk-size or --chunk-overlap splits the
@@ -197,13 +210,8 @@ def ingest(
             todo.append((path, loader, file_hash))
     # A file under PATHS that is gone, or now unreadable, leaves the index; files indexed
     # from elsewhere are not this run's business.
-    roots = [absolute(p) for p in paths]
     wanted = {source_name(p) for p in files} - {name for name, _ in report.skipped}
-    gone = [
-        name
-        for name in indexed
-        if name not in wanted and any(absolute(Path(name)).is_relative_to(r) for r in roots)
-    ]
+    gone = [name for name in indexed if name not in wanted and _under(name, paths)]
     if dry_run:
         for _, loader, _ in todo:
             (report.updated if loader.name in indexed else report.added).append(loader.name)
