@@ -25,8 +25,10 @@ Batch = tuple[list[int], dict[str, np.ndarray]]  # the rows of the output, the m
 
 
 class Encoder:
-    """Texts to unit vectors through the export's tokenizer and ``run``, which subclasses
-    give: it computes the batches and writes each batch's rows of ``out``."""
+    """Texts to unit vectors through the export's tokenizer: batches run on ``pool``, each
+    by ``vectors``, which subclasses give (one batch's raw vectors)."""
+
+    pool: ThreadPoolExecutor  # set by subclasses: how many batches run at once
 
     # A batch's padded tokens (rows x its longest row): a chunk over half of it goes alone.
     # 256 against 128 took 8% less CPU on one-row spreadsheet chunks (27 tokens) and on
@@ -48,7 +50,12 @@ class Encoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text."""
         out = np.zeros((len(texts), self.width), dtype=np.float32)
-        self.run(self.batches(texts), out)
+
+        def one(batch: Batch) -> None:
+            rows, feed = batch
+            out[rows] = _unit(self.vectors(feed))
+
+        list(self.pool.map(one, self.batches(texts)))  # list(): a failed batch raises here
         return out
 
     def batches(self, texts: list[str]) -> Iterator[Batch]:
@@ -73,7 +80,7 @@ class Encoder:
                 feed["token_type_ids"][r, : len(e.ids)] = e.type_ids
             yield rows, feed
 
-    def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
+    def vectors(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -104,13 +111,9 @@ class OnnxEncoder(Encoder):
         super().__init__(folder, width, self.TOKENS * (max(1, threads) if intra_op else 1))
         self.pool = ThreadPoolExecutor(1 if intra_op else max(1, threads), "onnx")
 
-    def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
-        def one(batch: Batch) -> None:
-            rows, feed = batch
-            (vectors,) = self.session.run(None, {k: feed[k] for k in self.inputs})
-            out[rows] = _unit(vectors)
-
-        list(self.pool.map(one, batches))  # list(): a failed batch raises here
+    def vectors(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        (vectors,) = self.session.run(None, {k: feed[k] for k in self.inputs})
+        return vectors
 
 
 class OpenVinoEncoder(Encoder):
@@ -153,16 +156,11 @@ class OpenVinoEncoder(Encoder):
         self.pool = ThreadPoolExecutor(max(1, threads), "openvino")
         super().__init__(folder, self.compiled.outputs[0].get_partial_shape()[-1].get_length())
 
-    def run(self, batches: Iterator[Batch], out: np.ndarray) -> None:
-        def one(batch: Batch) -> None:
-            rows, feed = batch
-            request = self.free.get()
-            try:  # infer() waits with the interpreter released and returns a copy
-                vectors = request.infer({k: feed[k] for k in self.inputs})[0]
-            except RuntimeError as e:
-                raise ModelUnavailableError(f"OpenVINO failed to embed: {e}") from None
-            finally:
-                self.free.put(request)
-            out[rows] = _unit(vectors)
-
-        list(self.pool.map(one, batches))  # list(): a failed batch raises here
+    def vectors(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        request = self.free.get()
+        try:  # infer() waits with the interpreter released and returns a copy
+            return request.infer({k: feed[k] for k in self.inputs})[0]
+        except RuntimeError as e:
+            raise ModelUnavailableError(f"OpenVINO failed to embed: {e}") from None
+        finally:
+            self.free.put(request)

@@ -150,18 +150,24 @@ def measure(
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Seconds per path to embed ``texts``: the best of ``rounds``, after a warm-up that
-    makes the sessions and pays first calls. A path whose vectors stray from the first path's
-    in any run (a cosine under 0.9999, or not a number) or that cannot run here is not
-    chosen, and says so."""
+    makes the sessions and pays first calls. A path whose vectors stray from the first
+    measured path's (a cosine under 0.9999, or not a number) is not timed where its warm-up
+    strays, and not chosen where a timed run does; one that cannot run here is skipped. Each
+    says so."""
     import numpy as np  # here: ``qa status`` and the model's load import this module
+
+    def agree(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool((np.sum(a * b, axis=1) >= 0.9999).all())
 
     seconds: dict[str, float] = {}
     first = None
     for path in paths or list(EmbeddingPath):
-        runs: list[np.ndarray] = []
         try:
-            runs.append(embed(path, texts))
-            first = runs[0] if first is None else first
+            runs = [embed(path, texts)]
+            reference = runs[0] if first is None else first
+            if not agree(reference, runs[0]):
+                print(f"embedding path {path} not timed: vectors stray", file=sys.stderr)
+                continue
 
             def again(path: EmbeddingPath = path, runs: list = runs) -> None:
                 runs.append(embed(path, texts))
@@ -170,8 +176,8 @@ def measure(
         except ModelUnavailableError as e:
             print(f"embedding path {path} not timed: {e}", file=sys.stderr)
             continue
-        if all((np.sum(first * vectors, axis=1) >= 0.9999).all() for vectors in runs):
-            seconds[path] = took
+        if all(agree(reference, vectors) for vectors in runs[1:]):
+            seconds[path], first = took, reference
         else:
             print(f"embedding path {path} not chosen: its vectors stray", file=sys.stderr)
     return seconds
