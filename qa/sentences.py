@@ -16,6 +16,12 @@ _ABBREV = re.compile(
     r"(\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Lt|Col|Sgt|Capt|Gov|Sen|Rep|Jr|Sr|Prof|No|vs|etc|e\.g|i\.e))\.$"
 )
 
+WRAP_WIDTH = 120  # hard-wrapped text is at most this wide (72 and 80 are usual)
+# Where a line's next one starts a list item ("- ", "2. ", "(b) "), not a wrapped line's rest.
+_ITEM = re.compile(r"\s*(?:[-*•]\s|\d+[.)]\s|\(\w\)\s)")
+# What code and a synopsis hold and wrapped prose does not.
+_SYMBOLS = re.compile(r"[\[\]{}|<>=_;#$\\]")
+
 
 @dataclass(frozen=True)
 class Span:
@@ -52,32 +58,24 @@ def sentences(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
-WRAP_WIDTH = 120  # hard-wrapped text is at most this wide (72 and 80 are usual)
-# Where a line's next one starts a list item ("- ", "2. ", "(b) "), not a wrapped line's rest.
-_ITEM = re.compile(r"\s*(?:[-*•]\s|\d+[.)]\s|\(\w\)\s)")
-# What code and a synopsis hold and wrapped prose does not.
-_SYMBOLS = re.compile(r"[\[\]{}|<>=_;#$\\]")
-
-
 def _wrapped(text: str, newline: re.Match, width: int) -> bool:
     """Whether a lone line break is a hard wrap inside a sentence, as in plain-text files
     wrapped at 72 or 80 columns: the line before nearly as wide as the widest, ending no
     sentence, and the next line going on with words (no list item); neither line code."""
-    if newline.group() != "\n":
+    if newline.group() != "\n" or width > WRAP_WIDTH:  # a reflowed paragraph: no wraps
         return False
     line = text[text.rfind("\n", 0, newline.start()) + 1 : newline.start()].rstrip()
-    rest = text[newline.end() :].lstrip(" \t")
-    following = rest.partition("\n")[0]
+    after = text.find("\n", newline.end())
+    following = text[newline.end() : after if after >= 0 else len(text)].lstrip(" \t")
     # Code, a synopsis or a table's row (cells set apart by runs of spaces) stay lines.
     if any(_SYMBOLS.search(x) or "  " in x.strip() for x in (line, following)):
         return False
-    goes_on = rest[:1].isalnum() or (rest[:1] != "" and rest[:1] in "\"'“‘(`")
+    goes_on = following[:1].isalnum() or (following[:1] != "" and following[:1] in "\"'“‘(`")
     return (
-        width <= WRAP_WIDTH  # a reflowed paragraph is one longer line
-        and len(line) >= max(40, 0.75 * width)
+        len(line) >= max(40, 0.75 * width)
         and line.rstrip("\"'”’)]")[-1:] not in ".!?:;"
         and goes_on
-        and not _ITEM.match(rest)
+        and not _ITEM.match(following)
     )
 
 

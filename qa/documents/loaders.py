@@ -124,6 +124,8 @@ READERS: dict[str, Reader] = {
 # Read by OCR, in whole or in part: their text depends on whether OCR is on.
 OCR_READ = frozenset({".pdf", *IMAGE_SUFFIXES})
 MARKDOWN = {".md", ".markdown"}
+STREAMED = {".txt", *MARKDOWN}
+SUFFIXES = frozenset(READERS) | STREAMED  # every kind of file docqa reads
 # Office's own zip formats; one that is an OLE container instead is Office's encryption of it.
 ZIPPED_OFFICE = {".docx", ".pptx", ".xlsx", ".xlsm"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -132,10 +134,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 def _is_ole(path: Path) -> bool:
     with path.open("rb") as f:
         return f.read(len(OLE_MAGIC)) == OLE_MAGIC
-
-
-STREAMED = {".txt", *MARKDOWN}
-SUFFIXES = frozenset(READERS) | STREAMED  # every kind of file docqa reads
 
 
 def supported(path: Path) -> bool:

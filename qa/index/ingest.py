@@ -107,15 +107,15 @@ def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
     )
 
 
-def _under(name: str, roots: list[Path]) -> bool:
-    """Whether the indexed file ``name`` lies under one of ``roots``: as named (links not
-    followed), or with links followed on both sides, as names were made before, so that a
-    folder reached through a link is not indexed twice under two names."""
+def _under(name: str, roots: list[tuple[Path, Path]]) -> bool:
+    """Whether the indexed file ``name`` lies under one of ``roots`` (each as named and with
+    its links followed): as named, or with links followed on both sides, as names were made
+    before, so that a folder reached through a link is not indexed twice under two names."""
     path = absolute(Path(name))
-    if any(path.is_relative_to(absolute(r)) for r in roots):
+    if any(path.is_relative_to(named) for named, _ in roots):
         return True
     try:
-        return any(path.resolve().is_relative_to(r.resolve()) for r in roots)
+        return any(path.resolve().is_relative_to(real) for _, real in roots)
     except (OSError, RuntimeError):  # a link loop on the way
         return False
 
@@ -211,7 +211,8 @@ def ingest(
     # A file under PATHS that is gone, or now unreadable, leaves the index; files indexed
     # from elsewhere are not this run's business.
     wanted = {source_name(p) for p in files} - {name for name, _ in report.skipped}
-    gone = [name for name in indexed if name not in wanted and _under(name, paths)]
+    roots = [(absolute(p), p.resolve()) for p in paths]  # each exists (discover)
+    gone = [name for name in indexed if name not in wanted and _under(name, roots)]
     if dry_run:
         for _, loader, _ in todo:
             (report.updated if loader.name in indexed else report.added).append(loader.name)
