@@ -1,5 +1,5 @@
 """Small text utilities shared by retrieval and grounding (words, stems, key terms; sentences
-are ``qa.sentences``) and by what lists names a user gave (``printable``)."""
+are ``qa.sentences``) and by what lists names and counts for a user (``printable``, ``counted``)."""
 
 from __future__ import annotations
 
@@ -194,6 +194,11 @@ def stated(text: str) -> set[str]:
     said = variants(set(words(text))) | code_terms(text) | acronyms(text) | operators(text)
     said |= {_CHAR_NAMES[c] for c in _QUOTED_CHAR.findall(text) if c in _CHAR_NAMES}
     return said | {"default"} if _ASSIGNED.search(text) else said
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` with its noun, singular for one: "1 chunk", "2 chunks"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def printable(name: str) -> str:

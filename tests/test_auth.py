@@ -347,7 +347,7 @@ def test_a_collection_limited_to_some_users(team):
     assert asks("rita", "ferries") == 200  # open to everyone signed in, until limited
     collections("allow", "ferries", "ed")
     try:
-        assert "ferries\t1 files\t1 chunks\tonly: ed" in collections()
+        assert "ferries\t1 file\t1 chunk\tonly: ed" in collections()
         assert asks("rita", "ferries") == 403 and asks("rita", "") == 200
         assert asks("ed", "ferries") == 200 and asks("ada", "ferries") == 200
         assert "docqa/ferries" not in models("rita")

@@ -40,7 +40,7 @@ def test_a_collection_is_limited_opened_and_listed(index: Path):
     assert not may_ask(settings, "docqa", rita) and may_ask(settings, "docqa", ed)
     assert may_ask(settings, "docqa", ada) and may_ask(settings, "docqa", ANYONE)
     assert not may_ask(settings, "docqa", None)
-    assert "docqa\t1 files\t" in qa("collections", "--index", str(index))
+    assert "docqa\t1 file\t" in qa("collections", "--index", str(index))
     assert "\tonly: ed" in qa("collections", "--index", str(index))
     qa("collections", "open", "docqa", "--index", str(index))
     assert may_ask(settings, "docqa", rita)

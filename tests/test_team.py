@@ -162,7 +162,7 @@ def test_two_collections_answer_only_from_their_own_documents(server):
         text=True,
         check=True,
     ).stdout
-    assert "ferries\t1 files\t1 chunks" in listed and "\ndocqa\t" in f"\n{listed}"
+    assert "ferries\t1 file\t1 chunk" in listed and "\ndocqa\t" in f"\n{listed}"
 
     def sources(collection: str, asked: str = question) -> set[str]:
         body = {"question": asked, "collection": collection}

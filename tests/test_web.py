@@ -96,7 +96,7 @@ def test_the_documents_panel_follows_the_chosen_collection_within_the_users_righ
         return collections.get(name).store.sources()
 
     listed, names = panel.shown(ferries, ed)
-    assert "ferries" in listed and "notes.txt</code> · 1 chunks" in listed
+    assert "ferries" in listed and "notes.txt</code> · 1 chunk" in listed
     assert names["choices"] == ["notes.txt"]
     assert panel.shown(ferries, rita)[0].startswith("<p>⚠️")  # limited to ed (and admins)
     # Added by an editor to the chosen collection, not to the served one.

@@ -12,7 +12,6 @@ import io
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 from qa.documents.blocks import Block, Reading, assemble
 from qa.documents.markup import Part
 from qa.errors import BadDocumentError
+from qa.progress import bar
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,7 @@ def _parse(tsv: str) -> OcrPage:
 
 def _progress(total: int, name: str):
     """A bar of pages on a terminal (none in a log or a pipe)."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, desc=f"OCR {name}", unit="page", file=sys.stderr, leave=False, disable=None
-    )
+    return bar(total=total, desc=f"OCR {name}", unit="page")
 
 
 def _read_pages(

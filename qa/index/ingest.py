@@ -21,6 +21,7 @@ from qa.documents.loaders import FileLoader, supported
 from qa.errors import BadDocumentError, NoIndexError, UsageError
 from qa.index.lexical import Lexical, SourceState, lexical_path
 from qa.index.writer import Writer
+from qa.text import counted
 
 if TYPE_CHECKING:  # the store imports Chroma: loaded only when there is work
     from qa.index.store import Store
@@ -42,7 +43,7 @@ class IngestReport:
         return (
             f"files: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.removed)} removed, {len(self.skipped)} skipped, "
-            f"{self.unchanged} unchanged; {self.chunks} chunk{'' if self.chunks == 1 else 's'}; "
+            f"{self.unchanged} unchanged; {counted(self.chunks, 'chunk')}; "
             f"{self.seconds:.1f} s"
         )
 

@@ -10,6 +10,7 @@ import click
 
 from qa.errors import UsageError
 from qa.interfaces.options import STORE, settings_from, settings_options
+from qa.text import counted
 
 # qa.interfaces.collections is imported where a command runs, so that `qa --help` stays quick.
 
@@ -28,7 +29,8 @@ def collections(ctx: click.Context, **values: Any) -> None:
         return
     for size in sizes(settings_from(values)):
         only = "" if size.users is None else "\tonly: " + (", ".join(size.users) or "admins")
-        click.echo(f"{size.name}\t{size.files} files\t{size.chunks} chunks{only}")
+        counts = f"{counted(size.files, 'file')}\t{counted(size.chunks, 'chunk')}"
+        click.echo(f"{size.name}\t{counts}{only}")
 
 
 def _settings(ctx: click.Context, values: dict[str, Any]):

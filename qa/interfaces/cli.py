@@ -30,7 +30,7 @@ from qa.interfaces.options import (
     settings_from,
     settings_options,
 )
-from qa.text import printable
+from qa.text import counted, printable
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -215,7 +215,7 @@ def status(**values: Any) -> None:
         click.echo("types: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
     for name, chunks in held.files.items():
         click.echo(
-            f"  {printable(name)}: {chunks} chunk{'' if chunks == 1 else 's'}"
+            f"  {printable(name)}: {counted(chunks, 'chunk')}"
             + ("  [incomplete]" if name in held.incomplete else "")
         )
     problems = []

@@ -23,6 +23,7 @@ from qa.interfaces.auth import Door, client
 from qa.interfaces.collections import Collections
 from qa.interfaces.sidebar import CONFIRM, DELETE, Current
 from qa.interfaces.users import Action
+from qa.text import counted
 
 UPLOAD_TYPES = sorted(SUFFIXES)
 
@@ -47,10 +48,10 @@ def listing(asker: Answerer, folder: Path | None) -> tuple[str, list[str]]:
         if held is None:
             state = "not indexed (unsupported, unreadable, or waiting for its sync)"
         else:
-            state = f"{held.chunks} chunks" + ("" if held.complete else ", incomplete")
+            state = counted(held.chunks, "chunk") + ("" if held.complete else ", incomplete")
         rows.append((name, state))
     rows += [
-        (s, f"{h.chunks} chunks, indexed from elsewhere")
+        (s, counted(h.chunks, "chunk") + ", indexed from elsewhere")
         for s, h in sources.items()
         if s not in seen
     ]
@@ -58,7 +59,7 @@ def listing(asker: Answerer, folder: Path | None) -> tuple[str, list[str]]:
     chunks = sum(h.chunks for h in sources.values())
     head = (
         f"<p>Collection <code>{html.escape(asker.settings.collection)}</code>: "
-        f"<b>{len(rows)}</b> files, <b>{chunks}</b> chunks, embedding model "
+        f"{counted(len(rows), 'file')}, {counted(chunks, 'chunk')}, embedding model "
         f"<code>{html.escape(asker.store.model)}</code></p>"
     )
     return head + f"<ul>{items}</ul>", names

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import click
 
 from qa.config import Settings
 from qa.interfaces.options import ANSWER, settings_from, settings_options
+from qa.progress import bar as progress_bar
 
 
 @click.command()
@@ -54,8 +54,6 @@ def make_questions(
     """What `qa generate` does; the file written."""
     import os
 
-    from tqdm import tqdm
-
     from qa.answering.chain import Answerer
     from qa.evaluation.generate import Generated, Generator, generated_path, header, save
 
@@ -63,7 +61,7 @@ def make_questions(
     answerer = Answerer(settings)
     answerer.warm_up()  # the model loaded first: loading mutes stderr, where the bar goes
     load = os.getloadavg()[0]
-    with tqdm(total=count, desc="generate", unit="q", file=sys.stderr, leave=False) as bar:
+    with progress_bar(total=count, desc="generate", unit="q") as bar:
 
         def tick(made: Generated) -> None:
             bar.update(1)

@@ -4,7 +4,6 @@ decision on questions made from it."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from qa.errors import FailedError
 from qa.interfaces.generating import make_questions
 from qa.interfaces.measure import fit_decision
 from qa.interfaces.options import STORE, settings_from, settings_options
+from qa.progress import bar as progress_bar
 from qa.text import printable
 
 
@@ -37,12 +37,10 @@ def ingest(paths: tuple[Path, ...], dry_run: bool, then_calibrate: bool, **value
     are gone removed. Unreadable files are skipped with a line on stderr (and exit 1 where
     such a file was named on its own).
     """
-    from tqdm import tqdm
-
     import qa
 
     settings = settings_from(values)
-    bar = tqdm(desc="ingest", unit="B", unit_scale=True, file=sys.stderr, leave=False)
+    bar = progress_bar(desc="ingest", unit="B", unit_scale=True)
 
     def progress(done: int, total: int) -> None:
         bar.total = total

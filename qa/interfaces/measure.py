@@ -4,7 +4,6 @@ the answer-or-decline decision) and ``qa generate`` (a question set from the ind
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ import click
 from qa.config import Settings
 from qa.errors import FailedError, UsageError
 from qa.interfaces.options import ANSWER, settings_from, settings_options
+from qa.progress import bar
 
 if TYPE_CHECKING:
     from qa.evaluation.questions import Question
@@ -67,8 +67,6 @@ def eval_(
     """
     from contextlib import nullcontext
 
-    from tqdm import tqdm
-
     from qa.evaluation import evaluate, questions, report
 
     settings = settings_from(values)
@@ -86,9 +84,7 @@ def eval_(
             runs[name or "score"] = evaluate.run(
                 asked,
                 scoped.with_overrides(**changes),
-                progress=lambda qs, name=name: tqdm(
-                    qs, desc=f"eval {name}".strip(), unit="q", file=sys.stderr, leave=False
-                ),
+                progress=lambda qs, name=name: bar(qs, desc=f"eval {name}".strip(), unit="q"),
             )
     scored = list(runs.values())[-1]
     click.echo(report.table(scored))
@@ -186,21 +182,20 @@ def fit_decision(
 ) -> None:
     """What `qa calibrate` does (also after `qa ingest --calibrate`)."""
     import numpy as np
-    from tqdm import tqdm
 
     from qa.evaluation import report
     from qa.evaluation.calibrate import USER_WEIGHT, answered, collect, fit_and_measure, saved
     from qa.evaluation.generate import generated_path
     from qa.grounding.decision import own_path
 
-    def bar(qs):
-        return tqdm(qs, desc="answer", unit="q", file=sys.stderr, leave=False)
+    def answering(qs):
+        return bar(qs, desc="answer", unit="q")
 
     file = file or generated_path(settings)
-    rows = collect(file, settings, bar)
+    rows = collect(file, settings, answering)
     weight = None
     if generated and (labels := saved(settings)):
-        mine = [replace(r, group="saved") for r in answered(labels, {}, settings, bar)]
+        mine = [replace(r, group="saved") for r in answered(labels, {}, settings, answering)]
         click.echo(
             f"{len(mine)} saved labels join the fit, each counted {USER_WEIGHT:g}x", err=True
         )
