@@ -5,15 +5,16 @@
 
 Corpora: the article (eval_questions.yaml on corpus/), SQuAD dev-sample (its nine articles as one
 index), the manuals dev set split per manual (postgresql, git, r: eval/manuals/, one index each)
-and the new manuals (apache, bash, pydocs: eval/transfer/). Each index is built under --work and
-reused while its files are unchanged (`qa ingest` only redoes what changed); the questions go
-through `qa eval`'s own code (qa.evaluation.evaluate.run), the model's drafts and the judge's
-verdicts kept per prompt (scripts/memo.py) unless --fresh. Prints, per corpus, per half of
-pydocs (odd-numbered questions dev, even-numbered held out), for the held-out questions and all
-together: drafts right, correct and cited, right drafts declined, wrong, unanswerable declined,
-p50 seconds; and writes every answer to --json (with --signals, each candidate's signals too:
-what scripts/transfer_fit.py fits a decision on). `make transfer` runs it (not in CI: the
-SQuAD part takes an hour on 2 cores; TRANSFER_ARGS="--only apache,bash" runs two corpora).
+and the new manuals (apache, bash, pydocs, node, valgrind: eval/transfer/). Each index is built
+under --work and reused while its files are unchanged (`qa ingest` only redoes what changed);
+the questions go through `qa eval`'s own code (qa.evaluation.evaluate.run), the model's drafts
+and the judge's verdicts kept per prompt (scripts/memo.py) unless --fresh. Prints, per corpus,
+per half of pydocs (odd-numbered questions dev, even-numbered held out), for the held-out
+questions and all together: drafts right, correct and cited, right drafts declined, wrong,
+unanswerable declined, p50 seconds; and writes every answer to --json (with --signals, each
+candidate's signals too: what scripts/transfer_fit.py fits a decision on). `make transfer` runs
+it (not in CI: the SQuAD part takes an hour on 2 cores; TRANSFER_ARGS="--only apache,bash" runs
+two corpora).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from qa.evaluation.questions import Question, load_questions  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "squad-dev" / "dev-sample.json"
 NEW_PAGES = ROOT / "eval" / "transfer" / "pages.txt"
+# Manuals with a pages list of their own (eval/transfer/NAME-pages.txt, NAME.yaml).
+MANUALS = ("pydocs", "node", "valgrind")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def corpora(squad: Path) -> list[Corpus]:
         Corpus("squad", squad),
         *(Corpus(m, dev / "questions.yaml", m, manuals.PAGES) for m in ("postgresql", "git", "r")),
         *(Corpus(m, new / f"{m}.yaml", m, NEW_PAGES) for m in ("apache", "bash")),
-        Corpus("pydocs", new / "pydocs.yaml", "pydocs", new / "pydocs-pages.txt"),
+        *(Corpus(m, new / f"{m}.yaml", m, new / f"{m}-pages.txt") for m in MANUALS),
     ]
 
 
@@ -173,7 +176,7 @@ def run(
 
 
 # Held out (docs/transfer.md, "The rule"): never read question by question, only these rows.
-HELD_OUT = ("apache", "bash")
+HELD_OUT = ("apache", "bash", "valgrind")
 # Corpora whose odd-numbered questions are a dev half (read once) and even-numbered held out.
 HALVED = ("pydocs",)
 
