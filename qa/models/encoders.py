@@ -12,6 +12,7 @@ to about its own longest text, each batch on one core.
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ from qa.errors import ModelUnavailableError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 Batch = tuple[list[int], dict[str, np.ndarray]]  # the rows of the output, the model's inputs
+_FIRST = threading.Lock()  # held while an encoder's first batch in this process runs
 
 
 class Encoder:
@@ -29,6 +31,7 @@ class Encoder:
     by ``vectors``, which subclasses give (one batch's raw vectors)."""
 
     pool: ThreadPoolExecutor  # set by subclasses: how many batches run at once
+    warm = False  # whether this kind of encoder has run a batch in this process
 
     # A batch's padded tokens (rows x its longest row): a chunk over half of it goes alone.
     # 256 against 128 took 8% less CPU on one-row spreadsheet chunks (27 tokens) and on
@@ -55,7 +58,15 @@ class Encoder:
             rows, feed = batch
             out[rows] = _unit(self.vectors(feed))
 
-        list(self.pool.map(one, self.batches(texts)))  # list(): a failed batch raises here
+        batches = self.batches(texts)
+        with _FIRST:
+            if not type(self).warm and (first := next(batches, None)):
+                # An extension's first run sets up statics (pybind11's numpy API) under a C++
+                # guard while taking the interpreter lock: two pool threads doing it at once
+                # deadlocked a server (OpenVINO, seen under py-spy). The first batch runs here.
+                one(first)
+                type(self).warm = True
+        list(self.pool.map(one, batches))  # list(): a failed batch raises here
         return out
 
     def batches(self, texts: list[str]) -> Iterator[Batch]:
