@@ -138,6 +138,16 @@ def operators(text: str) -> set[str]:
     return {tok for tok in bare if _OPERATOR.fullmatch(tok)}
 
 
+# A word quoted on its own ('line', "utf8", `close`): a literal a reference names (an event,
+# an encoding, a value), a name even where the question uses the same word unquoted.
+_LITERAL = re.compile(r"""(?<!\w)['"`‘“]([A-Za-z_][\w.-]*)['"`’”](?!\w)""")
+
+
+def literals(text: str) -> set[str]:
+    """The words ``text`` quotes on their own, lower case, without their quotes."""
+    return {w.lower() for w in _LITERAL.findall(text)}
+
+
 def is_code(term: str) -> bool:
     return bool(_CODE.fullmatch(term))
 

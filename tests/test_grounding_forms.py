@@ -65,3 +65,17 @@ def test_a_quote_answers_a_question_for_a_name_only_where_it_names_one():
     assert names_one("Who opened the bridge?", "Mayor Olsen opened the bridge.")
     # Other questions may be answered in plain words.
     assert names_one("Why was the bridge closed?", "It was closed for repairs.")
+
+
+def test_a_word_quoted_on_its_own_is_a_name_though_the_question_uses_the_word():
+    page = _page(
+        "Once a reader is made, the usual case is to listen for the 'row' event.\n\n"
+        "Each row ends at a newline.",
+        "Readers",
+    )
+    question = "Which reader event do I listen to, to get each row?"
+    assert best_span("Listen to the 'row' event.", page, question).supported
+    # Unquoted, the claim only restates the question's words: it answers nothing.
+    assert not best_span("Listen to the row event.", page, question).can
+    # A quoted name the window does not hold is not supported.
+    assert not best_span("Listen to the 'data' event.", page, question).can

@@ -24,6 +24,7 @@ from qa.text import (
     is_code,
     is_verb,
     key_terms,
+    literals,
     operators,
     parts,
     stated,
@@ -108,6 +109,8 @@ def _lexical(
     new = {stem(w) for w in content_words(claim) if w not in given} - asked
     keys = {t for t in names - key_terms(question) - given if len(t) > 1}
     keys |= operators(claim) - operators(question)
+    # "The 'line' event" names the event though the question asks for "each line".
+    keys |= literals(claim) - literals(question)
     says = bool(new or keys)  # a claim of only a name ("--depth", "Smith") says something
     # The question's own names that the claim leaves out must be in its sentence: "Northern
     # officials accused the mayor of fraud" does not answer what Southern officials accused
