@@ -203,7 +203,16 @@ def rtf_parts(path: Path, reading: Reading) -> list[Part]:
     except (ValueError, IndexError) as e:
         raise BadDocumentError(f"unreadable RTF ({e})") from None
     title = _RTF_TITLE.search(rtf)
-    return assemble(_rtf_blocks(text, title[1] if title else ""))
+    return assemble(_rtf_blocks(_join_surrogates(text), title[1] if title else ""))
+
+
+def _join_surrogates(text: str) -> str:
+    """RTF writes a character beyond the BMP (an emoji) as two ``\\u`` escapes, its UTF-16
+    surrogates, and striprtf turns each into a character of its own: a pair is made the one
+    character again, and a lone surrogate U+FFFD, since no encoder downstream accepts one."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _rtf_tables(paragraph: str) -> str:
