@@ -4,9 +4,10 @@ chapters without a heading, OpenDocument shapes, notes and frames."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from tests.formats import read
+from tests.formats import read, section_of
 
 
 def test_rtf_emoji_is_one_character_not_two_surrogates(tmp_path: Path):
@@ -23,3 +24,76 @@ def test_rtf_emoji_is_one_character_not_two_surrogates(tmp_path: Path):
     text.encode("utf-8")  # what the index does with it
     for chunk in chunks:
         chunk.page_content.encode("utf-8")
+
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _docx_with(path: Path, *body_xml: str) -> Path:
+    """A Word document of a heading and these body elements (WordprocessingML, written
+    without the namespace declaration, which is added)."""
+    import docx
+    from docx.oxml import parse_xml
+
+    d = docx.Document()
+    d.add_heading("Contract", level=1)
+    body = d.element.body
+    for xml in body_xml:  # before the body's last child, its section properties
+        body.insert(len(body) - 1, parse_xml(re.sub(r"^<(w:\w+)", rf"<\1 {W}", xml)))
+    d.save(str(path))
+    return path
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_word_reads_runs_inside_insertions_controls_fields_and_smart_tags(tmp_path: Path):
+    path = _docx_with(
+        tmp_path / "contract.docx",
+        "<w:p>"
+        + _run("Signed by ")
+        + f"<w:sdt><w:sdtPr/><w:sdtContent>{_run('Helga Brandt')}</w:sdtContent></w:sdt>"
+        + _run(" for ")
+        + f'<w:fldSimple w:instr="DOCPROPERTY Buyer">{_run("Nordfisk AS")}</w:fldSimple>'
+        + _run(" in ")
+        + f'<w:smartTag w:uri="urn:places" w:element="City">{_run("Bergen")}</w:smartTag>'
+        + _run(".")
+        + "</w:p>",
+        "<w:p>"
+        + _run("The night pilot fee is ")
+        + '<w:del w:id="1" w:author="A"><w:r><w:delText>90 euros</w:delText></w:r></w:del>'
+        + f'<w:ins w:id="2" w:author="A">{_run("140 euros")}</w:ins>'
+        + _run(" per hour.")
+        + "</w:p>",
+    )
+    text, _, _ = read(path)
+    assert "Signed by Helga Brandt for Nordfisk AS in Bergen." in text
+    assert "The night pilot fee is 140 euros per hour." in text
+
+
+def test_word_reads_body_content_controls_and_nested_tables(tmp_path: Path):
+    def cell(content: str) -> str:
+        return f"<w:tc><w:tcPr/>{content}</w:tc>"
+
+    def para(text: str) -> str:
+        return f"<w:p>{_run(text)}</w:p>"
+
+    nested = (
+        "<w:tbl><w:tblPr/><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid>"
+        f"<w:tr>{cell(para('Kind'))}{cell(para('Tins'))}</w:tr>"
+        f"<w:tr>{cell(para('Ship biscuit'))}{cell(para('9 tins'))}</w:tr></w:tbl>"
+    )
+    path = _docx_with(
+        tmp_path / "rations.docx",
+        f"<w:sdt><w:sdtPr/><w:sdtContent>{para('Delivery address: 7 Harbour Lane.')}"
+        "</w:sdtContent></w:sdt>",
+        "<w:tbl><w:tblPr/><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid>"
+        f"<w:tr>{cell(para('Item'))}{cell(para('Weekly amount'))}</w:tr>"
+        f"<w:tr>{cell(para('Coffee'))}{cell(para('700 grams'))}</w:tr>"
+        f"<w:tr>{cell(para('Biscuits'))}{cell(nested + para(''))}</w:tr></w:tbl>",
+    )
+    text, parts, _ = read(path)
+    assert section_of(parts, "Delivery address: 7 Harbour Lane.") == "Contract"
+    assert "Item: Coffee, Weekly amount: 700 grams\n" in text
+    assert "Item: Biscuits, Weekly amount: Kind: Ship biscuit, Tins: 9 tins" in text
