@@ -97,3 +97,60 @@ def test_word_reads_body_content_controls_and_nested_tables(tmp_path: Path):
     assert section_of(parts, "Delivery address: 7 Harbour Lane.") == "Contract"
     assert "Item: Coffee, Weekly amount: 700 grams\n" in text
     assert "Item: Biscuits, Weekly amount: Kind: Ship biscuit, Tins: 9 tins" in text
+
+
+def _pdf(path: Path, pages: list[list[str]], bookmarks: list[tuple[str, int]]) -> Path:
+    """A PDF of these pages of lines (Helvetica) with these bookmarks (title, page index)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    for lines in pages:
+        page = writer.add_blank_page(612, 792)
+        shown = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
+        stream = DecodedStreamObject()
+        stream.set_data(f"BT /F1 12 Tf 72 720 Td {shown} ET".encode("latin-1"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
+    for title, index in bookmarks:
+        writer.add_outline_item(title, index)
+    writer.write(str(path))
+    return path
+
+
+def test_pdf_bookmark_opens_its_section_on_its_own_page(tmp_path: Path):
+    # The bookmarks' titles are not in the pages' text: each section starts at the top of
+    # the bookmark's page, not on the page after it.
+    path = _pdf(
+        tmp_path / "depots.pdf",
+        [
+            ["Welcome. This report covers three depots."],
+            ["The Oslo depot has 42 trucks."],
+            ["The Malmo depot has 17 trucks."],
+        ],
+        [("Introduction", 0), ("Depot in Oslo", 1), ("Depot in Malmo", 2)],
+    )
+    _, parts, _ = read(path)
+    assert section_of(parts, "three depots") == "Introduction"
+    assert section_of(parts, "42 trucks") == "Depot in Oslo"
+    assert section_of(parts, "17 trucks") == "Depot in Malmo"
+
+
+def test_pdf_bookmark_found_on_its_page_still_cuts_there(tmp_path: Path):
+    path = _pdf(
+        tmp_path / "depots.pdf",
+        [["Welcome to the report.", "Oslo depot", "The Oslo depot has 42 trucks."]],
+        [("Introduction", 0), ("Oslo depot", 0)],
+    )
+    _, parts, _ = read(path)
+    assert section_of(parts, "Welcome") == "Introduction"
+    assert section_of(parts, "42 trucks") == "Oslo depot"

@@ -111,10 +111,16 @@ def _sections(reader) -> list[tuple[int, int, str]]:
     return sorted(found, key=lambda x: x[0])
 
 
-def _cut_at_headings(text: str, titles: list[str]) -> list[tuple[int, str]]:
-    """Where each outline title starts a line of the page's text: [(offset, title)]."""
-    found = ((_heading(title).search(text), title) for title in titles)
-    return sorted((m.start(), title) for m, title in found if m)
+def _starts(text: str, starting: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(offset, depth, title) where each outline entry of the page opens its section: where
+    its title starts a line of the page's text, else where the entry before it on the page
+    opens, the top of the page for the first (its destination is this page, not the next)."""
+    found, at = [], 0
+    for depth, title in starting:
+        m = _heading(title).search(text)
+        at = m.start() if m else at
+        found.append((at, depth, title))
+    return sorted(found, key=lambda s: s[0])
 
 
 def _scanned(path: Path, pages: list[list[str]], reading: Reading) -> dict[int, float]:
@@ -163,19 +169,14 @@ def pdf_parts(path: Path, reading: Reading = Reading()) -> list[Part]:
     for index, lines in enumerate(bodies):
         starting = [(d, t) for p, d, t in outline if p == index]
         text = _reflow(lines, width, [t for _, t in starting]).strip()
-        cuts = _cut_at_headings(text, [t for _, t in starting])
-        depth = {t: d for d, t in starting}
-        bounds = [(0, None), *cuts] if not cuts or cuts[0][0] > 0 else cuts
-        for (start, title), (end, _) in zip(bounds, [*bounds[1:], (len(text), None)], strict=True):
-            if title is not None:
-                state.enter(depth[title], title)
+        starts = _starts(text, starting)
+        bounds = sorted({0, *(at for at, _, _ in starts)})
+        for start, end in zip(bounds, [*bounds[1:], len(text)], strict=True):
+            for depth, title in ((d, t) for at, d, t in starts if at == start):
+                state.enter(depth, title)
             piece = text[start:end].strip()
             if piece:
                 offset += 2 if parts else 0
                 parts.append(Part(offset, piece, state.path, index + 1, confidence.get(index)))
                 offset += len(piece)
-        # An entry not found in the page's text opens its section from the next page on.
-        for d, t in starting:
-            if t not in {c for _, c in cuts}:
-                state.enter(d, t)
     return parts
