@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.formats import read, section_of
 
 
@@ -154,3 +156,70 @@ def test_pdf_bookmark_found_on_its_page_still_cuts_there(tmp_path: Path):
     _, parts, _ = read(path)
     assert section_of(parts, "Welcome") == "Introduction"
     assert section_of(parts, "42 trucks") == "Oslo depot"
+
+
+def _epub(path: Path, toc: str) -> Path:
+    """A book of a part page and a chapter whose <title> is its file name (as pandoc
+    writes), the chapter nested under the part in an EPUB 3 nav or an EPUB 2 NCX."""
+    import zipfile
+
+    page = (
+        '<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+        "<head><title>{title}</title></head><body>{body}</body></html>"
+    )
+    nav = (
+        '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
+        '<body><nav epub:type="toc"><ol><li><a href="part.xhtml">Part One: Furnaces</a><ol>'
+        '<li><a href="ch002.xhtml#c1">Chapter 1: Building the furnace</a></li></ol></li>'
+        "</ol></nav></body></html>"
+    )
+    ncx = (
+        '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>'
+        '<navPoint id="p"><navLabel><text>Part One: Furnaces</text></navLabel>'
+        '<content src="part.xhtml"/><navPoint id="c"><navLabel><text>Chapter 1: Building '
+        'the furnace</text></navLabel><content src="ch002.xhtml#c1"/></navPoint></navPoint>'
+        "</navMap></ncx>"
+    )
+    toc_item = (
+        '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+        if toc == "nav"
+        else '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>'
+    )
+    opf = (
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0"><manifest>'
+        f'{toc_item}<item id="p" href="part.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="c" href="ch002.xhtml" media-type="application/xhtml+xml"/></manifest>'
+        '<spine><itemref idref="p"/><itemref idref="c"/></spine></package>'
+    )
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("mimetype", "application/epub+zip")
+        book.writestr(
+            "META-INF/container.xml",
+            '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="OEBPS/content.opf"/></rootfiles></container>',
+        )
+        book.writestr("OEBPS/content.opf", opf)
+        book.writestr(
+            "OEBPS/nav.xhtml" if toc == "nav" else "OEBPS/toc.ncx", nav if toc == "nav" else ncx
+        )
+        book.writestr(
+            "OEBPS/part.xhtml", page.format(title="Part One", body="<h1>Part One: Furnaces</h1>")
+        )
+        book.writestr(
+            "OEBPS/ch002.xhtml",
+            page.format(
+                title="ch002.xhtml",
+                body='<h2 id="c1">Chapter 1: Building the furnace</h2><p>Murano burns at 1200'
+                " degrees.</p><h3>Fuel</h3><p>Beech wood gave way to gas in 1953.</p>",
+            ),
+        )
+    return path
+
+
+@pytest.mark.parametrize("toc", ["nav", "ncx"])
+def test_epub_chapter_titled_by_its_file_name_is_named_by_the_contents(tmp_path: Path, toc):
+    text, parts, _ = read(_epub(tmp_path / "almanac.epub", toc))
+    assert "ch002" not in text
+    chapter = "Part One: Furnaces › Chapter 1: Building the furnace"
+    assert section_of(parts, "Murano burns") == chapter
+    assert section_of(parts, "Beech wood") == f"{chapter} › Fuel"
