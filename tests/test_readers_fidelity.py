@@ -223,3 +223,31 @@ def test_epub_chapter_titled_by_its_file_name_is_named_by_the_contents(tmp_path:
     chapter = "Part One: Furnaces › Chapter 1: Building the furnace"
     assert section_of(parts, "Murano burns") == chapter
     assert section_of(parts, "Beech wood") == f"{chapter} › Fuel"
+
+
+def test_odp_reads_the_text_of_shapes(tmp_path: Path):
+    from odf.draw import CustomShape, Ellipse, Frame, Page, TextBox
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.style import MasterPage, PageLayout
+    from odf.text import P
+
+    doc = OpenDocumentPresentation()
+    layout = PageLayout(name="layout")
+    doc.automaticstyles.addElement(layout)
+    master = MasterPage(name="master", pagelayoutname=layout)
+    doc.masterstyles.addElement(master)
+    page = Page(masterpagename=master)
+    title = Frame(**{"class": "title"}, width="20cm", height="3cm", x="1cm", y="1cm")
+    box = TextBox()
+    box.addElement(P(text="Equipment"))
+    title.addElement(box)
+    page.addElement(title)
+    for shape, said in ((CustomShape, "Tractor model Zetor 7745"), (Ellipse, "Cold room A")):
+        s = shape(width="5cm", height="3cm", x="1cm", y="5cm")
+        s.addElement(P(text=said))
+        page.addElement(s)
+    doc.presentation.addElement(page)
+    doc.save(str(tmp_path / "orchard.odp"))
+    text, parts, _ = read(tmp_path / "orchard.odp")
+    assert section_of(parts, "Tractor model Zetor 7745") == "Slide 1 › Equipment"
+    assert "Cold room A" in text

@@ -96,24 +96,33 @@ def _title_type():
     return Title
 
 
+def _paragraph_lines(element) -> list[str]:
+    """The text of a text box or a shape: its paragraphs, its lists' items one a line."""
+    lines: list[str] = []
+    for child in _children(element, TEXT):
+        if child.qname[1] == "list":
+            lines += _list_lines(child)
+        else:
+            lines.append(_text(child))
+    return lines
+
+
 def _frame_texts(page) -> Iterator[tuple[str, str]]:
-    """(presentation class, text) of each frame on a slide, in document order."""
+    """(presentation class, text) of each frame or shape on a slide, in document order: a
+    frame holds a text box or a table, a shape (custom-shape, rect, ellipse…) its paragraphs."""
     for frame in _children(page, DRAW):
         role = frame.getAttrNS(PRESENTATION, "class") or ""
         if frame.qname[1] == "g":
             yield from _frame_texts(frame)
             continue
+        if frame.qname[1] != "frame":
+            yield role, "\n".join(_paragraph_lines(frame))
+            continue
         for box in _children(frame):
             if box.qname == (TABLE, "table"):
                 yield role, table_lines(list(_table_rows(box)))
             elif box.qname == (DRAW, "text-box"):
-                lines = []
-                for child in _children(box, TEXT):
-                    if child.qname[1] == "list":
-                        lines += _list_lines(child)
-                    else:
-                        lines.append(_text(child))
-                yield role, "\n".join(lines)
+                yield role, "\n".join(_paragraph_lines(box))
 
 
 def odp_parts(path: Path, reading: Reading) -> list[Part]:
