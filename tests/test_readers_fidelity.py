@@ -251,3 +251,53 @@ def test_odp_reads_the_text_of_shapes(tmp_path: Path):
     text, parts, _ = read(tmp_path / "orchard.odp")
     assert section_of(parts, "Tractor model Zetor 7745") == "Slide 1 › Equipment"
     assert "Cold room A" in text
+
+
+def test_odt_keeps_notes_text_boxes_and_nested_cells_apart(tmp_path: Path):
+    from odf.draw import Frame, TextBox
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, Note, NoteBody, NoteCitation, P
+
+    def table(rows, nested=None) -> Table:
+        t = Table()
+        t.addElement(TableColumn(numbercolumnsrepeated=2))
+        for cells in rows:
+            row = TableRow()
+            for value in cells:
+                cell = TableCell()
+                cell.addElement(nested if value is None else P(text=value))
+                row.addElement(cell)
+            t.addElement(row)
+        return t
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text="Lamps"))
+    p = P(text="Keepers must log the weather at dawn.")
+    note = Note(noteclass="footnote")
+    note.addElement(NoteCitation(text="1"))
+    body = NoteBody()
+    body.addElement(P(text="The dawn log was introduced in 1902."))
+    note.addElement(body)
+    p.addElement(note)
+    p.addText(" Logs are kept for ten years.")
+    doc.text.addElement(p)
+    p = P()
+    frame = Frame(width="5cm", height="2cm", anchortype="paragraph")
+    box = TextBox()
+    box.addElement(P(text="Fog signal code is three long blasts."))
+    frame.addElement(box)
+    p.addElement(frame)
+    p.addText("Before the frame.")
+    doc.text.addElement(p)
+    nested = table([("Kind", "Tins"), ("Ship biscuit", "9 tins")])
+    doc.text.addElement(
+        table([("Item", "Amount"), ("Coffee", "700 grams"), ("Biscuits", None)], nested)
+    )
+    doc.save(str(tmp_path / "lighthouse.odt"))
+    text, _, _ = read(tmp_path / "lighthouse.odt")
+    assert "Keepers must log the weather at dawn.1 Logs are kept for ten years." in text
+    assert "\n\n1 The dawn log was introduced in 1902." in text
+    assert "\n\nFog signal code is three long blasts.\n\n" in text
+    assert "\n\nBefore the frame." in text
+    assert "Item: Biscuits, Amount: Kind: Ship biscuit, Tins: 9 tins" in text
