@@ -4,6 +4,7 @@ chapters without a heading, OpenDocument shapes, notes and frames."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -301,3 +302,32 @@ def test_odt_keeps_notes_text_boxes_and_nested_cells_apart(tmp_path: Path):
     assert "\n\nFog signal code is three long blasts.\n\n" in text
     assert "\n\nBefore the frame." in text
     assert "Item: Biscuits, Amount: Kind: Ship biscuit, Tins: 9 tins" in text
+
+
+def test_pdf_with_a_user_password_is_said_to_be_password_protected(tmp_path: Path):
+    from pypdf import PdfReader, PdfWriter
+
+    from qa.documents.pdf import pdf_parts
+    from qa.errors import BadDocumentError
+
+    plain = _pdf(tmp_path / "plain.pdf", [["Safety rules for the quarry."]], [])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("secret", algorithm="RC4-128")
+    writer.write(str(tmp_path / "locked.pdf"))
+    with pytest.raises(BadDocumentError, match="password-protected"):
+        pdf_parts(tmp_path / "locked.pdf")
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("", "owner", algorithm="RC4-128")  # only an owner password: it opens
+    writer.write(str(tmp_path / "owned.pdf"))
+    assert "quarry" in pdf_parts(tmp_path / "owned.pdf")[0].text
+
+
+def test_pypdf_warning_names_the_file(tmp_path: Path, caplog):
+    from qa.documents.pdf import pdf_parts
+    from qa.errors import BadDocumentError
+
+    path = _pdf(tmp_path / "quarry.pdf", [["Safety rules for the quarry."]], [])
+    path.write_bytes(path.read_bytes().rstrip().removesuffix(b"%%EOF"))  # truncated
+    with caplog.at_level("WARNING"), contextlib.suppress(BadDocumentError):
+        pdf_parts(path)
+    assert any(r.getMessage().startswith("quarry.pdf: ") for r in caplog.records)

@@ -5,7 +5,10 @@ under the section of the PDF's outline (its bookmarks) they belong to.
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from statistics import quantiles
@@ -20,6 +23,30 @@ RUNNING = 3  # an edge line seen on this many pages (digits aside) runs through 
 # A line of a table of contents or an index: a title, dot leaders, page numbers.
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*[\dxvi]+(?:,\s*\d+)*\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
+
+
+class _Named(logging.Filter):
+    """pypdf warns without saying of which file ("EOF marker not found"): each of its
+    warnings is prefixed with the name of the file that the warning thread is reading."""
+
+    reading = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if name := getattr(self.reading, "name", None):
+            record.msg, record.args = f"{name}: {record.getMessage()}", None
+        return True
+
+
+_NAMED = _Named()
+
+
+def _name_pypdf_warnings() -> None:
+    # pypdf logs to the logger of the module that warns (pypdf._reader, …); a filter on
+    # their parent would not see them.
+    for module in [m for m in sys.modules if m == "pypdf" or m.startswith("pypdf.")]:
+        logger = logging.getLogger(module)
+        if _NAMED not in logger.filters:
+            logger.addFilter(_NAMED)
 
 
 def _pattern(line: str) -> str:
@@ -144,15 +171,24 @@ def pdf_parts(path: Path, reading: Reading = Reading()) -> list[Part]:
     """The PDF's text, one part per page and section, each knowing its page number; pages
     without text are read by OCR."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+    _name_pypdf_warnings()
+    _NAMED.reading.name = path.name
     try:
         reader = PdfReader(path)
+        # A PDF with only an owner password opens with the empty user password.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileNotDecryptedError
         pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
         outline = _sections(reader)
         title = str((reader.metadata or {}).get("/Title") or "")
+    except FileNotDecryptedError:
+        raise BadDocumentError("password-protected PDF") from None
     except (PdfReadError, ValueError, KeyError, OSError) as e:
         raise BadDocumentError(f"unreadable PDF ({e})") from None
+    finally:
+        _NAMED.reading.name = None
     confidence = _scanned(path, pages, reading)
     edges = Counter(_pattern(line) for lines in pages for line in {lines[i] for i in _edges(lines)})
     running = {p for p, n in edges.items() if n >= RUNNING and p.strip("# ")}
