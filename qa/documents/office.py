@@ -85,6 +85,52 @@ def _kind(paragraph, styles: _Styles) -> str:
     return "text"
 
 
+# What a paragraph shows is in its runs, wherever they sit: inside a tracked insertion, a
+# content control, a simple field, a smart tag or a hyperlink. A deletion's runs and a move's
+# source are not shown; a text box's runs belong to the box's own paragraphs, not this one.
+_HIDDEN = {f"{_W}{name}" for name in ("del", "moveFrom", "pPr", "rPr", "txbxContent")}
+
+
+def _text(element) -> str:
+    """A paragraph's text from all its runs in document order (python-docx's
+    ``Paragraph.text`` reads only runs and hyperlinks that are its children)."""
+    if element.tag == f"{_W}r":
+        return element.text  # python-docx's run text: w:t, tabs and breaks
+    if element.tag in _HIDDEN:
+        return ""
+    return "".join(_text(child) for child in element.iterchildren(tag="{*}*"))
+
+
+def _items(container, parent) -> Iterator:
+    """The paragraphs and tables of a body or a cell in order, those inside a block-level
+    content control (w:sdt) or custom XML included."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in container.iterchildren(f"{_W}p", f"{_W}tbl", f"{_W}sdt", f"{_W}customXml"):
+        if child.tag == f"{_W}p":
+            yield Paragraph(child, parent)
+        elif child.tag == f"{_W}tbl":
+            yield Table(child, parent)
+        else:
+            content = child.find(f"{_W}sdtContent")
+            yield from _items(child if content is None else content, parent)
+
+
+def _cell_text(cell) -> str:
+    """A cell's paragraphs and nested tables on one line, a nested table's rows as the
+    outer table's are read, separated by "; "."""
+    from docx.table import Table
+
+    said = []
+    for item in _items(cell._tc, cell):
+        if isinstance(item, Table):
+            said.append(table_lines(_rows(item)).replace("\n", "; "))
+        else:
+            said.append(_text(item._p))
+    return " ".join(" ".join(said).split())
+
+
 def _rows(table) -> list[list[str]]:
     """A table's rows of cell texts, a merged cell once."""
     rows = []
@@ -94,7 +140,7 @@ def _rows(table) -> list[list[str]]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
+            cells.append(_cell_text(cell))
         rows.append(cells)
     return rows
 
@@ -104,11 +150,11 @@ def _blocks(document) -> Iterator[Block]:
 
     styles = _Styles()
     items = []
-    for item in document.iter_inner_content():
+    for item in _items(document.element.body, document._body):
         if isinstance(item, Table):
             items.append(("table", table_lines(_rows(item)), None))
         else:
-            items.append((_kind(item, styles), item.text, _level(item, styles)))
+            items.append((_kind(item, styles), _text(item._p), _level(item, styles)))
     titles = [text for _, text, level in items if level == 0]
     title = titles[0] if titles else document.core_properties.title or ""
     outline = Outline(" ".join(title.split()))
@@ -203,7 +249,16 @@ def rtf_parts(path: Path, reading: Reading) -> list[Part]:
     except (ValueError, IndexError) as e:
         raise BadDocumentError(f"unreadable RTF ({e})") from None
     title = _RTF_TITLE.search(rtf)
-    return assemble(_rtf_blocks(text, title[1] if title else ""))
+    return assemble(_rtf_blocks(_join_surrogates(text), title[1] if title else ""))
+
+
+def _join_surrogates(text: str) -> str:
+    """RTF writes a character beyond the BMP (an emoji) as two ``\\u`` escapes, its UTF-16
+    surrogates, and striprtf turns each into a character of its own: a pair is made the one
+    character again, and a lone surrogate U+FFFD, since no encoder downstream accepts one."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _rtf_tables(paragraph: str) -> str:

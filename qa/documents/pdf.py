@@ -5,7 +5,10 @@ under the section of the PDF's outline (its bookmarks) they belong to.
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from statistics import quantiles
@@ -20,6 +23,30 @@ RUNNING = 3  # an edge line seen on this many pages (digits aside) runs through 
 # A line of a table of contents or an index: a title, dot leaders, page numbers.
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*[\dxvi]+(?:,\s*\d+)*\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
+
+
+class _Named(logging.Filter):
+    """pypdf warns without saying of which file ("EOF marker not found"): each of its
+    warnings is prefixed with the name of the file that the warning thread is reading."""
+
+    reading = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if name := getattr(self.reading, "name", None):
+            record.msg, record.args = f"{name}: {record.getMessage()}", None
+        return True
+
+
+_NAMED = _Named()
+
+
+def _name_pypdf_warnings() -> None:
+    # pypdf logs to the logger of the module that warns (pypdf._reader, …); a filter on
+    # their parent would not see them.
+    for module in [m for m in sys.modules if m == "pypdf" or m.startswith("pypdf.")]:
+        logger = logging.getLogger(module)
+        if _NAMED not in logger.filters:
+            logger.addFilter(_NAMED)
 
 
 def _pattern(line: str) -> str:
@@ -111,10 +138,16 @@ def _sections(reader) -> list[tuple[int, int, str]]:
     return sorted(found, key=lambda x: x[0])
 
 
-def _cut_at_headings(text: str, titles: list[str]) -> list[tuple[int, str]]:
-    """Where each outline title starts a line of the page's text: [(offset, title)]."""
-    found = ((_heading(title).search(text), title) for title in titles)
-    return sorted((m.start(), title) for m, title in found if m)
+def _starts(text: str, starting: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(offset, depth, title) where each outline entry of the page opens its section: where
+    its title starts a line of the page's text, else where the entry before it on the page
+    opens, the top of the page for the first (its destination is this page, not the next)."""
+    found, at = [], 0
+    for depth, title in starting:
+        m = _heading(title).search(text)
+        at = m.start() if m else at
+        found.append((at, depth, title))
+    return sorted(found, key=lambda s: s[0])
 
 
 def _scanned(path: Path, pages: list[list[str]], reading: Reading) -> dict[int, float]:
@@ -138,15 +171,24 @@ def pdf_parts(path: Path, reading: Reading = Reading()) -> list[Part]:
     """The PDF's text, one part per page and section, each knowing its page number; pages
     without text are read by OCR."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+    _name_pypdf_warnings()
+    _NAMED.reading.name = path.name
     try:
         reader = PdfReader(path)
+        # A PDF with only an owner password opens with the empty user password.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileNotDecryptedError
         pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
         outline = _sections(reader)
         title = str((reader.metadata or {}).get("/Title") or "")
+    except FileNotDecryptedError:
+        raise BadDocumentError("password-protected PDF") from None
     except (PdfReadError, ValueError, KeyError, OSError) as e:
         raise BadDocumentError(f"unreadable PDF ({e})") from None
+    finally:
+        _NAMED.reading.name = None
     confidence = _scanned(path, pages, reading)
     edges = Counter(_pattern(line) for lines in pages for line in {lines[i] for i in _edges(lines)})
     running = {p for p, n in edges.items() if n >= RUNNING and p.strip("# ")}
@@ -163,19 +205,14 @@ def pdf_parts(path: Path, reading: Reading = Reading()) -> list[Part]:
     for index, lines in enumerate(bodies):
         starting = [(d, t) for p, d, t in outline if p == index]
         text = _reflow(lines, width, [t for _, t in starting]).strip()
-        cuts = _cut_at_headings(text, [t for _, t in starting])
-        depth = {t: d for d, t in starting}
-        bounds = [(0, None), *cuts] if not cuts or cuts[0][0] > 0 else cuts
-        for (start, title), (end, _) in zip(bounds, [*bounds[1:], (len(text), None)], strict=True):
-            if title is not None:
-                state.enter(depth[title], title)
+        starts = _starts(text, starting)
+        bounds = sorted({0, *(at for at, _, _ in starts)})
+        for start, end in zip(bounds, [*bounds[1:], len(text)], strict=True):
+            for depth, title in ((d, t) for at, d, t in starts if at == start):
+                state.enter(depth, title)
             piece = text[start:end].strip()
             if piece:
                 offset += 2 if parts else 0
                 parts.append(Part(offset, piece, state.path, index + 1, confidence.get(index)))
                 offset += len(piece)
-        # An entry not found in the page's text opens its section from the next page on.
-        for d, t in starting:
-            if t not in {c for _, c in cuts}:
-                state.enter(d, t)
     return parts
