@@ -156,6 +156,21 @@ def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Itera
             yield chunk
 
 
+def _read(loader: FileLoader) -> Iterator[Document]:
+    """The file's Documents; a reader's unexpected error (a bug, or a file no reader foresaw)
+    is the file's skip, in one line, not the end of the run. Only reading is guarded here:
+    errors of the index's writes, which happen outside this generator, still stop ingest."""
+    try:
+        yield from loader.lazy_load()
+    except BadDocumentError:
+        raise
+    except Exception as e:
+        log.debug("reading %s failed", loader.name, exc_info=True)
+        said = " ".join(str(e).split())
+        why = f"{type(e).__name__}: {said}" if said else type(e).__name__
+        raise BadDocumentError(f"could not read it ({why})") from e
+
+
 def ingest(
     paths: Iterable[Path],
     settings: Settings,
@@ -273,7 +288,7 @@ def _apply(
         writer = Writer(store, advance, pool)
         for path, loader, file_hash in todo:
             try:
-                chunks = split(loader.lazy_load(), settings, file_hash)
+                chunks = split(_read(loader), settings, file_hash)
                 writer.file(loader.name, chunks, sizes[path])
                 (report.updated if loader.name in indexed else report.added).append(loader.name)
             except BadDocumentError as e:
