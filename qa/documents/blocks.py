@@ -81,12 +81,16 @@ def tidy(text: str) -> str:
 
 
 def cell(value: object) -> str:
-    """A cell as a person reads it: 3.0 as 3, a date without a midnight time, a time of day
-    as 14:45, None as ""."""
+    """A cell as a person reads it: 3.0 as 3, 59799.99999999999 as 59800 (a binary float's
+    noise past 15 digits, which a spreadsheet does not show either), TRUE and FALSE, a date
+    without a midnight time, a time of day as 14:45, None as ""."""
     if value is None or value != value:  # None, NaN
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        text = f"{value:.15g}"
+        return str(int(value)) if value.is_integer() and "e" not in text else text
     if isinstance(value, datetime.time):  # has an hour but no date, so no ``sep``
         return value.isoformat(timespec="seconds").removesuffix(":00")
     if isinstance(value, datetime.date):  # a datetime is a date too

@@ -90,11 +90,25 @@ def xlsx_parts(path: Path, reading: Reading) -> list[Part]:
     try:
         blocks = []
         for sheet in book.worksheets:
-            rows = sheet.iter_rows(min_row=1, values_only=True)  # empty rows too: N is exact
-            blocks += _sheet_blocks(sheet.title, enumerate(rows, 1))
+            # Export tools often write a wrong <dimension ref="A1"/>, which read-only mode
+            # trusts: without this, such a sheet reads as its first cell alone.
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(min_row=1)  # empty rows too: N is exact
+            values = ([_shown(c) for c in row] for row in rows)
+            blocks += _sheet_blocks(sheet.title, enumerate(values, 1))
     finally:
         book.close()
     return assemble(blocks)
+
+
+def _shown(c) -> object:
+    """An openpyxl cell's value, a number formatted as a percentage shown as one (15%, not
+    the 0.15 stored)."""
+    value = c.value
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and "%" in (getattr(c, "number_format", None) or ""):
+        return f"{cell(value * 100)}%"
+    return value
 
 
 def _pandas_parts(path: Path, engine: str) -> list[Part]:
