@@ -114,3 +114,86 @@ def test_percentages_booleans_and_float_noise_read_as_the_sheet_shows_them(tmp_p
     assert "Name: Mira, Bonus: 15%, Total: 59800, Active: TRUE" in read(tmp_path / "staff.xlsx")
     assert cell(59799.99999999999) == "59800"  # as .xls files hold it (xlrd)
     assert cell(0.1 + 0.2) == "0.3" and cell(67100.55) == "67100.55" and cell(False) == "FALSE"
+
+
+# E-mail
+
+
+def mail(subject: str, body: str, sender: str = "Bo <bo@example.org>"):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "team@example.org"
+    message["Date"] = "Mon, 11 Mar 2024 10:00:00 +0000"
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+def test_mbox_body_lines_beginning_from_are_read_not_dropped_as_quotes(tmp_path: Path):
+    import mailbox
+
+    box = mailbox.mbox(tmp_path / "list.mbox")
+    body = "From now on the backup server is called Tortoise.\n>From here on, Hare is off.\n"
+    box.add(mail("Server migration", body))
+    box.close()
+    assert b"\n>From now on" in (tmp_path / "list.mbox").read_bytes()  # mbox's escaping
+    text = read(tmp_path / "list.mbox")
+    assert "From now on the backup server is called Tortoise." in text
+    # Python writes mboxo, which leaves ">From" as it is: read back, it is a "From" line.
+    assert "From here on, Hare is off." in text
+
+
+def test_a_plain_part_that_is_a_stub_gives_way_to_the_html(tmp_path: Path):
+    message = mail("March newsletter", "This message is in HTML format. Please use an HTML reader.")
+    html = "<h1>March newsletter</h1><p>The spring fair is on 23 March in Vigeland Park.</p>"
+    message.add_alternative(f"<html><body>{html}</body></html>", subtype="html")
+    (tmp_path / "news.eml").write_bytes(message.as_bytes())
+    text = read(tmp_path / "news.eml")
+    assert "The spring fair is on 23 March in Vigeland Park." in text
+    assert "HTML reader" not in text
+    # A plain part that says what the HTML says is still the one read.
+    same = mail("Hours", "The kiosk opens at nine.")
+    same.add_alternative("<p>The <b>kiosk</b> opens at nine.</p>", subtype="html")
+    (tmp_path / "hours.eml").write_bytes(same.as_bytes())
+    assert "The kiosk opens at nine." in read(tmp_path / "hours.eml")
+
+
+def test_unknown_or_wrong_charsets_and_raw_8bit_headers(tmp_path: Path):
+    head = b"From: z@example.com\nTo: x@example.com\nDate: Thu, 07 Mar 2024 10:00:00 +0300\n"
+    (tmp_path / "weird.eml").write_bytes(
+        head + b"Subject: weird\nContent-Type: text/plain; charset=x-unknown-42\n\n"
+        b"The caf\xc3\xa9 opens at 8.\n"
+    )
+    assert "The café opens at 8." in read(tmp_path / "weird.eml")
+    (tmp_path / "wrong.eml").write_bytes(
+        head + b"Subject: Ok\nContent-Type: text/plain; charset=utf-8\n\nThe caf\xe9 opens at 7.\n"
+    )
+    assert "The café opens at 7." in read(tmp_path / "wrong.eml")
+    (tmp_path / "utf8.eml").write_bytes(head + "Subject: Réunion budget\n\nHi.\n".encode())
+    (tmp_path / "latin1.eml").write_bytes(head + "Subject: Réunion\n\nHi.\n".encode("latin-1"))
+    assert "Subject: Réunion budget" in read(tmp_path / "utf8.eml")
+    assert sections(tmp_path / "utf8.eml")[0].startswith("Réunion budget › z@example.com")
+    assert "Subject: Réunion" in read(tmp_path / "latin1.eml")
+
+
+def test_forwards_are_read_as_the_messages_they_forward(tmp_path: Path):
+    inner = mail("drill schedule", "The fire drill is on 20 March.", "carol@example.com")
+    outer = mail("Fwd: drill", "See the attached message.")
+    outer.add_attachment(inner)
+    (tmp_path / "forward.eml").write_bytes(outer.as_bytes())
+    text = read(tmp_path / "forward.eml")
+    assert "The fire drill is on 20 March." in text
+    parts = FileLoader(tmp_path / "forward.eml", "forward.eml").parts()
+    drill = next(p for p in parts if "fire drill" in p.text)
+    assert drill.section == "drill schedule › carol@example.com › Mon, 11 Mar 2024 10:00:00 +0000"
+    inline = (
+        "FYI, see below.\n\n---------- Forwarded message ---------\n"
+        "From: Facilities <fac@example.com>\nSubject: parking\n\n"
+        "From 1 April the car park moves to level -2.\n> as they wrote before\n"
+    )
+    (tmp_path / "fwd.eml").write_bytes(mail("Fwd: parking", inline).as_bytes())
+    text = read(tmp_path / "fwd.eml")
+    assert "From 1 April the car park moves to level -2." in text
+    assert "Subject: parking" in text and "> as they wrote before" in text
