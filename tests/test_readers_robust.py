@@ -4,8 +4,10 @@ libraries docqa reads them with (openpyxl, Python's email and mailbox, PIL)."""
 from __future__ import annotations
 
 import datetime
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from qa.documents.loaders import FileLoader
@@ -197,3 +199,19 @@ def test_forwards_are_read_as_the_messages_they_forward(tmp_path: Path):
     text = read(tmp_path / "fwd.eml")
     assert "From 1 April the car park moves to level -2." in text
     assert "Subject: parking" in text and "> as they wrote before" in text
+
+
+# Images
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is missing")
+def test_an_image_with_a_transparent_background_is_read_on_white(tmp_path: Path):
+    """Black text on a transparent background whose pixels are black underneath: flattened
+    to greyscale without its alpha, the page was all black and read as nothing."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGBA", (1400, 200), (0, 0, 0, 0))
+    font = ImageFont.load_default(size=48)
+    ImageDraw.Draw(image).text((40, 60), "The alarm code is 9321.", fill="black", font=font)
+    image.save(tmp_path / "alarm.png")
+    assert "alarm code is 9321" in read(tmp_path / "alarm.png")
