@@ -215,3 +215,49 @@ def test_an_image_with_a_transparent_background_is_read_on_white(tmp_path: Path)
     ImageDraw.Draw(image).text((40, 60), "The alarm code is 9321.", fill="black", font=font)
     image.save(tmp_path / "alarm.png")
     assert "alarm code is 9321" in read(tmp_path / "alarm.png")
+
+
+# CSV
+
+
+def test_a_csv_of_one_row_is_read_as_a_row_of_text(tmp_path: Path):
+    path = tmp_path / "wifi.csv"
+    path.write_text("The wifi password is BlueHeron77,Guest network SSID is Lobby-5G\n")
+    assert read(path) == "The wifi password is BlueHeron77, Guest network SSID is Lobby-5G"
+    assert sections(path) == ["wifi › row 1"]
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_no_row(tmp_path: Path):
+    path = tmp_path / "export.csv"
+    path.write_text("sep=;\nName;Amount;City\nOle;1.250,00;Bergen\nKari;980,50;Oslo\n")
+    text = read(path)
+    assert text.split("\n\n") == [
+        "Name: Ole, Amount: 1.250,00, City: Bergen",
+        "Name: Kari, Amount: 980,50, City: Oslo",
+    ]
+    assert sections(path) == ["export › row 2", "export › row 3"]
+
+
+def test_a_csv_cell_larger_than_csvs_own_limit_is_read(tmp_path: Path):
+    path = tmp_path / "huge.csv"
+    path.write_text("a,b\n" + "x" * 300_000 + ",y\n")
+    assert read(path).startswith("a: xxxx") and read(path).endswith(", b: y")
+
+
+def test_a_csv_without_a_header_row_reads_every_record_as_data(tmp_path: Path):
+    path = tmp_path / "phones.csv"
+    path.write_text("Ada,555-0101,engineer\nGrace,555-0102,admiral\nLinus,555-0103,maintainer\n")
+    assert read(path).split("\n\n") == [
+        "Ada, 555-0101, engineer",
+        "Grace, 555-0102, admiral",
+        "Linus, 555-0103, maintainer",
+    ]
+    assert sections(path)[0] == "phones › row 1"
+    # Real headers stay headers: words over the same shapes, a header of years, one column.
+    for name, data, first in [
+        ("times.csv", "event,start\nKickoff,09:00\nLunch,12:00\n", "event: Kickoff, start: 09:00"),
+        ("years.csv", "Region,2019,2020\nNorth,12,15\nSouth,9,11\n", "Region: North, 2019: 12"),
+        ("words.csv", "word\napple\nbanana\n", "word: apple"),
+    ]:
+        (tmp_path / name).write_text(data)
+        assert read(tmp_path / name).startswith(first)
