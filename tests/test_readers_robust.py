@@ -69,6 +69,28 @@ def test_a_file_whose_reader_fails_is_skipped_and_the_rest_indexed(tmp_path: Pat
     assert {c.metadata["source"] for c in store.chunks()} == {"docs/good.txt"}
 
 
+def test_a_file_that_cannot_even_be_hashed_is_skipped(tmp_path: Path, monkeypatch):
+    from qa.documents.loaders import FileLoader as Loader
+
+    fingerprint = Loader.fingerprint
+
+    def denied(self):
+        if self.name.endswith("secret.txt"):
+            raise PermissionError(13, "Permission denied", str(self.path))
+        return fingerprint(self)
+
+    monkeypatch.setattr(Loader, "fingerprint", denied)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
+    (folder / "secret.txt").write_text("Nobody may read this.\n")
+    index = tmp_path / "index"
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    said = "skipped docs/secret.txt: could not read it (PermissionError: [Errno 13]"
+    assert said in result.output and "Traceback" not in result.output
+
+
 # Spreadsheets
 
 

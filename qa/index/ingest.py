@@ -156,19 +156,34 @@ def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Itera
             yield chunk
 
 
+def _unreadable(name: str, e: Exception) -> BadDocumentError:
+    """A reader's unexpected error (a bug, or a file no reader foresaw) as the file's skip,
+    in one line; the traceback goes to the debug log."""
+    log.debug("reading %s failed", name, exc_info=e)
+    said = " ".join(str(e).split())
+    why = f"{type(e).__name__}: {said}" if said else type(e).__name__
+    return BadDocumentError(f"could not read it ({why})")
+
+
+def _fingerprint(loader: FileLoader, settings: Settings) -> str:
+    try:
+        return chunked(loader.fingerprint(), settings)
+    except BadDocumentError:
+        raise
+    except Exception as e:  # only the file is read here: its error is the file's
+        raise _unreadable(loader.name, e) from e
+
+
 def _read(loader: FileLoader) -> Iterator[Document]:
-    """The file's Documents; a reader's unexpected error (a bug, or a file no reader foresaw)
-    is the file's skip, in one line, not the end of the run. Only reading is guarded here:
-    errors of the index's writes, which happen outside this generator, still stop ingest."""
+    """The file's Documents, a reader's unexpected error made the file's skip. Only reading
+    is guarded: the index's writes happen outside this generator, and their errors still
+    stop ingest."""
     try:
         yield from loader.lazy_load()
     except BadDocumentError:
         raise
     except Exception as e:
-        log.debug("reading %s failed", loader.name, exc_info=True)
-        said = " ".join(str(e).split())
-        why = f"{type(e).__name__}: {said}" if said else type(e).__name__
-        raise BadDocumentError(f"could not read it ({why})") from e
+        raise _unreadable(loader.name, e) from e
 
 
 def ingest(
@@ -212,7 +227,7 @@ def ingest(
         try:
             if shown(loader.name) != loader.name:  # Chroma stores names as UTF-8 only
                 raise BadDocumentError("its name is not valid UTF-8: rename it")
-            file_hash = chunked(loader.fingerprint(), settings)
+            file_hash = _fingerprint(loader, settings)
         except BadDocumentError as e:
             log.info("skipped %s: %s", shown(loader.name), e)  # the caller reports them
             report.skipped.append((shown(loader.name), str(e)))
