@@ -283,3 +283,22 @@ def test_a_csv_without_a_header_row_reads_every_record_as_data(tmp_path: Path):
     ]:
         (tmp_path / name).write_text(data)
         assert read(tmp_path / name).startswith(first)
+
+
+def test_text_that_cannot_be_split_and_stored_skips_its_file_alone(tmp_path: Path, monkeypatch):
+    """RTF's \\u escapes can give a lone surrogate (half an emoji), which no chunk id can
+    hash: that file is skipped, not the run stopped."""
+    import qa.documents.loaders
+    from qa.documents.markup import Part
+
+    monkeypatch.setitem(
+        qa.documents.loaders.READERS, ".rtf", lambda path, reading: [Part(0, "Ferry \ud83d at 9")]
+    )
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
+    (folder / "ferry.rtf").write_text("{\\rtf1 whatever}")
+    index = tmp_path / "index"
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "skipped docs/ferry.rtf: could not read it (UnicodeEncodeError:" in result.output

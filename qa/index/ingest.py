@@ -174,16 +174,16 @@ def _fingerprint(loader: FileLoader, settings: Settings) -> str:
         raise _unreadable(loader.name, e) from e
 
 
-def _read(loader: FileLoader) -> Iterator[Document]:
-    """The file's Documents, a reader's unexpected error made the file's skip. Only reading
-    is guarded: the index's writes happen outside this generator, and their errors still
-    stop ingest."""
+def _guarded(name: str, chunks: Iterator[Document]) -> Iterator[Document]:
+    """A file's chunks as read and split, an unexpected error there made the file's skip.
+    Only reading and splitting are guarded: the index's writes happen outside this
+    generator, and their errors still stop ingest."""
     try:
-        yield from loader.lazy_load()
+        yield from chunks
     except BadDocumentError:
         raise
     except Exception as e:
-        raise _unreadable(loader.name, e) from e
+        raise _unreadable(name, e) from e
 
 
 def ingest(
@@ -303,7 +303,7 @@ def _apply(
         writer = Writer(store, advance, pool)
         for path, loader, file_hash in todo:
             try:
-                chunks = split(_read(loader), settings, file_hash)
+                chunks = _guarded(loader.name, split(loader.lazy_load(), settings, file_hash))
                 writer.file(loader.name, chunks, sizes[path])
                 (report.updated if loader.name in indexed else report.added).append(loader.name)
             except BadDocumentError as e:
