@@ -9,6 +9,7 @@ document's text and every part's ``offset`` points into it.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -80,14 +81,23 @@ def tidy(text: str) -> str:
 
 
 def cell(value: object) -> str:
-    """A cell as a person reads it: 3.0 as 3, a date without a midnight time, None as ""."""
+    """A cell as a person reads it: 3.0 as 3, 59799.99999999999 as 59800 (a binary float's
+    noise past 15 digits, which a spreadsheet does not show either), TRUE and FALSE, a date
+    without a midnight time, a time of day as 14:45, None as ""."""
     if value is None or value != value:  # None, NaN
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        text = f"{value:.15g}"
+        return str(int(value)) if value.is_integer() and "e" not in text else text
+    if isinstance(value, datetime.time):  # has an hour but no date, so no ``sep``
+        return value.isoformat(timespec="seconds").removesuffix(":00")
+    if isinstance(value, datetime.date):  # a datetime is a date too
         text = value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
         return text.removesuffix(" 00:00:00")
+    if hasattr(value, "isoformat"):  # pandas' Timestamp is a datetime; anything else of its kind
+        return value.isoformat()
     return " ".join(str(value).split())
 
 

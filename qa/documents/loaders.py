@@ -33,7 +33,7 @@ from qa.errors import BadDocumentError
 
 # How files are read; part of every file's fingerprint, so that a new way of reading
 # re-indexes the files it reads differently.
-READING = "6"
+READING = "7"
 MAX_PARSED_BYTES = 50 * 1024 * 1024  # parsed formats are read in memory: larger is refused
 BLOCK = 1 << 20  # bytes read at a time
 PIECE = 1 << 20  # characters of plain text handed on at a time (cut at a paragraph break)

@@ -170,6 +170,17 @@ def pdf_pages(path: Path, indexes: list[int], reading: Reading) -> dict[int, Ocr
     return {number - 1: page for number, page in found.items()}
 
 
+def _on_white(frame):
+    """A frame in greyscale, laid on white first if it has transparency: a transparent
+    background's pixels are often black underneath, and would read as a black page."""
+    from PIL import Image
+
+    if frame.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in frame.info:
+        rgba = frame.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("L")
+    return frame.convert("L")
+
+
 def _frames(path: Path) -> Iterator:
     """Every frame of an image (a multi-page TIFF has several), as a greyscale PIL image."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -177,7 +188,7 @@ def _frames(path: Path) -> Iterator:
     try:
         with Image.open(path) as image:
             for frame in ImageSequence.Iterator(image):
-                yield frame.convert("L")
+                yield _on_white(frame)
     except (UnidentifiedImageError, OSError) as e:
         raise BadDocumentError(f"unreadable image ({e})") from None
 

@@ -156,6 +156,36 @@ def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Itera
             yield chunk
 
 
+def _unreadable(name: str, e: Exception) -> BadDocumentError:
+    """A reader's unexpected error (a bug, or a file no reader foresaw) as the file's skip,
+    in one line; the traceback goes to the debug log."""
+    log.debug("reading %s failed", name, exc_info=e)
+    said = " ".join(str(e).split())
+    why = f"{type(e).__name__}: {said}" if said else type(e).__name__
+    return BadDocumentError(f"could not read it ({why})")
+
+
+def _fingerprint(loader: FileLoader, settings: Settings) -> str:
+    try:
+        return chunked(loader.fingerprint(), settings)
+    except BadDocumentError:
+        raise
+    except Exception as e:  # only the file is read here: its error is the file's
+        raise _unreadable(loader.name, e) from e
+
+
+def _guarded(name: str, chunks: Iterator[Document]) -> Iterator[Document]:
+    """A file's chunks as read and split, an unexpected error there made the file's skip.
+    Only reading and splitting are guarded: the index's writes happen outside this
+    generator, and their errors still stop ingest."""
+    try:
+        yield from chunks
+    except BadDocumentError:
+        raise
+    except Exception as e:
+        raise _unreadable(name, e) from e
+
+
 def ingest(
     paths: Iterable[Path],
     settings: Settings,
@@ -197,7 +227,7 @@ def ingest(
         try:
             if shown(loader.name) != loader.name:  # Chroma stores names as UTF-8 only
                 raise BadDocumentError("its name is not valid UTF-8: rename it")
-            file_hash = chunked(loader.fingerprint(), settings)
+            file_hash = _fingerprint(loader, settings)
         except BadDocumentError as e:
             log.info("skipped %s: %s", shown(loader.name), e)  # the caller reports them
             report.skipped.append((shown(loader.name), str(e)))
@@ -273,7 +303,7 @@ def _apply(
         writer = Writer(store, advance, pool)
         for path, loader, file_hash in todo:
             try:
-                chunks = split(loader.lazy_load(), settings, file_hash)
+                chunks = _guarded(loader.name, split(loader.lazy_load(), settings, file_hash))
                 writer.file(loader.name, chunks, sizes[path])
                 (report.updated if loader.name in indexed else report.added).append(loader.name)
             except BadDocumentError as e:
