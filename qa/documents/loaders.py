@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from langchain_core.document_loaders import BaseLoader
@@ -30,6 +32,8 @@ from qa.documents.markup import MarkdownReader, Part, html_parts
 from qa.documents.ocr import IMAGE_SUFFIXES, image_parts
 from qa.documents.pdf import pdf_parts
 from qa.errors import BadDocumentError
+
+log = logging.getLogger(__name__)
 
 # How files are read; part of every file's fingerprint, so that a new way of reading
 # re-indexes the files it reads differently.
@@ -213,3 +217,19 @@ class FileLoader(BaseLoader):
             if part.confidence is not None:
                 meta["ocr_confidence"] = part.confidence
             yield Document(page_content=part.text, metadata=meta | {"page": part.page})
+
+
+@contextmanager
+def reading(name: str) -> Iterator[None]:
+    """A reader's unexpected error (a bug, or a file no reader foresaw) becomes the file's
+    skip, in one line (BadDocumentError); the traceback goes to the debug log. Only wrap
+    what reads the file: the index's writes must still stop ingest when they fail."""
+    try:
+        yield
+    except BadDocumentError:
+        raise
+    except Exception as e:
+        log.debug("reading %s failed", name, exc_info=e)
+        said = " ".join(str(e).split())
+        why = f"{type(e).__name__}: {said}" if said else type(e).__name__
+        raise BadDocumentError(f"could not read it ({why})") from e

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +16,10 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from qa.config import Settings
 from qa.documents.blocks import Reading
-from qa.documents.loaders import FileLoader, supported
-from qa.errors import BadDocumentError, NoIndexError, UsageError
+from qa.documents.loaders import FileLoader, reading, supported
+from qa.errors import BadDocumentError, NoIndexError
 from qa.index.lexical import Lexical, SourceState, lexical_path
+from qa.index.names import absolute, discover, shown, source_name, under
 from qa.index.writer import Writer
 from qa.text import counted
 
@@ -53,51 +53,6 @@ class IngestReport:
         return [name for name, _ in self.skipped if name in named]
 
 
-def absolute(path: Path) -> Path:
-    """``path`` made absolute without following links: a linked file is named where its
-    link is (it leaves the index with the link), and a link loop raises nothing."""
-    return Path(os.path.abspath(path))
-
-
-def source_name(path: Path) -> str:
-    """How citations name a file: relative to the working directory when under it."""
-    whole = absolute(path)
-    try:
-        return str(whole.relative_to(Path.cwd()))
-    except ValueError:
-        return str(whole)
-
-
-def shown(name: str) -> str:
-    """``name`` as it can be printed and stored: the bytes of a name that is not UTF-8 (made
-    under another encoding) written as ``\\xe9``; any other name as it is."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Supported files under ``paths``, sorted, each once; symlink loops are not followed."""
-    seen: set[Path] = set()
-    for root in paths:
-        if not root.exists():
-            raise UsageError(f"no such file or directory: {root}")
-        candidates = (
-            [root]
-            if root.is_file()
-            else sorted(
-                Path(d) / f
-                for d, _, files in os.walk(root)
-                for f in files  # walk skips link loops
-            )
-        )
-        for path in candidates:
-            if not (path.is_file() and supported(path)):
-                continue  # a link loop or a dangling link is no file
-            real = path.resolve()  # a file linked twice is indexed once
-            if real not in seen:
-                seen.add(real)
-                yield path
-
-
 def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(
         chunk_size=settings.chunk_size,
@@ -106,19 +61,6 @@ def splitter(settings: Settings) -> RecursiveCharacterTextSplitter:
         keep_separator="end",
         add_start_index=True,
     )
-
-
-def _under(name: str, roots: list[tuple[Path, Path]]) -> bool:
-    """Whether the indexed file ``name`` lies under one of ``roots`` (each as named and with
-    its links followed): as named, or with links followed on both sides, as names were made
-    before, so that a folder reached through a link is not indexed twice under two names."""
-    path = absolute(Path(name))
-    if any(path.is_relative_to(named) for named, _ in roots):
-        return True
-    try:
-        return any(path.resolve().is_relative_to(real) for _, real in roots)
-    except (OSError, RuntimeError):  # a link loop on the way
-        return False
 
 
 def chunked(fingerprint: str, settings: Settings) -> str:
@@ -156,34 +98,11 @@ def split(docs: Iterable[Document], settings: Settings, file_hash: str) -> Itera
             yield chunk
 
 
-def _unreadable(name: str, e: Exception) -> BadDocumentError:
-    """A reader's unexpected error (a bug, or a file no reader foresaw) as the file's skip,
-    in one line; the traceback goes to the debug log."""
-    log.debug("reading %s failed", name, exc_info=e)
-    said = " ".join(str(e).split())
-    why = f"{type(e).__name__}: {said}" if said else type(e).__name__
-    return BadDocumentError(f"could not read it ({why})")
-
-
-def _fingerprint(loader: FileLoader, settings: Settings) -> str:
-    try:
-        return chunked(loader.fingerprint(), settings)
-    except BadDocumentError:
-        raise
-    except Exception as e:  # only the file is read here: its error is the file's
-        raise _unreadable(loader.name, e) from e
-
-
 def _guarded(name: str, chunks: Iterator[Document]) -> Iterator[Document]:
-    """A file's chunks as read and split, an unexpected error there made the file's skip.
-    Only reading and splitting are guarded: the index's writes happen outside this
-    generator, and their errors still stop ingest."""
-    try:
+    """A file's chunks as read and split, an unexpected error there made the file's skip
+    (the index's writes happen outside this generator: their errors still stop ingest)."""
+    with reading(name):
         yield from chunks
-    except BadDocumentError:
-        raise
-    except Exception as e:
-        raise _unreadable(name, e) from e
 
 
 def ingest(
@@ -221,13 +140,14 @@ def ingest(
 
     # What changed, from fingerprints alone: an unchanged corpus loads no model and no store.
     todo: list[tuple[Path, FileLoader, str]] = []
-    reading = Reading.of(settings)
+    how = Reading.of(settings)
     for path in files:
-        loader = FileLoader(path, source_name(path), reading)
+        loader = FileLoader(path, source_name(path), how)
         try:
             if shown(loader.name) != loader.name:  # Chroma stores names as UTF-8 only
                 raise BadDocumentError("its name is not valid UTF-8: rename it")
-            file_hash = _fingerprint(loader, settings)
+            with reading(loader.name):  # only the file is read here: its error is the file's
+                file_hash = chunked(loader.fingerprint(), settings)
         except BadDocumentError as e:
             log.info("skipped %s: %s", shown(loader.name), e)  # the caller reports them
             report.skipped.append((shown(loader.name), str(e)))
@@ -243,7 +163,7 @@ def ingest(
     # from elsewhere are not this run's business.
     wanted = {source_name(p) for p in files} - {name for name, _ in report.skipped}
     roots = [(absolute(p), p.resolve()) for p in paths]  # each exists (discover)
-    gone = [name for name in indexed if name not in wanted and _under(name, roots)]
+    gone = [name for name in indexed if name not in wanted and under(name, roots)]
     if dry_run:
         for _, loader, _ in todo:
             (report.updated if loader.name in indexed else report.added).append(loader.name)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
+from qa.index.names import absolute
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Watcher:
         self.guard, self.after = guard, after
         self.debounce, self.scan_every, self.use_events = debounce, scan_every, use_events
         self.state = SyncState(str(folder), mode="events" if use_events else "scan")
-        self._root = Path(os.path.abspath(folder))
+        self._root = absolute(folder)
         self._changed = threading.Event()
         self._retry = False  # the last sync failed: sync at the next tick
         self._stop = threading.Event()
@@ -94,7 +95,7 @@ class Watcher:
         """Whether an indexed source is still there, where it is in this folder: a file
         removed is not cited while its sync waits for the folder to be quiet."""
         # Sources are named relative to the working directory, links not followed (ingest).
-        path = Path(os.path.abspath(source))
+        path = absolute(Path(source))
         return not path.is_relative_to(self._root) or path.exists()
 
     def start(self) -> Watcher:
