@@ -102,6 +102,11 @@ def app_for(settings, watch: bool = False):
         show_error=True,
         auth_dependency=door.gradio_user if door.locked else None,
     )
+    # Gradio checks that a file an event is sent (its FileData path) was uploaded to its
+    # cache only once the Blocks "has launched", which launch() says and mounting never
+    # does: without this, a client could name any file on the server and have the page
+    # copy it into the corpus (or serve it back).
+    page.has_launched = True
     door.install(app, secure_cookie=settings.secure_cookie, hours=settings.session_hours)
     return app
 
