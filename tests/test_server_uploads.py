@@ -104,3 +104,63 @@ def test_the_page_takes_only_files_uploaded_to_it(team, tmp_path):
     assert "files: 1 added" in said and corpus(team) == sorted([*before, "pier-notes.txt"])
     gone = httpx.delete(f"{team['url']}/api/documents/pier-notes.txt", headers=bearer())
     assert gone.status_code == 200 and corpus(team) == before
+
+
+def test_an_upload_may_be_as_large_as_its_files_and_a_question_may_not(team):
+    """POST /api/documents takes files up to the upload cap; the other routes 256 KB, counted
+    as the body arrives, so a body without a declared length is refused all the same."""
+    url = team["url"]
+    lines = "".join(f"Pier {i} is kept by harbour master number {i}.\n" for i in range(8000))
+    text = lines.encode()[:300_000]
+    files = {"files": ("pier-register.txt", text)}
+    added = httpx.post(f"{url}/api/documents", files=files, headers=bearer(), timeout=300)
+    assert added.status_code == 200 and added.json()["saved"] == ["pier-register.txt"]
+    httpx.delete(f"{url}/api/documents/pier-register.txt", headers=bearer(), timeout=300)
+
+    def chunked(size: int):  # a generator body goes out chunked, with no Content-Length
+        for _ in range(size // 65536):
+            yield b" " * 65536
+
+    headers = {**bearer(), "Content-Type": "application/json"}
+    asked = httpx.post(f"{url}/api/ask", content=chunked(1024 * 1024), headers=headers)
+    assert asked.status_code == 413, asked.text
+    assert asked.json() == {
+        "error": {"message": "the request body is larger than 262144 bytes", "code": 413}
+    }
+    before = corpus(team)
+    body = b"--x\r\nContent-Disposition: form-data; name=files; filename=a.txt\r\n\r\n"
+    upload = (part for part in (body, *chunked(3 * 1024 * 1024)))
+    headers = {**bearer(), "Content-Type": "multipart/form-data; boundary=x"}
+    refused = httpx.post(f"{url}/api/documents", content=upload, headers=headers)
+    assert refused.status_code == 413 and set(refused.json()["error"]) == ERROR
+    assert corpus(team) == before
+
+
+def test_upload_refusals_name_the_file_in_one_line(team):
+    url = team["url"]
+    big = {"files": ("big.txt", b"The quay.\n" * 150_000)}  # 1.5 MB, over the 1 MB cap
+    refused = httpx.post(f"{url}/api/documents", files=big, headers=bearer(), timeout=120)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["message"] == "big.txt: larger than 1 MB"
+    nameless = {"files": ("", b"A file without a name.\n")}
+    refused = httpx.post(f"{url}/api/documents", files=nameless, headers=bearer())
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == "a file has no name: send each file with its name"
+
+
+def test_every_api_error_has_the_documented_shape(team):
+    url = team["url"]
+    json_headers = {**bearer(), "Content-Type": "application/json"}
+    for method, path, status in (
+        ("GET", "/api/nonexist", 404),
+        ("GET", "/v1/nonexist", 404),
+        ("GET", "/api/ask", 405),
+        ("PUT", "/api/ask", 405),
+    ):
+        reply = httpx.request(method, f"{url}{path}", headers=bearer())
+        assert reply.status_code == status, (method, path, reply.text)
+        assert set(reply.json()) == {"error"} and reply.json()["error"]["code"] == status
+    assert httpx.put(f"{url}/api/ask", headers=bearer()).headers["allow"] == "POST"
+    for body in (b'{"question": "\xff"}', b"[" * 5000 + b"]" * 5000):
+        reply = httpx.post(f"{url}/api/ask", content=body, headers=json_headers)
+        assert reply.status_code == 400 and set(reply.json()["error"]) == ERROR, reply.text

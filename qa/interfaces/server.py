@@ -13,7 +13,8 @@ from qa.answering.chain import Answerer
 from qa.errors import UsageError
 from qa.index.watch import Watcher
 from qa.interfaces import assistants, library, login
-from qa.interfaces.api import as_json_errors, router
+from qa.interfaces.api import router
+from qa.interfaces.api_errors import as_json_errors, no_other_routes
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
 from qa.interfaces.collections import Collections
@@ -82,16 +83,18 @@ def app_for(settings, watch: bool = False):
     app = FastAPI(
         title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
     )
-    as_json_errors(app)
+    caps = Caps.of(settings)
+    as_json_errors(app, upload_bytes=caps.request_bytes)
     app.include_router(login.router(door))
     synced = {w.settings.collection: w.state for w in watchers}
     app.include_router(
         router(answerer, queue, synced, collections, on_question=door.api_asked),
         dependencies=[Depends(door.api_may_ask)],
     )
-    app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
+    app.include_router(library.router(answerer, queue, door, caps, collections))
     # Each MCP tool resolves its collection for the caller (qa.interfaces.assistants).
     app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
+    no_other_routes(app)  # last before the page's mount at /, which takes any other path
     app = gr.mount_gradio_app(
         app,
         page,
