@@ -164,3 +164,21 @@ def test_every_api_error_has_the_documented_shape(team):
     for body in (b'{"question": "\xff"}', b"[" * 5000 + b"]" * 5000):
         reply = httpx.post(f"{url}/api/ask", content=body, headers=json_headers)
         assert reply.status_code == 400 and set(reply.json()["error"]) == ERROR, reply.text
+
+
+def test_deleting_a_document_removes_it_alone(team):
+    """A delete takes that document's chunks out of the index and indexes nothing else: a
+    file dropped into the folder by hand stays unindexed until a re-index."""
+    url = team["url"]
+    files = {"files": ("ferry-notes.txt", b"The ferry leaves from quay 4 at seven.\n")}
+    added = httpx.post(f"{url}/api/documents", files=files, headers=bearer(), timeout=120)
+    assert added.status_code == 200, added.text
+    assert "corpus/ferry-notes.txt" in indexed(team)
+    (team["base"] / "corpus" / "by-hand.txt").write_text("Dropped in by hand.\n")
+    gone = httpx.delete(f"{url}/api/documents/ferry-notes.txt", headers=bearer(), timeout=120)
+    assert gone.status_code == 200, gone.text
+    assert "1 removed" in gone.json()["index"] and "0 added" in gone.json()["index"]
+    held = indexed(team)
+    assert "corpus/ferry-notes.txt" not in held and "corpus/by-hand.txt" not in held
+    assert "corpus/newsweek-iran-border-defense.txt" in held
+    (team["base"] / "corpus" / "by-hand.txt").unlink()

@@ -209,12 +209,28 @@ def document(folder: Path, name: str) -> Path:
 
 
 def remove(folder: Path, name: str, settings, store=None):
-    """Delete document ``name`` from ``folder`` and its chunks from the index (the folder
-    synced): the ingest report."""
-    from qa.index.ingest import ingest
+    """Delete document ``name`` from ``folder`` and its chunks from the index: that
+    document alone (the rest of the folder, a file dropped in by hand too, is left to its
+    sync or a re-index). The ingest report."""
+    import time
 
-    document(folder, name).unlink()
-    return ingest([folder], settings, store=store)
+    from qa.index.ingest import IngestReport, source_name
+    from qa.index.store import Store
+
+    began = time.perf_counter()
+    target = document(folder, name)
+    # Named as ingest named it: under the folder as given, or with its links followed.
+    names = {source_name(folder / name), source_name(target)}
+    target.unlink()
+    store = store or Store(settings)
+    report = IngestReport()
+    with store.writing():
+        for source in sorted(names & store.sources().keys()):
+            store.prune(source)
+            report.removed.append(source)
+        report.chunks = store.lexical.count()
+    report.seconds = time.perf_counter() - began
+    return report
 
 
 def replace(folder: Path, name: str, source: Path, caps: Caps, settings, store=None):
