@@ -22,7 +22,6 @@ request sound and the question has its turn. Answers take turns on the model (``
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 import uuid
@@ -31,18 +30,15 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from qa.answering.answer import Answer
 from qa.answering.chain import MAX_QUESTION_CHARS, Answerer
-from qa.errors import QAError, UsageError
+from qa.errors import UsageError
 from qa.interfaces import conversations_api
 from qa.interfaces.collections import MODEL, Collections, who
 from qa.interfaces.conversations import Conversations
-
-log = logging.getLogger(__name__)
-MAX_BODY = 256 * 1024  # bytes: a question, its history, a chat's messages
 
 
 class Turns:
@@ -114,7 +110,7 @@ def router(
     answerer: Answerer, turns: Turns, syncs=None, collections=None, kept=None, on_question=None
 ) -> APIRouter:
     """The API's routes over ``answerer`` (its failures: ``QAError``, shown by
-    ``as_json_errors`` with the error's own status); ``syncs``: each watched folder's
+    ``qa.interfaces.api_errors`` with the error's own status); ``syncs``: each watched folder's
     ``SyncState`` by collection name (qa serve --watch);
     ``collections``: the others the server answers from (``qa.interfaces.collections``);
     ``kept``: the conversations (default: beside the index); ``on_question(request,
@@ -228,42 +224,3 @@ def chunks(a: Answer, model: str = MODEL) -> Iterator[str]:
     yield event({"content": a.answer})
     yield event({}, "stop", citations=a.to_json()["citations"], declined=a.declined)
     yield "data: [DONE]\n\n"
-
-
-def as_json_errors(app) -> None:
-    """HTTP errors as ``{"error": {"message", "code"}}`` (the OpenAI shape), a bug as a 500
-    of one line (the log has the traceback), and an API body over ``MAX_BODY`` refused
-    before it is read (the chat page's uploads have their own limit)."""
-    from fastapi.exceptions import RequestValidationError
-
-    def body(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": {"message": message, "code": status}}, status_code=status)
-
-    @app.middleware("http")
-    async def limited(request: Request, call_next):
-        size = int(request.headers.get("content-length") or 0)
-        if request.url.path.startswith(("/api/", "/v1/")) and size > MAX_BODY:
-            return body(413, f"the request body is larger than {MAX_BODY} bytes")
-        return await call_next(request)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, e: HTTPException) -> JSONResponse:
-        return body(e.status_code, str(e.detail))
-
-    @app.exception_handler(QAError)
-    async def refused(_request: Request, e: QAError) -> JSONResponse:
-        reply = body(e.http_status, str(e))
-        if retry := getattr(e, "retry_after", None):
-            reply.headers["Retry-After"] = str(retry)
-        return reply
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, e: RequestValidationError) -> JSONResponse:
-        first = e.errors()[0] if e.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return body(400, f"bad request: {where}: {first.get('msg', 'invalid')}".strip())
-
-    @app.exception_handler(Exception)
-    async def bug(_request: Request, e: Exception) -> JSONResponse:
-        log.error("API request failed", exc_info=e)
-        return body(500, "internal error (see the server log)")

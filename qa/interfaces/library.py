@@ -17,14 +17,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from qa.answering.chain import Answerer
+from qa.errors import RefusedUploadError
 from qa.interfaces import uploads
 from qa.interfaces.auth import Door, client
 from qa.interfaces.collections import Collections
 from qa.interfaces.limits import Queue
 from qa.interfaces.users import Action
+
+
+async def named(request: Request) -> None:
+    """Every part of an upload is a file with a name: one sent with an empty name arrives as
+    text, which FastAPI's own check would call a wrong type."""
+    form = await request.form()  # parsed once: the route's files are read from it
+    if any(not isinstance(f, StarletteUploadFile) or not f.filename for f in form.getlist("files")):
+        raise RefusedUploadError("a file has no name: send each file with its name")
 
 
 def router(
@@ -51,7 +61,7 @@ def router(
         files = sorted(p for p in where.rglob("*") if p.is_file()) if where.is_dir() else []
         return {str(p.relative_to(where)): p.stat().st_size for p in files}
 
-    @api.post("/api/documents")
+    @api.post("/api/documents", dependencies=[Depends(named)])
     def upload(request: Request, files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 (FastAPI's declaration)
         who = user(request, Action.UPLOAD)
         collections.get(None, who)  # uploads go to the default collection

@@ -13,7 +13,8 @@ from qa.answering.chain import Answerer
 from qa.errors import UsageError
 from qa.index.watch import Watcher
 from qa.interfaces import assistants, library, login
-from qa.interfaces.api import as_json_errors, router
+from qa.interfaces.api import router
+from qa.interfaces.api_errors import as_json_errors, no_other_routes
 from qa.interfaces.audit import Audit
 from qa.interfaces.auth import Door
 from qa.interfaces.collections import Collections
@@ -82,16 +83,18 @@ def app_for(settings, watch: bool = False):
     app = FastAPI(
         title="docqa", docs_url="/api/docs", openapi_url="/api/openapi.json", lifespan=lifespan
     )
-    as_json_errors(app)
+    caps = Caps.of(settings)
+    as_json_errors(app, upload_bytes=caps.request_bytes)
     app.include_router(login.router(door))
     synced = {w.settings.collection: w.state for w in watchers}
     app.include_router(
         router(answerer, queue, synced, collections, on_question=door.api_asked),
         dependencies=[Depends(door.api_may_ask)],
     )
-    app.include_router(library.router(answerer, queue, door, Caps.of(settings), collections))
+    app.include_router(library.router(answerer, queue, door, caps, collections))
     # Each MCP tool resolves its collection for the caller (qa.interfaces.assistants).
     app.add_route("/mcp", mcp, methods=["GET", "POST", "DELETE"])
+    no_other_routes(app)  # last before the page's mount at /, which takes any other path
     app = gr.mount_gradio_app(
         app,
         page,
@@ -102,6 +105,11 @@ def app_for(settings, watch: bool = False):
         show_error=True,
         auth_dependency=door.gradio_user if door.locked else None,
     )
+    # Gradio checks that a file an event is sent (its FileData path) was uploaded to its
+    # cache only once the Blocks "has launched", which launch() says and mounting never
+    # does: without this, a client could name any file on the server and have the page
+    # copy it into the corpus (or serve it back).
+    page.has_launched = True
     door.install(app, secure_cookie=settings.secure_cookie, hours=settings.session_hours)
     return app
 

@@ -44,6 +44,12 @@ class Caps:
     def of(cls, settings) -> Caps:
         return cls(settings.max_upload_mb, settings.max_upload_files, settings.max_corpus_mb)
 
+    @property
+    def request_bytes(self) -> int:
+        """The largest upload request worth reading: every file at its cap, and room for
+        the multipart form's own lines."""
+        return self.files * self.file_mb * MB + 64 * 1024
+
 
 @dataclass
 class Stored:
@@ -85,13 +91,14 @@ def check_content(name: str, data: bytes) -> None:
             raise RefusedUploadError(f"{name}: binary data, not text")
 
 
-def _read(source: Path, limit: int) -> bytes:
-    """The uploaded file's bytes, never through a link, refused past ``limit`` bytes."""
+def _read(source: Path, limit: int, name: str) -> bytes:
+    """The uploaded file's bytes, never through a link, refused past ``limit`` bytes (the
+    refusal names it ``name``: the name it was sent under, not where it was kept)."""
     fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
     with os.fdopen(fd, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise TooLargeError(f"{source.name}: larger than {limit // MB} MB")
+        raise TooLargeError(f"{name}: larger than {limit // MB} MB")
     return data
 
 
@@ -133,7 +140,7 @@ def store_files(files: Sequence[tuple[str, Path]], corpus: Path, caps: Caps) -> 
     checked = []
     for given, source in files:
         name = clean_name(given)
-        data = _read(source, caps.file_mb * MB)
+        data = _read(source, caps.file_mb * MB, name)
         check_content(name, data)
         checked.append((name, data))
     corpus.mkdir(parents=True, exist_ok=True)
@@ -202,12 +209,28 @@ def document(folder: Path, name: str) -> Path:
 
 
 def remove(folder: Path, name: str, settings, store=None):
-    """Delete document ``name`` from ``folder`` and its chunks from the index (the folder
-    synced): the ingest report."""
-    from qa.index.ingest import ingest
+    """Delete document ``name`` from ``folder`` and its chunks from the index: that
+    document alone (the rest of the folder, a file dropped in by hand too, is left to its
+    sync or a re-index). The ingest report."""
+    import time
 
-    document(folder, name).unlink()
-    return ingest([folder], settings, store=store)
+    from qa.index.ingest import IngestReport, source_name
+    from qa.index.store import Store
+
+    began = time.perf_counter()
+    target = document(folder, name)
+    # Named as ingest named it: under the folder as given, or with its links followed.
+    names = {source_name(folder / name), source_name(target)}
+    target.unlink()
+    store = store or Store(settings)
+    report = IngestReport()
+    with store.writing():
+        for source in sorted(names & store.sources().keys()):
+            store.prune(source)
+            report.removed.append(source)
+        report.chunks = store.lexical.count()
+    report.seconds = time.perf_counter() - began
+    return report
 
 
 def replace(folder: Path, name: str, source: Path, caps: Caps, settings, store=None):
@@ -218,7 +241,7 @@ def replace(folder: Path, name: str, source: Path, caps: Caps, settings, store=N
     from qa.index.ingest import ingest, source_name
 
     target = document(folder, name)
-    data = _read(source, caps.file_mb * MB)
+    data = _read(source, caps.file_mb * MB, source.name)
     check_content(target.name, data)
     if _corpus_bytes(folder) - target.stat().st_size + len(data) > caps.corpus_mb * MB:
         raise TooLargeError(f"the corpus would pass its cap of {caps.corpus_mb} MB")
