@@ -1,0 +1,76 @@
+"""Who the server knows, over time: real `qa serve` processes with users on 127.0.0.1 (one
+bound to 0.0.0.0), driven by httpx, with the scripted OpenAI-compatible model
+(tests/fake_llm.py). The users file changes while each server runs, as `qa users` changes
+it: a lock never opens, a revoked token ends its sessions, a new user of an old name owns
+nothing of the old one's, a limited collection is neither listed nor read, and a broken
+users file is said once in the log while /health still answers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests import fake_llm
+from tests.servers import article_copy, scripted_env, serve, stop
+
+ASKED = "Who is the spokesperson of Iran's Foreign Ministry?"
+
+
+@pytest.fixture(scope="module")
+def llm():
+    server, url = fake_llm.start(0.01, echoing=True)
+    yield url
+    server.shutdown()
+
+
+def call(url: str, token: str, method: str, path: str, **kw) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return httpx.request(method, url + path, headers=headers, timeout=120, **kw)
+
+
+@pytest.fixture(scope="module")
+def lone(tmp_path_factory, article_index, llm):
+    """A server on 0.0.0.0 whose only credentials are one admin in the users file."""
+    from qa.interfaces.users import Role, Users
+
+    base = article_copy(article_index, tmp_path_factory.mktemp("lone"))
+    users = Users(base / "users.json")
+    users.add("solo", Role.ADMIN, "solo-password")
+    proc, url = serve(base, scripted_env(base, llm), base / "server.log", "--host", "0.0.0.0")
+    yield {"url": url, "base": base, "users": users, "token": users.issue_token("solo")}
+    stop(proc)
+
+
+def test_a_broken_users_file_is_said_once_and_health_still_answers(lone):
+    url, path = lone["url"], lone["base"] / "users.json"
+    assert httpx.get(url + "/api/status", timeout=30).status_code == 401
+    kept = path.read_text()
+    path.write_text('{"users": {')  # written by hand while the server runs
+    try:
+        for _ in range(3):
+            assert httpx.get(url + "/health", timeout=30).status_code == 200
+            refused = call(url, lone["token"], "GET", "/api/status")
+            assert refused.status_code == 503 and "log" in refused.json()["error"]["message"]
+        signing = httpx.post(url + "/login", data={"name": "solo", "password": "solo-password"})
+        assert signing.status_code == 503
+    finally:
+        path.write_text(kept)
+    log = (lone["base"] / "server.log").read_text()
+    assert log.count("not a docqa users file") == 1 and "Traceback" not in log
+    assert call(url, lone["token"], "GET", "/api/status").status_code == 200
+
+
+def test_removing_the_last_user_leaves_the_server_locked(lone):
+    """The server started on 0.0.0.0 only because it had credentials: it must not open."""
+    url = lone["url"]
+    assert call(url, lone["token"], "GET", "/api/status").status_code == 200
+    lone["users"].remove("solo")  # qa users remove solo, while the server runs
+    for method, path in (("GET", "/api/documents"), ("GET", "/"), ("GET", "/api/status")):
+        refused = httpx.request(method, url + path, timeout=30)
+        assert refused.status_code == 503, (method, path, refused.status_code)
+    deleted = httpx.delete(url + "/api/documents/newsweek-iran-border-defense.txt", timeout=30)
+    assert deleted.status_code == 503
+    assert (lone["base"] / "corpus" / "newsweek-iran-border-defense.txt").exists()
+    assert httpx.get(url + "/health", timeout=30).status_code == 200
+    log = (lone["base"] / "server.log").read_text()
+    assert log.count("no credentials left: add a user") == 1
