@@ -23,9 +23,43 @@ def llm():
     server.shutdown()
 
 
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, article_index, llm):
+    """A server over the article with an admin (ada) and readers; tokens by name."""
+    from qa.interfaces.users import Role, Users
+
+    base = article_copy(article_index, tmp_path_factory.mktemp("identity"))
+    users = Users(base / "users.json")
+    tokens = {}
+    for name, role in (("ada", Role.ADMIN), ("rita", Role.READER), ("zoe", Role.READER)):
+        users.add(name, role, f"{name}-password")
+        tokens[name] = users.issue_token(name)
+    proc, url = serve(base, scripted_env(base, llm), base / "server.log")
+    yield {"url": url, "base": base, "users": users, "tokens": tokens}
+    stop(proc)
+
+
 def call(url: str, token: str, method: str, path: str, **kw) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     return httpx.request(method, url + path, headers=headers, timeout=120, **kw)
+
+
+def test_revoking_a_token_ends_the_sessions_signed_in_with_it(team):
+    url, users = team["url"], team["users"]
+    by_token, by_password = httpx.Client(base_url=url, timeout=120), httpx.Client(base_url=url)
+    with by_token, by_password:
+        signed = by_token.post("/login", data={"name": "", "password": team["tokens"]["zoe"]})
+        assert signed.status_code == 303 and "qa_session" in by_token.cookies
+        assert by_token.post("/api/ask", json={"question": ASKED}).status_code == 200
+        signed = by_password.post("/login", data={"name": "zoe", "password": "zoe-password"})
+        assert signed.status_code == 303
+        users.revoke_tokens("zoe")
+        assert call(url, team["tokens"]["zoe"], "GET", "/api/status").status_code == 401
+        # The session the token opened ends with it (it answered 200 before the fix) ...
+        assert by_token.post("/api/ask", json={"question": ASKED}).status_code == 401
+        # ... and the one opened with her password does not.
+        assert by_password.get("/api/conversations").status_code == 200
+    team["tokens"]["zoe"] = users.issue_token("zoe")
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from qa.answering.chain import check_question
 from qa.errors import BusyError, ForbiddenError, NotSignedInError, UsageError
 from qa.interfaces.audit import Audit
 from qa.interfaces.limits import Queue, Rate
-from qa.interfaces.users import ANYONE, KEY_USER, Action, Role, User, Users
+from qa.interfaces.users import ANYONE, KEY_USER, Action, Role, User, Users, token_id
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,15 @@ class Door:
         self._said = why
         return why
 
-    def stamp(self, user: User) -> str:
-        """What a login cookie carries besides the name: changes with the user's password
-        (or the key), so changing it ends the old sessions; keyed, so it gives nothing away."""
+    def stamp(self, user: User, token: str = "") -> str | None:
+        """What a login cookie carries besides the name, keyed so it gives nothing away: made
+        of the password (or the key) and, signed in with API token ``token`` (its id), its
+        hash; a new password or a revoked token ends the session (None: token revoked)."""
         secret = user.password or self.api_key
+        if token:
+            if (kept := user.tokens.get(token)) is None:
+                return None
+            secret = f"{secret}:{kept}"
         return hmac.new(self.secret.encode(), secret.encode(), hashlib.sha256).hexdigest()[:32]
 
     def named(self, name: str | None) -> User | None:
@@ -118,6 +123,16 @@ class Door:
             return self.by_token(password)
         return self.users.by_password(name, password)
 
+    def session(self, name: str, password: str) -> dict[str, str] | None:
+        """What the login cookie holds for a sign-in (None: refused): the name, its stamp
+        and the id of the user's API token it was made with ("": a password or the key)."""
+        user = self.sign_in(name, password)
+        if user is None:
+            return None
+        with_token = (not name or name == KEY_USER) and user.name != KEY_USER
+        token = token_id(password) if with_token else ""
+        return {"user": user.name, "stamp": self.stamp(user, token) or "", "token": token}
+
     def password_ok(self, name: str, password: str) -> bool:
         """Gradio's ``auth`` for a share link, where only its own login page is served."""
         user = self.sign_in(name, password)
@@ -131,7 +146,8 @@ class Door:
             return self.by_token(token)
         session = conn.scope.get("session") or {}
         user = self.named(session.get("user"))
-        if user and hmac.compare_digest(str(session.get("stamp", "")), self.stamp(user)):
+        stamp = self.stamp(user, str(session.get("token", ""))) if user else None
+        if user and stamp and hmac.compare_digest(str(session.get("stamp", "")), stamp):
             return user
         return None
 

@@ -35,17 +35,17 @@ def router(door: Door) -> APIRouter:
             return HTMLResponse(_page(_safe_next(next), str(e)), status_code=429)
         name = name.strip()
         try:
-            user = door.sign_in(name, password)
+            session = door.session(name, password)
         except UsageError:  # the users file cannot be read
             door.trouble()  # logs why, once
             return HTMLResponse(_page(_safe_next(next), STUCK), status_code=503)
-        if user is None:
+        if session is None:
             door.audit.record("login-failed", name or "(token)", where)
             page = _page(_safe_next(next), "Wrong name or password.")
             return HTMLResponse(page, status_code=401)
         request.session.clear()
-        request.session.update({"user": user.name, "stamp": door.stamp(user)})
-        door.audit.record("login", user.name, where)
+        request.session.update(session)
+        door.audit.record("login", session["user"], where)
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @routes.api_route("/logout", methods=["GET", "POST"])

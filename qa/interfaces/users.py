@@ -74,6 +74,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_id(token: str) -> str:
+    """The id of an API token ``qa_<id>_<secret>`` ("" if it is not one)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return ""
+    return token[len(TOKEN_PREFIX) :].split("_", 1)[0]
+
+
 class Users:
     """The users file; read again whenever it changes on disk, so ``qa users add`` takes
     effect on a running server."""
@@ -180,12 +187,11 @@ class Users:
 
     def by_token(self, token: str) -> User | None:
         """The user owning ``token`` (``qa_<id>_<secret>``), compared in constant time."""
-        if not token.startswith(TOKEN_PREFIX):
+        if not (known := token_id(token)):
             return None
-        token_id = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
         digest = _digest(token)
         for user in self.all().values():
-            kept = user.tokens.get(token_id)
+            kept = user.tokens.get(known)
             if kept and hmac.compare_digest(kept, digest):
                 return user
         return None
