@@ -62,6 +62,25 @@ def test_revoking_a_token_ends_the_sessions_signed_in_with_it(team):
     team["tokens"]["zoe"] = users.issue_token("zoe")
 
 
+def test_a_new_user_of_an_old_name_owns_none_of_the_old_conversations(team):
+    from qa.interfaces.users import Role
+
+    url, users = team["url"], team["users"]
+    users.add("zed", Role.READER, "zed-password")
+    old = users.issue_token("zed")
+    talk = call(url, old, "POST", "/api/ask", json={"question": ASKED}).json()["conversation"]
+    users.remove("zed")
+    users.add("zed", Role.READER, "new")
+    new = users.issue_token("zed")
+    assert call(url, new, "GET", "/api/conversations").json() == {"conversations": []}
+    assert call(url, new, "GET", f"/api/conversations/{talk}").status_code == 404
+    # Changing a user's password keeps who they are, and so their conversations.
+    mine = call(url, new, "POST", "/api/ask", json={"question": ASKED}).json()["conversation"]
+    users.add("zed", Role.READER, "newer")
+    listed = call(url, new, "GET", "/api/conversations").json()["conversations"]
+    assert [c["id"] for c in listed] == [mine]
+
+
 @pytest.fixture(scope="module")
 def lone(tmp_path_factory, article_index, llm):
     """A server on 0.0.0.0 whose only credentials are one admin in the users file."""

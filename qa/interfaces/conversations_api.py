@@ -29,10 +29,11 @@ class Rename(BaseModel):
 
 
 def owner(request: Request) -> str:
-    """The caller's name, whose conversations these are (the door has set who calls)."""
+    """Whose conversations the caller's are (``User.owner``: the user, not just the name;
+    the door has set who calls)."""
     if (user := who(request)) is None:
         raise NotSignedInError("sign in first")
-    return user.name
+    return user.owner
 
 
 def router(store: Conversations) -> APIRouter:

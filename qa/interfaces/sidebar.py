@@ -16,7 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa.answering.answer import Answer, change_note
-from qa.errors import QAError
+from qa.errors import NotSignedInError, QAError
 from qa.grounding.ground import Mode
 from qa.interfaces.auth import Door
 from qa.interfaces.conversations import Conversation, Conversations, markdown
@@ -73,12 +73,15 @@ class Sidebar:
         self.exports: Path | None = None
 
     def owner(self, request: gr.Request) -> str:
-        return self.door.page_user(request, Action.ASK).name
+        return self.door.page_user(request, Action.ASK).owner
 
-    def keep(self, current: Current, owner: str, answer: Answer) -> None:
-        """Save a fresh answer in the session's conversation (started by its first)."""
+    def keep(self, current: Current, name: str, answer: Answer) -> None:
+        """Save a fresh answer of user ``name`` in the session's conversation (started by its
+        first, owned by the user: ``User.owner``)."""
         if current.conversation is None:
-            made = self.kept.start(owner, current.collection, answer.question)
+            if (user := self.door.named(name)) is None:
+                raise NotSignedInError(f"{name} is no longer a user")
+            made = self.kept.start(user.owner, current.collection, answer.question)
             current.conversation = made.id
         self.kept.add(current.conversation, answer.question, answer.to_json())
 
