@@ -81,6 +81,44 @@ def test_a_new_user_of_an_old_name_owns_none_of_the_old_conversations(team):
     assert [c["id"] for c in listed] == [mine]
 
 
+def test_a_collection_a_user_may_not_ask_is_neither_listed_nor_read(team):
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from qa.config import load_settings
+    from qa.interfaces.audit import Audit
+    from qa.interfaces.auth import Door
+    from qa.interfaces.collections import Collections, limit
+    from qa.interfaces.conversations import Conversations
+    from qa.interfaces.sidebar import Current, Sidebar
+
+    url, rita = team["url"], team["tokens"]["rita"]
+    talk = call(url, rita, "POST", "/api/ask", json={"question": ASKED}).json()["conversation"]
+    settings = load_settings({"index": team["base"] / "index"}, environ={})
+    limit(settings, "docqa", ["ada"])  # qa collections allow docqa ada
+    try:
+        models = call(url, rita, "GET", "/v1/models").json()["data"]
+        assert [m["id"] for m in models] == []  # "docqa" was listed before the fix
+        listed = call(url, team["tokens"]["ada"], "GET", "/v1/models").json()["data"]
+        assert "docqa" in [m["id"] for m in listed]
+        # Her old conversation's quotes come from the collection: not read any more.
+        assert call(url, rita, "GET", f"/api/conversations/{talk}").status_code == 403
+        assert call(url, rita, "GET", f"/api/conversations/{talk}/export").status_code == 403
+        # The page's chooser (its handler, as the page calls it) offers only what she may ask.
+        door = Door(team["users"], Audit(None))
+        kept = Conversations.beside(team["base"] / "index")
+        bar = Sidebar(kept, door, Collections(SimpleNamespace(settings=settings)))
+        offered = bar.choices(Current("docqa"), gr.Request(username="rita"))
+        assert offered["choices"] == [] and offered["value"] is None
+        assert bar.choices(Current("docqa"), gr.Request(username="ada"))["choices"] == ["docqa"]
+        said = bar.reopen(talk, Current("docqa"), gr.Request(username="rita"))[-1]
+        assert "may not ask the collection 'docqa'" in said
+    finally:
+        limit(settings, "docqa", None)
+    assert call(url, rita, "GET", f"/api/conversations/{talk}").status_code == 200
+
+
 @pytest.fixture(scope="module")
 def lone(tmp_path_factory, article_index, llm):
     """A server on 0.0.0.0 whose only credentials are one admin in the users file."""
