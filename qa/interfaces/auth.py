@@ -9,12 +9,16 @@ is sent to ``/login``). Roles are checked where the action happens (``Door.allow
 Gradio can run a handler through several routes; Gradio's upload route is refused to those
 who may not upload before a byte is read, and its routes that start a handler answer 429
 when the model's queue is full.
+
+Locked once, the door stays locked while the server runs: with the last user removed (or
+the users file unreadable) nobody is let in, never everybody (503, and the log says why).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -26,10 +30,12 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.answering.chain import check_question
-from qa.errors import BusyError, ForbiddenError, NotSignedInError
+from qa.errors import BusyError, ForbiddenError, NotSignedInError, UsageError
 from qa.interfaces.audit import Audit
 from qa.interfaces.limits import Queue, Rate
-from qa.interfaces.users import ANYONE, KEY_USER, Action, Role, User, Users
+from qa.interfaces.users import ANYONE, KEY_USER, Action, Role, User, Users, token_id
+
+log = logging.getLogger(__name__)
 
 OPEN = frozenset({"/login", "/logout", "/health"})  # all that answers without credentials
 # (their routes: qa.interfaces.login)
@@ -37,6 +43,7 @@ GRADIO_UPLOAD = "/gradio_api/upload"
 # Where Gradio starts a handler: its queue, and the routes that call one by its API name.
 GRADIO_RUN = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # methods that change nothing
+STUCK = "nobody can sign in: the server's credentials are unusable (its log says why)"
 
 
 @dataclass
@@ -51,6 +58,8 @@ class Door:
     asks_per_minute: int = 20
     asking: Rate = field(init=False)
     logins: Rate = field(init=False)
+    _was_locked: bool = field(init=False, default=False)
+    _said: str = field(init=False, default="")  # the trouble last logged (once, not per request)
 
     def __post_init__(self) -> None:
         self.secret = self.secret or secrets.token_urlsafe(32)
@@ -59,13 +68,40 @@ class Door:
 
     @property
     def locked(self) -> bool:
-        """Credentials are configured: nothing is open but the login page and the health check."""
-        return bool(self.api_key) or bool(self.users.all())
+        """Credentials are configured, or were once while this server ran (it may listen
+        beyond 127.0.0.1 because it was locked at its start): nothing is open but the login
+        page and the health check. An unreadable users file locks it too."""
+        if not self._was_locked:
+            try:
+                self._was_locked = bool(self.api_key) or bool(self.users.all())
+            except UsageError:
+                self._was_locked = True
+        return self._was_locked
 
-    def stamp(self, user: User) -> str:
-        """What a login cookie carries besides the name: changes with the user's password
-        (or the key), so changing it ends the old sessions; keyed, so it gives nothing away."""
+    def trouble(self) -> str:
+        """Why nobody can be let in ("" if somebody can): the users file cannot be read, or
+        the last credentials went away while the server ran. Logged once while it lasts,
+        not a line (or a traceback) per request."""
+        why = ""
+        try:
+            if self.locked and not self.api_key and not self.users.all():
+                why = "no credentials left: add a user (qa users add) or set QA_API_KEY"
+        except UsageError as e:
+            why = f"{e}: nobody can sign in until it is fixed"
+        if why and why != self._said:
+            log.error("qa serve: %s", why)
+        self._said = why
+        return why
+
+    def stamp(self, user: User, token: str = "") -> str | None:
+        """What a login cookie carries besides the name, keyed so it gives nothing away: made
+        of the password (or the key) and, signed in with API token ``token`` (its id), its
+        hash; a new password or a revoked token ends the session (None: token revoked)."""
         secret = user.password or self.api_key
+        if token:
+            if (kept := user.tokens.get(token)) is None:
+                return None
+            secret = f"{secret}:{kept}"
         return hmac.new(self.secret.encode(), secret.encode(), hashlib.sha256).hexdigest()[:32]
 
     def named(self, name: str | None) -> User | None:
@@ -87,6 +123,16 @@ class Door:
             return self.by_token(password)
         return self.users.by_password(name, password)
 
+    def session(self, name: str, password: str) -> dict[str, str] | None:
+        """What the login cookie holds for a sign-in (None: refused): the name, its stamp
+        and the id of the user's API token it was made with ("": a password or the key)."""
+        user = self.sign_in(name, password)
+        if user is None:
+            return None
+        with_token = (not name or name == KEY_USER) and user.name != KEY_USER
+        token = token_id(password) if with_token else ""
+        return {"user": user.name, "stamp": self.stamp(user, token) or "", "token": token}
+
     def password_ok(self, name: str, password: str) -> bool:
         """Gradio's ``auth`` for a share link, where only its own login page is served."""
         user = self.sign_in(name, password)
@@ -100,7 +146,8 @@ class Door:
             return self.by_token(token)
         session = conn.scope.get("session") or {}
         user = self.named(session.get("user"))
-        if user and hmac.compare_digest(str(session.get("stamp", "")), self.stamp(user)):
+        stamp = self.stamp(user, str(session.get("token", ""))) if user else None
+        if user and stamp and hmac.compare_digest(str(session.get("stamp", "")), stamp):
             return user
         return None
 
@@ -183,13 +230,18 @@ class _Guard:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         conn = HTTPConnection(scope)
-        user = self.door.identify(conn)
+        try:
+            user = self.door.identify(conn)
+        except UsageError:  # the users file cannot be read: nobody is let in (trouble says)
+            user = None
         scope.setdefault("state", {})["user"] = user
         path = scope["path"]
         if scope["type"] == "websocket" and user is None:
             return await send({"type": "websocket.close", "code": 1008})
         reply = None
-        if user is None and path not in OPEN:
+        if user is None and path not in OPEN and self.door.trouble():
+            reply = _error(503, STUCK)
+        elif user is None and path not in OPEN:
             reply = _refusal(conn)
         elif self.door.locked and _cross_site(conn):
             reply = _error(403, "refused: a request from another site with the login cookie")

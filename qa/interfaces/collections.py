@@ -46,21 +46,21 @@ class Size:
     users: list[str] | None = None  # None: open to every signed-in user
 
 
-def _folders_file(settings: Settings) -> Path:
-    return settings.index / "collections.json"
+def _folders_file(index: Path) -> Path:
+    return index / "collections.json"
 
 
-def _records(settings: Settings) -> dict[str, dict]:
-    """Each collection's record (an older file mapped a name to its folder alone)."""
-    path = _folders_file(settings)
+def _records(index: Path) -> dict[str, dict]:
+    """Each collection's record in ``index`` (an older file mapped a name to its folder alone)."""
+    path = _folders_file(index)
     known = json.loads(path.read_text()) if path.exists() else {}
     return {n: {"folder": r} if isinstance(r, str) else r for n, r in known.items()}
 
 
 def _record(settings: Settings, name: str, **fields) -> None:
     """Set ``fields`` in collection ``name``'s record (None: remove the field)."""
-    path = _folders_file(settings)
-    known = _records(settings)
+    path = _folders_file(settings.index)
+    known = _records(settings.index)
     record = {**known.get(name, {}), **fields}
     known[name] = {k: v for k, v in record.items() if v is not None}
     part = path.with_suffix(".tmp")
@@ -77,7 +77,7 @@ def remember(settings: Settings, folder: Path) -> None:
 
 def recorded_folder(settings: Settings, name: str) -> Path | None:
     """The folder ``qa ingest`` recorded for collection ``name`` (None: none was)."""
-    folder = _records(settings).get(name, {}).get("folder")
+    folder = _records(settings.index).get(name, {}).get("folder")
     return Path(folder) if folder else None
 
 
@@ -88,14 +88,20 @@ def folder_of(settings: Settings) -> Path:
 
 def limited_to(settings: Settings, name: str) -> list[str] | None:
     """The users who may ask collection ``name`` besides admins (None: everyone)."""
-    return _records(settings).get(name, {}).get("users")
+    return _records(settings.index).get(name, {}).get("users")
 
 
 def may_ask(settings: Settings, name: str, user: User | None) -> bool:
     """Whether ``user`` may ask collection ``name``, see it listed and read its documents."""
+    return may_ask_in(settings.index, name, user)
+
+
+def may_ask_in(index: Path, name: str, user: User | None) -> bool:
+    """``may_ask`` for the collections of index folder ``index`` (where the conversations
+    file is, which knows no settings)."""
     if user is None:
         return False
-    allowed = limited_to(settings, name)
+    allowed = _records(index).get(name, {}).get("users")
     return user.role is Role.ADMIN or allowed is None or user.name in allowed
 
 
@@ -194,8 +200,11 @@ class Collections:
         return default.corpus if name == default.collection else recorded_folder(default, name)
 
     def model_names(self, user: User | None = None) -> list[str]:
-        """The OpenAI model names ``user`` may ask: ``docqa`` and ``docqa/NAME``."""
-        return [MODEL, *(PREFIX + name for name in self.names(user))]
+        """The OpenAI model names ``user`` may ask: ``docqa`` (the served collection, unless
+        it is limited against them) and ``docqa/NAME``."""
+        names = self.names(user)
+        served = [MODEL] if self.default.settings.collection in names else []
+        return [*served, *(PREFIX + name for name in names)]
 
     def by_model(self, model: str, user: User | None = None) -> Answerer:
         """The answerer an OpenAI model name names: ``docqa`` or ``docqa/NAME``; any other

@@ -7,8 +7,9 @@
 - ``DELETE /api/conversations/{id}``: deleted.
 
 ``POST /api/ask`` with ``"conversation"`` continues one (``qa.interfaces.api``). Someone
-else's conversation answers 404, as one that does not exist. Who may call is decided in
-front (``qa.interfaces.auth``: anyone who may ask).
+else's conversation answers 404, as one that does not exist; one of a collection the caller
+may no longer ask is not read (403): its quotes come from that collection. Who may call is
+decided in front (``qa.interfaces.auth``: anyone who may ask).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from qa.errors import NotSignedInError
-from qa.interfaces.collections import who
-from qa.interfaces.conversations import MAX_TITLE, Conversations, markdown
+from qa.errors import ForbiddenError, NotSignedInError
+from qa.interfaces.collections import may_ask_in, who
+from qa.interfaces.conversations import MAX_TITLE, Conversation, Conversations, markdown
 
 
 class Rename(BaseModel):
@@ -29,10 +30,20 @@ class Rename(BaseModel):
 
 
 def owner(request: Request) -> str:
-    """The caller's name, whose conversations these are (the door has set who calls)."""
+    """Whose conversations the caller's are (``User.owner``: the user, not just the name;
+    the door has set who calls)."""
     if (user := who(request)) is None:
         raise NotSignedInError("sign in first")
-    return user.name
+    return user.owner
+
+
+def readable(store: Conversations, conversation: str, request: Request) -> Conversation:
+    """The caller's conversation with its turns, if they may still ask its collection."""
+    kept = store.get(conversation, owner(request))
+    user = who(request)
+    if not may_ask_in(store.path.parent, kept.collection, user):
+        raise ForbiddenError(user.name, user.role.value, f"ask the collection {kept.collection!r}")
+    return kept
 
 
 def router(store: Conversations) -> APIRouter:
@@ -44,11 +55,11 @@ def router(store: Conversations) -> APIRouter:
 
     @api.get("/api/conversations/{conversation}")
     def one(request: Request, conversation: str) -> dict[str, Any]:
-        return store.get(conversation, owner(request)).to_json(turns=True)
+        return readable(store, conversation, request).to_json(turns=True)
 
     @api.get("/api/conversations/{conversation}/export", response_class=PlainTextResponse)
     def export(request: Request, conversation: str) -> PlainTextResponse:
-        kept = store.get(conversation, owner(request))
+        kept = readable(store, conversation, request)
         return PlainTextResponse(
             markdown(kept),
             media_type="text/markdown; charset=utf-8",

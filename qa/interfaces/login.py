@@ -8,8 +8,8 @@ import html
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from qa.errors import BusyError
-from qa.interfaces.auth import Door, client
+from qa.errors import BusyError, UsageError
+from qa.interfaces.auth import STUCK, Door, client
 
 
 def router(door: Door) -> APIRouter:
@@ -34,14 +34,18 @@ def router(door: Door) -> APIRouter:
         except BusyError as e:
             return HTMLResponse(_page(_safe_next(next), str(e)), status_code=429)
         name = name.strip()
-        user = door.sign_in(name, password)
-        if user is None:
+        try:
+            session = door.session(name, password)
+        except UsageError:  # the users file cannot be read
+            door.trouble()  # logs why, once
+            return HTMLResponse(_page(_safe_next(next), STUCK), status_code=503)
+        if session is None:
             door.audit.record("login-failed", name or "(token)", where)
             page = _page(_safe_next(next), "Wrong name or password.")
             return HTMLResponse(page, status_code=401)
         request.session.clear()
-        request.session.update({"user": user.name, "stamp": door.stamp(user)})
-        door.audit.record("login", user.name, where)
+        request.session.update(session)
+        door.audit.record("login", session["user"], where)
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @routes.api_route("/logout", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa.answering.answer import Answer, change_note
-from qa.errors import QAError
+from qa.errors import ForbiddenError, NotSignedInError, QAError
 from qa.grounding.ground import Mode
 from qa.interfaces.auth import Door
 from qa.interfaces.conversations import Conversation, Conversations, markdown
@@ -73,12 +73,26 @@ class Sidebar:
         self.exports: Path | None = None
 
     def owner(self, request: gr.Request) -> str:
-        return self.door.page_user(request, Action.ASK).name
+        return self.door.page_user(request, Action.ASK).owner
 
-    def keep(self, current: Current, owner: str, answer: Answer) -> None:
-        """Save a fresh answer in the session's conversation (started by its first)."""
+    def readable(self, conversation: str, request: gr.Request) -> Conversation:
+        """The user's conversation, if they may still ask its collection (its quotes are
+        from it)."""
+        user = self.door.page_user(request, Action.ASK)
+        kept = self.kept.get(conversation, user.owner)
+        if kept.collection not in self.collections.names(user):
+            raise ForbiddenError(
+                user.name, user.role.value, f"ask the collection {kept.collection!r}"
+            )
+        return kept
+
+    def keep(self, current: Current, name: str, answer: Answer) -> None:
+        """Save a fresh answer of user ``name`` in the session's conversation (started by its
+        first, owned by the user: ``User.owner``)."""
         if current.conversation is None:
-            made = self.kept.start(owner, current.collection, answer.question)
+            if (user := self.door.named(name)) is None:
+                raise NotSignedInError(f"{name} is no longer a user")
+            made = self.kept.start(user.owner, current.collection, answer.question)
             current.conversation = made.id
         self.kept.add(current.conversation, answer.question, answer.to_json())
 
@@ -98,19 +112,23 @@ class Sidebar:
         return listed, titles.get(current.conversation or "", "")
 
     def choices(self, current: Current, request: gr.Request):
-        """The collections the user may ask, the session's chosen."""
+        """The collections the user may ask (only those), the session's chosen; one they may
+        not ask (the served one, limited) gives way to the first they may."""
         try:
             names = self.collections.names(self.door.page_user(request, Action.ASK))
         except QAError:
             names = []
-        return gr.update(choices=sorted({*names, current.collection}), value=current.collection)
+        if current.collection not in names and names:
+            current.collection = names[0]
+        value = current.collection if current.collection in names else None
+        return gr.update(choices=names, value=value)
 
     def reopen(self, chosen: str | None, current: Current, request: gr.Request):
         """The chosen conversation on the page, asking its collection again."""
         if not chosen:
             return *(gr.skip() for _ in BLANK), gr.skip(), gr.skip(), gr.skip()
         try:
-            conversation = self.kept.get(chosen, self.owner(request))
+            conversation = self.readable(chosen, request)
         except QAError as e:
             return *(gr.skip() for _ in BLANK), gr.skip(), gr.skip(), f"⚠️ {e}"
         current.conversation, current.collection = conversation.id, conversation.collection
@@ -156,7 +174,7 @@ class Sidebar:
         if current.conversation is None:
             return gr.update(visible=False), "Nothing to export yet: ask a question first."
         try:
-            conversation = self.kept.get(current.conversation, self.owner(request))
+            conversation = self.readable(current.conversation, request)
         except QAError as e:
             return gr.update(visible=False), f"⚠️ {e}"
         if self.exports is None:  # one private folder, each conversation's file rewritten

@@ -2,12 +2,14 @@
 
 The file (``QA_USERS``) is JSON, written atomically and readable by its owner only::
 
-    {"users": {"ana": {"role": "editor", "password": "$2b$12$...",
+    {"users": {"ana": {"role": "editor", "password": "$2b$12$...", "id": "5d41c0a7e2b94f1c",
                        "tokens": {"3f9a1c2e": "<sha-256 of the token>"}}}}
 
 Passwords are hashed with bcrypt (they are short and guessable); API tokens are 256 random
 bits, so a SHA-256 of each is enough and keeps every API call cheap. ``QA_API_KEY`` is one more
-admin token, named ``api-key``.
+admin token, named ``api-key``. A user's ``id`` is minted when they are added and kept while
+they stay: what they own (their conversations) is theirs, not their name's, so someone added
+later under the same name starts with nothing (a user from before ids has none: their name).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 import secrets
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -62,9 +64,16 @@ class User:
     role: Role
     password: str = ""  # bcrypt hash; "" for the key and the open server
     tokens: dict[str, str] = field(default_factory=dict)  # token id -> sha-256 hex
+    id: str = ""  # minted by ``Users.add``; "" for the key, the open server and older files
 
     def can(self, action: Action) -> bool:
         return action in GRANTS[self.role]
+
+    @property
+    def owner(self) -> str:
+        """Whose things (conversations) are this user's: the name and the id, so a later
+        user of the same name owns none of them ('#' is in no name, so none is mistaken)."""
+        return f"{self.name}#{self.id}" if self.id else self.name
 
 
 ANYONE = User("anyone", Role.ADMIN)  # a server without credentials: everyone may do anything
@@ -72,6 +81,13 @@ ANYONE = User("anyone", Role.ADMIN)  # a server without credentials: everyone ma
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_id(token: str) -> str:
+    """The id of an API token ``qa_<id>_<secret>`` ("" if it is not one)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return ""
+    return token[len(TOKEN_PREFIX) :].split("_", 1)[0]
 
 
 class Users:
@@ -103,7 +119,9 @@ class Users:
         try:
             raw = json.loads(self.path.read_text())["users"]
             return {
-                name: User(name, Role(u["role"]), u["password"], dict(u.get("tokens", {})))
+                name: User(
+                    name, Role(u["role"]), u["password"], dict(u.get("tokens", {})), u.get("id", "")
+                )
                 for name, u in raw.items()
             }
         except (OSError, ValueError, KeyError, TypeError) as e:
@@ -116,6 +134,7 @@ class Users:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         body = {
             n: {"role": u.role.value, "password": u.password, "tokens": u.tokens}
+            | ({"id": u.id} if u.id else {})
             for n, u in sorted(users.items())
         }
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")  # mode 0600
@@ -126,7 +145,8 @@ class Users:
         os.replace(tmp, self.path)
 
     def add(self, name: str, role: Role, password: str) -> User:
-        """Add ``name`` or replace its role and password (its tokens are kept)."""
+        """Add ``name`` (with a new id) or replace its role and password (its id and tokens
+        are kept)."""
         if not NAME.fullmatch(name) or name in (KEY_USER, ANYONE.name):
             raise UsageError(f"bad user name {name!r}: a-z, 0-9, '.', '_', '-', 32 at most")
         if not password or len(password.encode()) > MAX_PASSWORD:
@@ -134,7 +154,10 @@ class Users:
         users = dict(self.all())
         hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
         old = users.get(name)
-        users[name] = User(name, Role(role), hashed, old.tokens if old else {})
+        if old:
+            users[name] = replace(old, role=Role(role), password=hashed)
+        else:
+            users[name] = User(name, Role(role), hashed, id=secrets.token_hex(8))
         self._write(users)
         return users[name]
 
@@ -153,7 +176,7 @@ class Users:
         token = f"{TOKEN_PREFIX}{token_id}_{secret}"
         user = users[name]
         tokens = {**user.tokens, token_id: _digest(token)}
-        users[name] = User(name, user.role, user.password, tokens)
+        users[name] = replace(user, tokens=tokens)
         self._write(users)
         return token
 
@@ -162,7 +185,7 @@ class Users:
         if name not in users:
             raise UsageError(f"no user {name!r} in {self.path}")
         user = users[name]
-        users[name] = User(name, user.role, user.password, {})
+        users[name] = replace(user, tokens={})
         self._write(users)
         return len(user.tokens)
 
@@ -180,12 +203,11 @@ class Users:
 
     def by_token(self, token: str) -> User | None:
         """The user owning ``token`` (``qa_<id>_<secret>``), compared in constant time."""
-        if not token.startswith(TOKEN_PREFIX):
+        if not (known := token_id(token)):
             return None
-        token_id = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
         digest = _digest(token)
         for user in self.all().values():
-            kept = user.tokens.get(token_id)
+            kept = user.tokens.get(known)
             if kept and hmac.compare_digest(kept, digest):
                 return user
         return None
