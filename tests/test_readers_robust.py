@@ -46,6 +46,16 @@ def test_a_time_of_day_cell_reads_as_the_clock_shows_it(tmp_path: Path):
     assert "Train: EC 8, Departs: 16:05:30" in text
 
 
+def ingest_beside_a_good_file(tmp_path: Path, name: str, data: bytes):
+    """`qa ingest` of a folder holding ``name`` and a readable text file: (result, index)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
+    (folder / name).write_bytes(data)
+    index = tmp_path / "index"
+    return CliRunner().invoke(main, ["ingest", str(folder), "--index", str(index)]), index
+
+
 def test_a_file_whose_reader_fails_is_skipped_and_the_rest_indexed(tmp_path: Path, monkeypatch):
     import qa.documents.loaders
 
@@ -53,12 +63,9 @@ def test_a_file_whose_reader_fails_is_skipped_and_the_rest_indexed(tmp_path: Pat
         raise TypeError("'sep' is an invalid keyword argument for isoformat()")
 
     monkeypatch.setitem(qa.documents.loaders.READERS, ".xlsx", broken)
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
-    (folder / "timetable.xlsx").write_bytes(b"PK whatever the reader makes of it")
-    index = tmp_path / "index"
-    result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(index)])
+    result, index = ingest_beside_a_good_file(
+        tmp_path, "timetable.xlsx", b"PK whatever the reader makes of it"
+    )
     assert result.exit_code == 0, result.output
     said = "skipped docs/timetable.xlsx: could not read it (TypeError: 'sep' is an invalid"
     assert result.output.count(said) == 1
@@ -80,12 +87,7 @@ def test_a_file_that_cannot_even_be_hashed_is_skipped(tmp_path: Path, monkeypatc
         return fingerprint(self)
 
     monkeypatch.setattr(Loader, "fingerprint", denied)
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
-    (folder / "secret.txt").write_text("Nobody may read this.\n")
-    index = tmp_path / "index"
-    result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(index)])
+    result, _ = ingest_beside_a_good_file(tmp_path, "secret.txt", b"Nobody may read this.\n")
     assert result.exit_code == 0, result.output
     said = "skipped docs/secret.txt: could not read it (PermissionError: [Errno 13]"
     assert said in result.output and "Traceback" not in result.output
@@ -294,11 +296,6 @@ def test_text_that_cannot_be_split_and_stored_skips_its_file_alone(tmp_path: Pat
     monkeypatch.setitem(
         qa.documents.loaders.READERS, ".rtf", lambda path, reading: [Part(0, "Ferry \ud83d at 9")]
     )
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "good.txt").write_text("Charlie keeps bees on the roof of the library.\n")
-    (folder / "ferry.rtf").write_text("{\\rtf1 whatever}")
-    index = tmp_path / "index"
-    result = CliRunner().invoke(main, ["ingest", str(folder), "--index", str(index)])
+    result, _ = ingest_beside_a_good_file(tmp_path, "ferry.rtf", b"{\\rtf1 whatever}")
     assert result.exit_code == 0, result.output
     assert "skipped docs/ferry.rtf: could not read it (UnicodeEncodeError:" in result.output
