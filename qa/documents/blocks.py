@@ -73,6 +73,17 @@ def assemble(blocks: Iterable[Block]) -> list[Part]:
     return parts
 
 
+def decoded(data: bytes, encodings: Iterable[str]) -> str:
+    """``data`` in the first of ``encodings`` that decodes it (a name Python does not know is
+    passed over), else in Latin-1, which decodes any bytes."""
+    for name in encodings:
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
+
+
 def tidy(text: str) -> str:
     """Lines with their runs of spaces made one (a nested item's indent kept) and blank lines
     dropped (no run of blank lines then cuts a part's text where the document had none)."""

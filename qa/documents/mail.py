@@ -15,7 +15,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from qa.documents.blocks import Block, Reading, assemble
+from qa.documents.blocks import Block, Reading, assemble, decoded
 from qa.documents.markup import SEPARATOR, Part, html_parts
 from qa.errors import BadDocumentError
 
@@ -57,12 +57,7 @@ def unquoted(text: str) -> str:
 def _decoded(data: bytes, charset: str | None) -> str:
     """Bytes in the charset the message names, else UTF-8, else Latin-1: a charset that
     is unknown (x-unknown-42) or wrong (8-bit Latin-1 labelled UTF-8) is common."""
-    for name in (charset, "utf-8"):
-        try:
-            return data.decode(name or "ascii")
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("latin-1")
+    return decoded(data, (charset or "ascii", "utf-8"))
 
 
 def _text_of(part: EmailMessage) -> str:

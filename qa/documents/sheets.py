@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from qa.documents.blocks import Block, Reading, assemble, cell, row_line
+from qa.documents.blocks import Block, Reading, assemble, cell, decoded, row_line
 from qa.documents.markup import SEPARATOR, Part
 from qa.errors import BadDocumentError
 
@@ -82,12 +82,7 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-16")
     if b"\x00" in data[:8192]:
         raise BadDocumentError("binary file")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    return decoded(data, ("utf-8-sig", "cp1252"))
 
 
 def csv_parts(path: Path, reading: Reading) -> list[Part]:
