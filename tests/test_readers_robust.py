@@ -186,6 +186,18 @@ def test_a_plain_part_that_is_a_stub_gives_way_to_the_html(tmp_path: Path):
     assert "The kiosk opens at nine." in read(tmp_path / "hours.eml")
 
 
+def test_a_body_part_without_headers_is_still_read(tmp_path: Path):
+    """A MIME part may have no headers (text/plain by default): such a part counts as
+    empty to Python's truth test, and its body was lost."""
+    raw = (
+        b"From: Bo <bo@example.org>\nSubject: Ferry\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/alternative; boundary=x\n\n"
+        b"--x\n\nThe night ferry leaves at ten.\n--x--\n"
+    )
+    (tmp_path / "ferry.eml").write_bytes(raw)
+    assert "The night ferry leaves at ten." in read(tmp_path / "ferry.eml")
+
+
 def test_unknown_or_wrong_charsets_and_raw_8bit_headers(tmp_path: Path):
     head = b"From: z@example.com\nTo: x@example.com\nDate: Thu, 07 Mar 2024 10:00:00 +0300\n"
     (tmp_path / "weird.eml").write_bytes(

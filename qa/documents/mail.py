@@ -78,8 +78,9 @@ def _body(message: EmailMessage) -> str:
     HTML-capable mail reader"): much shorter than the HTML's text, or not the same words."""
     plain = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    if plain is None or html is None:
-        return _text_of(plain or html) if (plain or html) is not None else ""
+    if plain is None or html is None:  # ``is None``: a part without headers is falsy
+        only = plain if plain is not None else html
+        return _text_of(only) if only is not None else ""
     text, rich = _text_of(plain), _text_of(html)
     words = {w.lower() for w in _WORD.findall(text)}
     shared = words & {w.lower() for w in _WORD.findall(rich)}
