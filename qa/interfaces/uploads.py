@@ -15,6 +15,7 @@ from pathlib import Path
 
 from qa.documents.loaders import MARKDOWN, SUFFIXES
 from qa.errors import NoDocumentError, RefusedUploadError, TooLargeError
+from qa.index.names import absolute
 
 MB = 1024 * 1024
 UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is unicode: "Résumé.pdf" stays as it is
@@ -201,7 +202,7 @@ def document(folder: Path, name: str) -> Path:
     link to a file is the document itself, as ingest names it (deleting it removes the
     link); its folder must be inside ``folder`` once links are followed."""
     root = folder.resolve()
-    target = Path(os.path.abspath(root / name))
+    target = absolute(root / name)
     inside = target.is_relative_to(root) and target.parent.resolve().is_relative_to(root)
     if not inside or target == root or not target.is_file():
         raise NoDocumentError(name)
